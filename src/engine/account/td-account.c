@@ -1,0 +1,283 @@
+/* td-account.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account"
+
+#include "config.h"
+
+#include "td-account.h"
+
+struct _TdAccount
+{
+  GObject        parent_instance;
+
+  gint64         id;
+  char          *uuid;
+  TdAccountKind  kind;
+  char          *name;
+  char          *address;
+  char          *host;
+  guint16        port;
+  TdSecurity     security;
+  char          *username;
+  char          *pinned_fingerprint;
+};
+
+G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_UUID,
+  PROP_KIND,
+  PROP_NAME,
+  PROP_ADDRESS,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_SECURITY,
+  PROP_USERNAME,
+  PROP_PINNED_FINGERPRINT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+td_account_finalize (GObject *object)
+{
+  TdAccount *self = (TdAccount *) object;
+
+  g_free (self->uuid);
+  g_free (self->name);
+  g_free (self->address);
+  g_free (self->host);
+  g_free (self->username);
+  g_free (self->pinned_fingerprint);
+
+  G_OBJECT_CLASS (td_account_parent_class)->finalize (object);
+}
+
+static void
+td_account_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  TdAccount *self = TD_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID: g_value_set_int64 (value, self->id); break;
+    case PROP_UUID: g_value_set_string (value, self->uuid); break;
+    case PROP_KIND: g_value_set_int (value, self->kind); break;
+    case PROP_NAME: g_value_set_string (value, td_account_get_name (self)); break;
+    case PROP_ADDRESS: g_value_set_string (value, self->address); break;
+    case PROP_HOST: g_value_set_string (value, self->host); break;
+    case PROP_PORT: g_value_set_uint (value, self->port); break;
+    case PROP_SECURITY: g_value_set_int (value, self->security); break;
+    case PROP_USERNAME: g_value_set_string (value, self->username); break;
+    case PROP_PINNED_FINGERPRINT: g_value_set_string (value, self->pinned_fingerprint); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+set_string (TdAccount  *self,
+            char      **field,
+            const char *value,
+            guint       prop)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+td_account_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  TdAccount *self = TD_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID: td_account_set_id (self, g_value_get_int64 (value)); break;
+    case PROP_UUID: td_account_set_uuid (self, g_value_get_string (value)); break;
+    case PROP_KIND: self->kind = g_value_get_int (value); break;
+    case PROP_NAME: td_account_set_name (self, g_value_get_string (value)); break;
+    case PROP_ADDRESS: set_string (self, &self->address, g_value_get_string (value), prop_id); break;
+    case PROP_HOST: set_string (self, &self->host, g_value_get_string (value), prop_id); break;
+    case PROP_PORT: self->port = (guint16) g_value_get_uint (value); break;
+    case PROP_SECURITY: self->security = g_value_get_int (value); break;
+    case PROP_USERNAME: set_string (self, &self->username, g_value_get_string (value), prop_id); break;
+    case PROP_PINNED_FINGERPRINT:
+      td_account_set_pinned_fingerprint (self, g_value_get_string (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_account_class_init (TdAccountClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = td_account_finalize;
+  object_class->get_property = td_account_get_property;
+  object_class->set_property = td_account_set_property;
+
+  properties[PROP_ID] = g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties[PROP_UUID] = g_param_spec_string ("uuid", NULL, NULL, NULL, flags);
+  properties[PROP_KIND] = g_param_spec_int ("kind", NULL, NULL,
+                                            TD_ACCOUNT_KIND_IMAP, TD_ACCOUNT_KIND_POP3,
+                                            TD_ACCOUNT_KIND_IMAP, flags);
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
+  properties[PROP_ADDRESS] = g_param_spec_string ("address", NULL, NULL, NULL, flags);
+  properties[PROP_HOST] = g_param_spec_string ("host", NULL, NULL, NULL, flags);
+  properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, flags);
+  properties[PROP_SECURITY] = g_param_spec_int ("security", NULL, NULL,
+                                                TD_SECURITY_TLS, TD_SECURITY_STARTTLS,
+                                                TD_SECURITY_TLS, flags);
+  properties[PROP_USERNAME] = g_param_spec_string ("username", NULL, NULL, NULL, flags);
+  properties[PROP_PINNED_FINGERPRINT] = g_param_spec_string ("pinned-fingerprint", NULL, NULL,
+                                                             NULL, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+td_account_init (TdAccount *self)
+{
+}
+
+TdAccount *
+td_account_new (TdAccountKind  kind,
+                const char    *address,
+                const char    *host,
+                guint16        port,
+                TdSecurity     security,
+                const char    *username)
+{
+  g_return_val_if_fail (address != NULL, NULL);
+  g_return_val_if_fail (host != NULL, NULL);
+
+  return g_object_new (TD_TYPE_ACCOUNT,
+                       "kind", kind,
+                       "address", address,
+                       "host", host,
+                       "port", (guint) port,
+                       "security", security,
+                       "username", username != NULL ? username : address,
+                       NULL);
+}
+
+gint64
+td_account_get_id (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), 0);
+  return self->id;
+}
+
+void
+td_account_set_id (TdAccount *self,
+                   gint64     id)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  if (self->id == id)
+    return;
+  self->id = id;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
+}
+
+const char *
+td_account_get_uuid (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->uuid;
+}
+
+void
+td_account_set_uuid (TdAccount  *self,
+                     const char *uuid)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  set_string (self, &self->uuid, uuid, PROP_UUID);
+}
+
+TdAccountKind
+td_account_get_kind (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_ACCOUNT_KIND_IMAP);
+  return self->kind;
+}
+
+const char *
+td_account_get_name (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->name != NULL && *self->name != '\0' ? self->name : self->address;
+}
+
+void
+td_account_set_name (TdAccount  *self,
+                     const char *name)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  set_string (self, &self->name, name, PROP_NAME);
+}
+
+const char *
+td_account_get_address (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->address;
+}
+
+const char *
+td_account_get_host (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->host;
+}
+
+guint16
+td_account_get_port (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), 0);
+  return self->port;
+}
+
+TdSecurity
+td_account_get_security (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_SECURITY_TLS);
+  return self->security;
+}
+
+const char *
+td_account_get_username (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->username;
+}
+
+const char *
+td_account_get_pinned_fingerprint (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->pinned_fingerprint;
+}
+
+void
+td_account_set_pinned_fingerprint (TdAccount  *self,
+                                   const char *fingerprint)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  set_string (self, &self->pinned_fingerprint,
+              fingerprint != NULL && *fingerprint != '\0' ? fingerprint : NULL,
+              PROP_PINNED_FINGERPRINT);
+}
