@@ -1,0 +1,822 @@
+/* td-cli.c: tidings-cli, the Tidings engine without a window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "td-account-manager.h"
+#include "td-error.h"
+#include "td-imap-session.h"
+#include "td-mime.h"
+#include "td-secret-credentials.h"
+#include "td-store.h"
+
+typedef struct
+{
+  char             *profile;
+  TdStore          *store;
+  TdAccountManager *manager;
+  gboolean          progress_shown;
+} Cli;
+
+typedef int (*CommandFunc) (Cli *cli, int argc, char **argv);
+
+static const char *usage_text =
+  N_("Usage: tidings-cli [--profile DIR] COMMAND [ARGS…]\n"
+     "\n"
+     "Commands:\n"
+     "  account add imap --address A --host H [--port N] [--security tls|starttls]\n"
+     "                   [--user U] [--name N] [--password-stdin]\n"
+     "                   [--trust-fingerprint SHA256]\n"
+     "                                Check the server, then add an IMAP account; prints its id\n"
+     "  account list                  List the accounts\n"
+     "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
+     "  sync [ACCOUNT]                Download new mail of one account, or of all\n"
+     "  folders [ACCOUNT]             List folders: path, role, total, unread\n"
+     "  ls FOLDER [--account A] [--limit N]\n"
+     "                                List messages: id, date, from, subject, flags\n"
+     "  show ID                       Show a message: headers and text\n"
+     "  search QUERY…                 Search subjects, addresses and text\n"
+     "\n"
+     "Global options:\n"
+     "  --profile DIR                 The profile directory (default: $XDG_DATA_HOME/tidings)\n"
+     "  --help, --version\n"
+     "\n"
+     "ACCOUNT is an account id, its address or its name. Passwords are kept in the\n"
+     "system keyring, never in the profile.\n"
+     "Flags in listings: S seen, R answered, F flagged, W forwarded, D draft, T deleted.\n");
+
+static int
+usage_error (const char *message)
+{
+  if (message != NULL)
+    g_printerr ("tidings-cli: %s\n", message);
+  g_printerr (_("Try “tidings-cli --help”.\n"));
+  return 2;
+}
+
+/* --- Running async calls to completion --- */
+
+static void
+store_result_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}
+
+static void
+print_error (const char *what,
+             GError     *error)
+{
+  if (what != NULL)
+    g_printerr ("tidings-cli: %s: %s\n", what, error->message);
+  else
+    g_printerr ("tidings-cli: %s\n", error->message);
+}
+
+static gboolean
+open_profile (Cli     *cli,
+              GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TdCredentials) credentials = NULL;
+  g_autofree char *path = g_build_filename (cli->profile, "tidings.db", NULL);
+
+  cli->store = td_store_new (path);
+  td_store_open_async (cli->store, NULL, store_result_cb, &result);
+  if (!td_store_open_finish (cli->store, wait_result (&result), error))
+    return FALSE;
+
+  credentials = td_secret_credentials_new ();
+  cli->manager = td_account_manager_new (cli->store, credentials);
+  return TRUE;
+}
+
+static TdAccount *
+find_account (Cli        *cli,
+              const char *which)
+{
+  GListModel *accounts = td_account_manager_get_accounts (cli->manager);
+  TdAccount *account;
+
+  if (which == NULL)
+    {
+      if (g_list_model_get_n_items (accounts) == 1)
+        {
+          account = g_list_model_get_item (accounts, 0);
+          g_object_unref (account);  /* the list keeps it */
+          return account;
+        }
+      if (g_list_model_get_n_items (accounts) == 0)
+        g_printerr (_("tidings-cli: There is no account yet. Add one with “tidings-cli account "
+                      "add imap …”.\n"));
+      else
+        g_printerr (_("tidings-cli: There are several accounts; say which one (see “tidings-cli "
+                      "account list”).\n"));
+      return NULL;
+    }
+
+  account = td_account_manager_find_account (cli->manager, which);
+  if (account == NULL)
+    g_printerr (_("tidings-cli: No account “%s” (see “tidings-cli account list”).\n"), which);
+  return account;
+}
+
+/* --- account add --- */
+
+static char *
+read_password (gboolean from_stdin)
+{
+  GString *line = g_string_new (NULL);
+  struct termios old, quiet;
+  gboolean tty = !from_stdin && isatty (STDIN_FILENO);
+  int c;
+
+  if (tty)
+    {
+      g_printerr ("%s", _("Password: "));
+      tcgetattr (STDIN_FILENO, &old);
+      quiet = old;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
+    }
+
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (line, (char) c);
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+
+  if (tty)
+    {
+      tcsetattr (STDIN_FILENO, TCSANOW, &old);
+      g_printerr ("\n");
+    }
+  return g_string_free (line, FALSE);
+}
+
+static void
+print_certificate (const TdCertificateInfo *info)
+{
+  g_autofree char *text = td_certificate_info_to_string (info);
+
+  g_printerr ("%s\n", text);
+}
+
+/* Connects and logs in once, so a wrong host, password or certificate is said now. */
+static gboolean
+check_server (TdAccount          *account,
+              const char         *password,
+              TdCertificateInfo **refused,
+              GError            **error)
+{
+  g_autoptr(TdConnection) connection = NULL;
+  g_autoptr(TdImapSession) session = NULL;
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+
+  connection = td_connection_new (td_account_get_host (account), td_account_get_port (account),
+                                  td_account_get_security (account));
+  td_connection_set_pinned_fingerprint (connection, td_account_get_pinned_fingerprint (account));
+  session = td_imap_session_new (connection);
+
+  td_imap_session_connect_async (session, NULL, store_result_cb, &r1);
+  if (!td_imap_session_connect_finish (session, wait_result (&r1), error))
+    {
+      const TdCertificateInfo *info = td_connection_get_certificate_info (connection);
+
+      if (info != NULL && error != NULL && g_error_matches (*error, TD_ERROR, TD_ERROR_CERTIFICATE))
+        *refused = td_certificate_info_copy (info);
+      return FALSE;
+    }
+
+  td_imap_session_login_async (session, td_account_get_username (account), password, NULL,
+                               store_result_cb, &r2);
+  if (!td_imap_session_login_finish (session, wait_result (&r2), error))
+    return FALSE;
+
+  td_imap_session_logout_async (session, NULL, store_result_cb, &r3);
+  td_imap_session_logout_finish (session, wait_result (&r3), NULL);
+  return TRUE;
+}
+
+static int
+cmd_account_add (Cli   *cli,
+                 int    argc,
+                 char **argv)
+{
+  g_autofree char *address = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *security_str = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *pinned = NULL;
+  gboolean password_stdin = FALSE;
+  int port = 0;
+  GOptionEntry entries[] = {
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP server"), "H" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Port (default 993 for tls, 143 for starttls)"), "N" },
+    { "security", 0, 0, G_OPTION_ARG_STRING, &security_str, N_("tls (default) or starttls"), "S" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("User name (default: the address)"), "U" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for the account"), "N" },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from standard input"), NULL },
+    { "trust-fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint, N_("Trust the server certificate with this SHA-256 fingerprint"), "SHA256" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("imap");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  g_autoptr(TdCertificateInfo) refused = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TdSecurity security = TD_SECURITY_TLS;
+  char *password;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2 || g_strcmp0 (argv[1], "imap") != 0)
+    return usage_error (argc >= 2 && g_strcmp0 (argv[1], "pop3") == 0
+                        ? _("POP3 accounts are not supported yet; use “account add imap”")
+                        : _("Say the kind of account: “account add imap”"));
+  if (address == NULL || host == NULL)
+    return usage_error (_("--address and --host are required"));
+  if (strchr (address, '@') == NULL)
+    return usage_error (_("--address must be an email address"));
+  if (security_str != NULL && !td_security_from_string (security_str, &security))
+    return usage_error (_("--security must be “tls” or “starttls”"));
+  if (port == 0)
+    port = security == TD_SECURITY_TLS ? 993 : 143;
+  if (port < 1 || port > 65535)
+    return usage_error (_("--port must be between 1 and 65535"));
+  if (fingerprint != NULL && (pinned = td_fingerprint_normalize (fingerprint)) == NULL)
+    return usage_error (_("--trust-fingerprint must be a SHA-256 fingerprint (64 hex digits)"));
+
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  account = td_account_new (TD_ACCOUNT_KIND_IMAP, address, host, (guint16) port, security, user);
+  if (name != NULL)
+    td_account_set_name (account, name);
+  td_account_set_pinned_fingerprint (account, pinned);
+
+  password = read_password (password_stdin);
+  if (*password == '\0')
+    {
+      td_credentials_free_password (password);
+      return usage_error (_("The password is empty"));
+    }
+
+  if (!check_server (account, password, &refused, &error))
+    {
+      td_credentials_free_password (password);
+      print_error (NULL, error);
+      if (refused != NULL)
+        {
+          print_certificate (refused);
+          g_printerr (_("If you trust this certificate, add the account again with:\n"
+                        "  --trust-fingerprint %s\n"), refused->fingerprint);
+        }
+      return 1;
+    }
+
+  td_account_manager_add_account_async (cli->manager, account, password, NULL,
+                                        store_result_cb, &result);
+  td_credentials_free_password (password);
+  if (!td_account_manager_add_account_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (_("Could not add the account"), error);
+      return 1;
+    }
+
+  g_print ("%" G_GINT64_FORMAT "\n", td_account_get_id (account));
+  return 0;
+}
+
+static int
+cmd_account_list (Cli   *cli,
+                  int    argc,
+                  char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  GListModel *accounts;
+
+  if (argc != 1)
+    return usage_error (_("“account list” takes no arguments"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  accounts = td_account_manager_get_accounts (cli->manager);
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+
+      g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s:%u\t%s\t%s\n",
+               td_account_get_id (a),
+               td_account_kind_to_string (td_account_get_kind (a)),
+               td_account_get_address (a),
+               td_account_get_host (a), td_account_get_port (a),
+               td_security_to_string (td_account_get_security (a)),
+               td_account_get_name (a));
+    }
+  return 0;
+}
+
+static int
+cmd_account_trust (Cli   *cli,
+                   int    argc,
+                   char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TdAccount *account;
+
+  if (argc != 3)
+    return usage_error (_("Usage: account trust ACCOUNT SHA256"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+  if ((account = find_account (cli, argv[1])) == NULL)
+    return 1;
+
+  td_account_manager_trust_certificate_async (cli->manager, account, argv[2], NULL,
+                                              store_result_cb, &result);
+  if (!td_account_manager_trust_certificate_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (NULL, error);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+cmd_account (Cli   *cli,
+             int    argc,
+             char **argv)
+{
+  if (argc < 2)
+    return usage_error (_("Say what to do: account add, account list or account trust"));
+  if (g_strcmp0 (argv[1], "add") == 0)
+    return cmd_account_add (cli, argc - 1, argv + 1);
+  if (g_strcmp0 (argv[1], "list") == 0)
+    return cmd_account_list (cli, argc - 1, argv + 1);
+  if (g_strcmp0 (argv[1], "trust") == 0)
+    return cmd_account_trust (cli, argc - 1, argv + 1);
+  return usage_error (_("Unknown account command"));
+}
+
+/* --- sync --- */
+
+static void
+sync_progress_cb (TdAccountManager *manager,
+                  TdAccount        *account,
+                  const char       *what,
+                  guint             done,
+                  guint             total,
+                  Cli              *cli)
+{
+  if (!isatty (STDERR_FILENO))
+    return;
+  if (total > 0)
+    g_printerr ("\r\033[K%s: %s %u/%u", td_account_get_name (account), what, done, total);
+  else
+    g_printerr ("\r\033[K%s: %s", td_account_get_name (account), what);
+  cli->progress_shown = TRUE;
+}
+
+static int
+cmd_sync (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TdAccount *account = NULL;
+  GListModel *accounts;
+  gboolean ok;
+
+  if (argc > 2)
+    return usage_error (_("Usage: sync [ACCOUNT]"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+  accounts = td_account_manager_get_accounts (cli->manager);
+  if (argc == 2 && (account = find_account (cli, argv[1])) == NULL)
+    return 1;
+  if (account == NULL && g_list_model_get_n_items (accounts) == 0)
+    {
+      find_account (cli, NULL);
+      return 1;
+    }
+
+  g_signal_connect (cli->manager, "sync-progress", G_CALLBACK (sync_progress_cb), cli);
+  td_account_manager_sync_async (cli->manager, account, NULL, store_result_cb, &result);
+  ok = td_account_manager_sync_finish (cli->manager, wait_result (&result), &error);
+  if (cli->progress_shown)
+    g_printerr ("\r\033[K");
+
+  if (!ok)
+    {
+      print_error (_("Sync failed"), error);
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE))
+        {
+          for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+            {
+              g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+              const TdCertificateInfo *info =
+                td_account_manager_get_refused_certificate (cli->manager, a);
+
+              if (info == NULL)
+                continue;
+              print_certificate (info);
+              g_printerr (_("If you trust this certificate, run:\n"
+                            "  tidings-cli account trust %" G_GINT64_FORMAT " %s\n"),
+                          td_account_get_id (a), info->fingerprint);
+            }
+        }
+      return 1;
+    }
+
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+      g_autoptr(GPtrArray) folders = NULL;
+      guint total = 0, unread = 0;
+
+      if (account != NULL && a != account)
+        continue;
+      folders = td_store_list_folders (cli->store, td_account_get_id (a), NULL);
+      for (guint j = 0; folders != NULL && j < folders->len; j++)
+        {
+          total += td_folder_get_total (g_ptr_array_index (folders, j));
+          unread += td_folder_get_unread (g_ptr_array_index (folders, j));
+        }
+      g_print (_("%s: %u messages (%u unread) in %u folders\n"), td_account_get_name (a),
+               total, unread, folders != NULL ? folders->len : 0);
+    }
+  return 0;
+}
+
+/* --- reading --- */
+
+static int
+cmd_folders (Cli   *cli,
+             int    argc,
+             char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  GListModel *accounts;
+
+  if (argc > 2)
+    return usage_error (_("Usage: folders [ACCOUNT]"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  accounts = td_account_manager_get_accounts (cli->manager);
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+      g_autoptr(GPtrArray) folders = NULL;
+
+      if (argc == 2)
+        {
+          TdAccount *wanted = find_account (cli, argv[1]);
+
+          if (wanted == NULL)
+            return 1;
+          if (wanted != a)
+            continue;
+        }
+      folders = td_store_list_folders (cli->store, td_account_get_id (a), &error);
+      if (folders == NULL)
+        {
+          print_error (NULL, error);
+          return 1;
+        }
+      for (guint j = 0; j < folders->len; j++)
+        {
+          TdFolder *f = g_ptr_array_index (folders, j);
+          const char *role = td_folder_role_to_string (td_folder_get_role (f));
+
+          g_print ("%s\t%s\t%u\t%u", td_folder_get_path (f), *role ? role : "-",
+                   td_folder_get_total (f), td_folder_get_unread (f));
+          if (g_list_model_get_n_items (accounts) > 1 && argc < 2)
+            g_print ("\t%s", td_account_get_address (a));
+          g_print ("\n");
+        }
+    }
+  return 0;
+}
+
+static void
+print_message_line (TdMessage *m)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_local (td_message_get_date (m));
+  g_autofree char *when = date != NULL ? g_date_time_format (date, "%Y-%m-%d %H:%M")
+                                       : g_strdup ("-");
+  g_autofree char *flags = td_message_dup_flags_string (m);
+  const char *from = td_message_get_from (m);
+  const char *subject = td_message_get_subject (m);
+
+  g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s\t%s\n", td_message_get_id (m), when,
+           from != NULL ? from : "", subject != NULL ? subject : "", flags);
+}
+
+static int
+cmd_ls (Cli   *cli,
+        int    argc,
+        char **argv)
+{
+  g_autofree char *account_name = NULL;
+  int limit = 50;
+  GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_name, N_("The account of the folder"), "A" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("At most this many messages (default 50)"), "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("FOLDER");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(TdFolder) folder = NULL;
+  GListModel *accounts;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("Usage: ls FOLDER [--account A] [--limit N]"));
+  if (limit < 1)
+    return usage_error (_("--limit must be at least 1"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  accounts = td_account_manager_get_accounts (cli->manager);
+  for (guint i = 0; i < g_list_model_get_n_items (accounts) && folder == NULL; i++)
+    {
+      g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+
+      if (account_name != NULL)
+        {
+          TdAccount *wanted = find_account (cli, account_name);
+
+          if (wanted == NULL)
+            return 1;
+          if (wanted != a)
+            continue;
+        }
+      folder = td_store_find_folder (cli->store, td_account_get_id (a), argv[1], NULL);
+      if (folder == NULL && g_ascii_strcasecmp (argv[1], "inbox") == 0)
+        folder = td_store_find_folder (cli->store, td_account_get_id (a), "INBOX", NULL);
+    }
+  if (folder == NULL)
+    {
+      g_printerr (_("tidings-cli: No folder “%s” (see “tidings-cli folders”).\n"), argv[1]);
+      return 1;
+    }
+
+  messages = td_store_page_messages (cli->store, td_folder_get_id (folder), 0, (guint) limit,
+                                     &error);
+  if (messages == NULL)
+    {
+      print_error (NULL, error);
+      return 1;
+    }
+  for (guint i = 0; i < messages->len; i++)
+    print_message_line (g_ptr_array_index (messages, i));
+  return 0;
+}
+
+static int
+cmd_show (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdMessage) message = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(TdMimeMessage) mime = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *from = NULL;
+  GPtrArray *attachments;
+  char *end = NULL;
+  gint64 id;
+
+  if (argc != 2)
+    return usage_error (_("Usage: show ID"));
+  id = g_ascii_strtoll (argv[1], &end, 10);
+  if (end == argv[1] || *end != '\0' || id <= 0)
+    return usage_error (_("ID must be a message id as “ls” or “search” print it"));
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  message = td_store_get_message (cli->store, id, &error);
+  if (message == NULL)
+    {
+      print_error (NULL, error);
+      return 1;
+    }
+
+  td_store_get_body_async (cli->store, id, NULL, store_result_cb, &result);
+  raw = td_store_get_body_finish (cli->store, wait_result (&result), &error);
+  if (raw == NULL)
+    {
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND))
+        g_printerr (_("tidings-cli: The text of this message has not been downloaded yet; "
+                      "run “tidings-cli sync”.\n"));
+      else
+        print_error (NULL, error);
+      return 1;
+    }
+
+  mime = td_mime_message_new (raw, &error);
+  if (mime == NULL)
+    {
+      print_error (NULL, error);
+      return 1;
+    }
+
+  date = g_date_time_new_from_unix_local (td_message_get_date (message));
+  when = date != NULL ? g_date_time_format (date, "%a, %d %b %Y %H:%M:%S %z") : NULL;
+  if (td_message_get_from_address (message) != NULL &&
+      g_strcmp0 (td_message_get_from (message), td_message_get_from_address (message)) != 0)
+    from = g_strdup_printf ("%s <%s>", td_message_get_from (message),
+                            td_message_get_from_address (message));
+  else
+    from = g_strdup (td_message_get_from (message) != NULL ? td_message_get_from (message) : "");
+  g_print (_("From: %s\n"), from);
+  if (td_message_get_to (message) != NULL && *td_message_get_to (message))
+    g_print (_("To: %s\n"), td_message_get_to (message));
+  if (td_message_get_cc (message) != NULL && *td_message_get_cc (message))
+    g_print (_("Cc: %s\n"), td_message_get_cc (message));
+  if (when != NULL)
+    g_print (_("Date: %s\n"), when);
+  g_print (_("Subject: %s\n"), td_message_get_subject (message) != NULL
+           ? td_message_get_subject (message) : "");
+  g_print ("\n%s\n", td_mime_message_get_text (mime));
+
+  attachments = td_mime_message_get_attachments (mime);
+  if (attachments != NULL && attachments->len > 0)
+    {
+      g_print ("\n%s\n", _("Attachments:"));
+      for (guint i = 0; i < attachments->len; i++)
+        {
+          TdAttachment *a = g_ptr_array_index (attachments, i);
+          g_autofree char *size = g_format_size (a->size);
+
+          g_print ("  %s (%s, %s)\n", a->filename, a->content_type, size);
+        }
+    }
+  return 0;
+}
+
+static int
+cmd_search (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *query = NULL;
+
+  if (argc < 2)
+    return usage_error (_("Usage: search QUERY…"));
+  query = g_strjoinv (" ", argv + 1);
+  if (!open_profile (cli, &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return 1;
+    }
+
+  td_store_search_async (cli->store, query, 100, NULL, store_result_cb, &result);
+  messages = td_store_search_finish (cli->store, wait_result (&result), &error);
+  if (messages == NULL)
+    {
+      print_error (_("Search failed"), error);
+      return 1;
+    }
+  for (guint i = 0; i < messages->len; i++)
+    print_message_line (g_ptr_array_index (messages, i));
+  return 0;
+}
+
+static const struct {
+  const char  *name;
+  CommandFunc  func;
+} commands[] = {
+  { "account", cmd_account },
+  { "sync", cmd_sync },
+  { "folders", cmd_folders },
+  { "ls", cmd_ls },
+  { "show", cmd_show },
+  { "search", cmd_search },
+};
+
+int
+main (int    argc,
+      char **argv)
+{
+  Cli cli = { NULL };
+  int i = 1;
+  int status = -1;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("tidings-cli");
+  td_engine_init ();
+
+  /* Global options come before the command. */
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      if (g_strcmp0 (argv[i], "--help") == 0 || g_strcmp0 (argv[i], "-h") == 0)
+        {
+          g_print ("%s", _(usage_text));
+          return 0;
+        }
+      else if (g_strcmp0 (argv[i], "--version") == 0)
+        {
+          g_print ("tidings-cli %s\n", PACKAGE_VERSION);
+          return 0;
+        }
+      else if (g_strcmp0 (argv[i], "--profile") == 0 && i + 1 < argc)
+        {
+          g_free (cli.profile);
+          cli.profile = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (argv[i], "--profile="))
+        {
+          g_free (cli.profile);
+          cli.profile = g_strdup (argv[i] + strlen ("--profile="));
+        }
+      else
+        return usage_error (_("Unknown option"));
+    }
+
+  if (i >= argc)
+    {
+      g_printerr ("%s", _(usage_text));
+      return 2;
+    }
+
+  if (cli.profile == NULL)
+    cli.profile = g_build_filename (g_get_user_data_dir (), "tidings", NULL);
+
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    if (g_strcmp0 (argv[i], commands[c].name) == 0)
+      {
+        status = commands[c].func (&cli, argc - i, argv + i);
+        break;
+      }
+  if (status == -1)
+    status = usage_error (_("Unknown command"));
+
+  g_clear_object (&cli.manager);
+  if (cli.store != NULL)
+    td_store_close (cli.store);
+  g_clear_object (&cli.store);
+  g_free (cli.profile);
+  return status;
+}

@@ -1,0 +1,667 @@
+/* td-account-manager.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account"
+
+#include "config.h"
+
+#include "td-account-manager.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-error.h"
+#include "td-imap-sync.h"
+
+struct _TdAccountManager
+{
+  GObject         parent_instance;
+
+  TdStore        *store;
+  TdCredentials  *credentials;
+  GListStore     *accounts;
+
+  /* account id -> GTask of its running sync (joined by later callers: GPtrArray of GTask) */
+  GHashTable     *running;
+  /* account id -> TdCertificateInfo of the last refused certificate */
+  GHashTable     *refused;
+  gulong          accounts_changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (TdAccountManager, td_account_manager, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_SYNCING,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_SYNC_STARTED,
+  SIGNAL_SYNC_PROGRESS,
+  SIGNAL_SYNC_FINISHED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+reload_accounts (TdAccountManager *self)
+{
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_old = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+  g_autoptr(GPtrArray) merged = g_ptr_array_new_with_free_func (g_object_unref);
+
+  accounts = td_store_list_accounts (self->store, &error);
+  if (accounts == NULL)
+    {
+      g_warning ("Could not read the accounts: %s", error->message);
+      return;
+    }
+
+  /* Keep the existing objects (the UI and running syncs hold them) and update them. */
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      TdAccount *fresh = g_ptr_array_index (accounts, i);
+      TdAccount *keep = NULL;
+
+      for (guint j = 0; j < n_old; j++)
+        {
+          g_autoptr(TdAccount) old = g_list_model_get_item (G_LIST_MODEL (self->accounts), j);
+
+          if (td_account_get_id (old) == td_account_get_id (fresh))
+            {
+              keep = g_steal_pointer (&old);
+              break;
+            }
+        }
+      if (keep != NULL)
+        {
+          td_account_set_name (keep, td_account_get_name (fresh));
+          td_account_set_pinned_fingerprint (keep, td_account_get_pinned_fingerprint (fresh));
+          g_ptr_array_add (merged, keep);
+        }
+      else
+        g_ptr_array_add (merged, g_object_ref (fresh));
+    }
+
+  g_list_store_splice (self->accounts, 0, n_old, merged->pdata, merged->len);
+}
+
+static void
+td_account_manager_dispose (GObject *object)
+{
+  TdAccountManager *self = (TdAccountManager *) object;
+
+  if (self->store != NULL && self->accounts_changed_id != 0)
+    g_clear_signal_handler (&self->accounts_changed_id, self->store);
+  g_clear_object (&self->store);
+  g_clear_object (&self->credentials);
+  g_clear_object (&self->accounts);
+  g_clear_pointer (&self->running, g_hash_table_unref);
+  g_clear_pointer (&self->refused, g_hash_table_unref);
+
+  G_OBJECT_CLASS (td_account_manager_parent_class)->dispose (object);
+}
+
+static void
+td_account_manager_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  TdAccountManager *self = TD_ACCOUNT_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNCING:
+      g_value_set_boolean (value, td_account_manager_is_syncing (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_account_manager_class_init (TdAccountManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = td_account_manager_dispose;
+  object_class->get_property = td_account_manager_get_property;
+
+  properties[PROP_SYNCING] =
+    g_param_spec_boolean ("syncing", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_SYNC_STARTED] =
+    g_signal_new ("sync-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, TD_TYPE_ACCOUNT);
+  signals[SIGNAL_SYNC_PROGRESS] =
+    g_signal_new ("sync-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 4,
+                  TD_TYPE_ACCOUNT, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT);
+  signals[SIGNAL_SYNC_FINISHED] =
+    g_signal_new ("sync-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  TD_TYPE_ACCOUNT, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+td_account_manager_init (TdAccountManager *self)
+{
+  self->accounts = g_list_store_new (TD_TYPE_ACCOUNT);
+  self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify) g_ptr_array_unref);
+  self->refused = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify) td_certificate_info_free);
+}
+
+TdAccountManager *
+td_account_manager_new (TdStore       *store,
+                        TdCredentials *credentials)
+{
+  TdAccountManager *self;
+
+  g_return_val_if_fail (TD_IS_STORE (store), NULL);
+  g_return_val_if_fail (TD_IS_CREDENTIALS (credentials), NULL);
+
+  self = g_object_new (TD_TYPE_ACCOUNT_MANAGER, NULL);
+  self->store = g_object_ref (store);
+  self->credentials = g_object_ref (credentials);
+  self->accounts_changed_id = g_signal_connect_swapped (store, "accounts-changed",
+                                                        G_CALLBACK (reload_accounts), self);
+  reload_accounts (self);
+  return self;
+}
+
+TdStore *
+td_account_manager_get_store (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  return self->store;
+}
+
+TdCredentials *
+td_account_manager_get_credentials (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  return self->credentials;
+}
+
+GListModel *
+td_account_manager_get_accounts (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  return G_LIST_MODEL (self->accounts);
+}
+
+TdAccount *
+td_account_manager_find_account (TdAccountManager *self,
+                                 const char       *id_or_address)
+{
+  GListModel *model;
+  char *end = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  g_return_val_if_fail (id_or_address != NULL, NULL);
+
+  model = G_LIST_MODEL (self->accounts);
+  id = g_ascii_strtoll (id_or_address, &end, 10);
+  if (end == id_or_address || *end != '\0')
+    id = -1;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(TdAccount) account = g_list_model_get_item (model, i);
+
+      if (td_account_get_id (account) == id ||
+          g_ascii_strcasecmp (td_account_get_address (account), id_or_address) == 0 ||
+          g_strcmp0 (td_account_get_name (account), id_or_address) == 0)
+        return account;  /* the list store keeps a ref */
+    }
+  return NULL;
+}
+
+/* --- Adding an account --- */
+
+typedef struct
+{
+  TdAccount *account;
+  char      *password;
+} AddData;
+
+static void
+add_data_free (AddData *data)
+{
+  g_clear_object (&data->account);
+  td_credentials_free_password (data->password);
+  g_free (data);
+}
+
+static void
+add_rollback_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error;
+
+  td_store_remove_account_finish (TD_STORE (source), result, NULL);
+  error = g_object_steal_data (G_OBJECT (task), "td-error");
+  g_task_return_error (task, error);
+}
+
+static void
+add_password_stored_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdAccountManager *self = g_task_get_source_object (task);
+  AddData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!td_credentials_store_finish (TD_CREDENTIALS (source), result, &error))
+    {
+      /* Without its password the account is useless: take it out again. */
+      g_object_set_data_full (G_OBJECT (task), "td-error", error, NULL);
+      td_store_remove_account_async (self->store, td_account_get_id (data->account), NULL,
+                                     add_rollback_cb, g_steal_pointer (&task));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+add_stored_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdAccountManager *self = g_task_get_source_object (task);
+  AddData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!td_store_add_account_finish (self->store, result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  reload_accounts (self);
+  if (data->password == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  td_credentials_store_async (self->credentials, data->account, data->password,
+                              g_task_get_cancellable (task), add_password_stored_cb,
+                              g_steal_pointer (&task));
+}
+
+void
+td_account_manager_add_account_async (TdAccountManager    *self,
+                                      TdAccount           *account,
+                                      const char          *password,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  AddData *data;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_add_account_async);
+  data = g_new0 (AddData, 1);
+  data->account = g_object_ref (account);
+  data->password = g_strdup (password);
+  g_task_set_task_data (task, data, (GDestroyNotify) add_data_free);
+
+  td_store_add_account_async (self->store, account, cancellable, add_stored_cb,
+                              g_steal_pointer (&task));
+}
+
+gboolean
+td_account_manager_add_account_finish (TdAccountManager  *self,
+                                       GAsyncResult      *result,
+                                       GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Trusting a certificate --- */
+
+static void
+trust_saved_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!td_store_update_account_finish (TD_STORE (source), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+td_account_manager_trust_certificate_async (TdAccountManager    *self,
+                                            TdAccount           *account,
+                                            const char          *fingerprint,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *normalized = NULL;
+  gint64 id;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (fingerprint != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_trust_certificate_async);
+
+  normalized = td_fingerprint_normalize (fingerprint);
+  if (normalized == NULL)
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
+                               _("“%s” is not a SHA-256 fingerprint"), fingerprint);
+      return;
+    }
+
+  id = td_account_get_id (account);
+  g_hash_table_remove (self->refused, &id);
+  td_account_set_pinned_fingerprint (account, normalized);
+  td_store_update_account_async (self->store, account, cancellable, trust_saved_cb,
+                                 g_steal_pointer (&task));
+}
+
+gboolean
+td_account_manager_trust_certificate_finish (TdAccountManager  *self,
+                                             GAsyncResult      *result,
+                                             GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+const TdCertificateInfo *
+td_account_manager_get_refused_certificate (TdAccountManager *self,
+                                            TdAccount        *account)
+{
+  gint64 id;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+
+  id = td_account_get_id (account);
+  return g_hash_table_lookup (self->refused, &id);
+}
+
+/* --- Syncing --- */
+
+gboolean
+td_account_manager_is_syncing (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), FALSE);
+  return g_hash_table_size (self->running) > 0;
+}
+
+typedef struct
+{
+  TdAccountManager *self;
+  TdAccount        *account;
+  TdImapSync       *sync;
+  GCancellable     *cancellable;
+} OneSync;
+
+static void
+one_sync_free (OneSync *one)
+{
+  g_clear_object (&one->self);
+  g_clear_object (&one->account);
+  g_clear_object (&one->sync);
+  g_clear_object (&one->cancellable);
+  g_free (one);
+}
+
+static void
+one_sync_complete (OneSync      *one,
+                   const GError *error)
+{
+  TdAccountManager *self = one->self;
+  gint64 id = td_account_get_id (one->account);
+  GPtrArray *waiters;
+
+  waiters = g_hash_table_lookup (self->running, &id);
+  g_assert (waiters != NULL);
+  g_ptr_array_ref (waiters);
+  g_hash_table_remove (self->running, &id);
+
+  g_signal_emit (self, signals[SIGNAL_SYNC_FINISHED], 0, one->account, error);
+  if (g_hash_table_size (self->running) == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNCING]);
+
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+  g_ptr_array_unref (waiters);
+  one_sync_free (one);
+}
+
+static void
+sync_progress_cb (TdImapSync *sync,
+                  const char *what,
+                  guint       done,
+                  guint       total,
+                  OneSync    *one)
+{
+  g_signal_emit (one->self, signals[SIGNAL_SYNC_PROGRESS], 0, one->account, what, done, total);
+}
+
+static void
+sync_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  OneSync *one = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_imap_sync_run_finish (one->sync, result, &error) &&
+      g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE))
+    {
+      const TdCertificateInfo *info = td_imap_sync_get_certificate_info (one->sync);
+
+      if (info != NULL)
+        {
+          gint64 *key = g_new (gint64, 1);
+
+          *key = td_account_get_id (one->account);
+          g_hash_table_replace (one->self->refused, key, td_certificate_info_copy (info));
+        }
+    }
+  g_signal_handlers_disconnect_by_data (one->sync, one);
+  one_sync_complete (one, error);
+}
+
+static void
+password_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  OneSync *one = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  password = td_credentials_lookup_finish (TD_CREDENTIALS (source), result, &error);
+  if (password == NULL)
+    {
+      one_sync_complete (one, error);
+      return;
+    }
+
+  one->sync = td_imap_sync_new (one->self->store, one->account);
+  g_signal_connect (one->sync, "progress", G_CALLBACK (sync_progress_cb), one);
+  td_imap_sync_run_async (one->sync, password, one->cancellable, sync_done_cb, one);
+  td_credentials_free_password (password);
+}
+
+/* Starts (or joins) the sync of one account; @task completes when it ends. */
+static void
+sync_one (TdAccountManager *self,
+          TdAccount        *account,
+          GCancellable     *cancellable,
+          GTask            *task)
+{
+  gint64 id = td_account_get_id (account);
+  GPtrArray *waiters = g_hash_table_lookup (self->running, &id);
+  gint64 *key;
+  OneSync *one;
+
+  if (waiters != NULL)
+    {
+      g_ptr_array_add (waiters, task);
+      return;
+    }
+
+  if (td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP)
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
+                               _("%s is a POP3 account; this version of Tidings syncs IMAP "
+                                 "accounts only"), td_account_get_address (account));
+      g_object_unref (task);
+      return;
+    }
+
+  waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (waiters, task);
+  key = g_new (gint64, 1);
+  *key = id;
+  g_hash_table_insert (self->running, key, waiters);
+  if (g_hash_table_size (self->running) == 1)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNCING]);
+
+  one = g_new0 (OneSync, 1);
+  one->self = g_object_ref (self);
+  one->account = g_object_ref (account);
+  one->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+
+  g_signal_emit (self, signals[SIGNAL_SYNC_STARTED], 0, account);
+  td_credentials_lookup_async (self->credentials, account, cancellable, password_cb, one);
+}
+
+typedef struct
+{
+  GPtrArray *accounts;
+  guint      next;
+  GError    *first_error;
+} AllData;
+
+static void
+all_data_free (AllData *data)
+{
+  g_ptr_array_unref (data->accounts);
+  g_clear_error (&data->first_error);
+  g_free (data);
+}
+
+static void sync_next_of_all (GTask *task);
+
+static void
+all_one_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AllData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (data->first_error == NULL)
+        data->first_error = error;
+      else
+        g_error_free (error);
+    }
+  sync_next_of_all (g_steal_pointer (&task));
+}
+
+static void
+sync_next_of_all (GTask *task)
+{
+  TdAccountManager *self = g_task_get_source_object (task);
+  AllData *data = g_task_get_task_data (task);
+  GTask *one;
+
+  if (data->next >= data->accounts->len)
+    {
+      if (data->first_error != NULL)
+        g_task_return_error (task, g_steal_pointer (&data->first_error));
+      else
+        g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  one = g_task_new (self, g_task_get_cancellable (task), all_one_done_cb, task);
+  sync_one (self, g_ptr_array_index (data->accounts, data->next++),
+            g_task_get_cancellable (task), one);
+}
+
+void
+td_account_manager_sync_async (TdAccountManager    *self,
+                               TdAccount           *account,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *task;
+  AllData *data;
+  GListModel *model;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (account == NULL || TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_sync_async);
+
+  if (account != NULL)
+    {
+      sync_one (self, account, cancellable, task);
+      return;
+    }
+
+  data = g_new0 (AllData, 1);
+  data->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  model = G_LIST_MODEL (self->accounts);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    g_ptr_array_add (data->accounts, g_list_model_get_item (model, i));
+  g_task_set_task_data (task, data, (GDestroyNotify) all_data_free);
+  sync_next_of_all (task);
+}
+
+gboolean
+td_account_manager_sync_finish (TdAccountManager  *self,
+                                GAsyncResult      *result,
+                                GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,989 @@
+/* td-imap-sync.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-sync"
+
+#include "config.h"
+
+#include "td-imap-sync.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-error.h"
+#include "td-imap-session.h"
+
+/* Tuned on the 10,000-message benchmark (bench/): enough in flight to keep the connection
+ * busy while the store thread writes, few enough to bound memory. */
+#define HEADER_UIDS_PER_FETCH  500
+#define BODY_UIDS_PER_FETCH    50
+#define BODY_FLUSH_BYTES       (16 * 1024 * 1024)
+#define MAX_FETCHES_IN_FLIGHT  3
+#define MAX_WRITES_IN_FLIGHT   2
+#define UID_SET_MAX_LEN        4000
+
+#define HEADER_ITEMS "UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]"
+#define BODY_ITEMS   "UID BODY.PEEK[]"
+
+typedef enum
+{
+  PHASE_HEADERS,
+  PHASE_BODIES,
+} Phase;
+
+struct _TdImapSync
+{
+  GObject            parent_instance;
+
+  TdStore           *store;
+  TdAccount         *account;
+  TdConnection      *connection;
+  TdImapSession     *session;
+  TdCertificateInfo *certificate_info;
+
+  /* The running sync; NULL once it returned. */
+  GTask             *task;
+  GCancellable      *cancellable;
+  char              *password;
+
+  GPtrArray         *folders;          /* TdImapListEntry*, selectable, in sync order */
+  guint              folder_index;
+
+  /* The folder being synced */
+  gint64             folder_id;
+  char              *folder_name;
+  TdImapMailbox      mailbox;
+  TdFolderState      local_state;
+  gboolean           uidvalidity_changed;
+  GArray            *local_uids;       /* ascending */
+  GArray            *server_uids;      /* ascending */
+  GArray            *flag_changes;     /* TdUidFlags */
+
+  /* The fetch pump, for headers then bodies */
+  Phase              phase;
+  GArray            *queue;            /* uids to fetch, newest first */
+  guint              queue_pos;
+  guint              fetches_in_flight;
+  guint              writes_in_flight;
+  GPtrArray         *pending;          /* TdMessageSpec* or TdBodySpec* not yet written */
+  gsize              pending_bytes;
+  guint              done;
+  guint              total;
+};
+
+G_DEFINE_FINAL_TYPE (TdImapSync, td_imap_sync, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_PROGRESS,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void next_folder (TdImapSync *self);
+static void pump        (TdImapSync *self);
+
+static void
+td_imap_sync_dispose (GObject *object)
+{
+  TdImapSync *self = (TdImapSync *) object;
+
+  if (self->session != NULL)
+    td_imap_session_close (self->session);
+  g_clear_object (&self->session);
+  g_clear_object (&self->connection);
+  g_clear_object (&self->store);
+  g_clear_object (&self->account);
+  g_clear_object (&self->task);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (td_imap_sync_parent_class)->dispose (object);
+}
+
+static void
+clear_folder_state (TdImapSync *self)
+{
+  g_clear_pointer (&self->folder_name, g_free);
+  g_clear_pointer (&self->local_uids, g_array_unref);
+  g_clear_pointer (&self->server_uids, g_array_unref);
+  g_clear_pointer (&self->flag_changes, g_array_unref);
+  g_clear_pointer (&self->queue, g_array_unref);
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
+  self->queue_pos = 0;
+  self->pending_bytes = 0;
+  self->done = 0;
+  self->total = 0;
+  self->folder_id = 0;
+  self->uidvalidity_changed = FALSE;
+}
+
+static void
+td_imap_sync_finalize (GObject *object)
+{
+  TdImapSync *self = (TdImapSync *) object;
+
+  clear_folder_state (self);
+  g_clear_pointer (&self->folders, g_ptr_array_unref);
+  g_clear_pointer (&self->certificate_info, td_certificate_info_free);
+  if (self->password != NULL)
+    {
+      memset (self->password, 0, strlen (self->password));
+      g_free (self->password);
+    }
+
+  G_OBJECT_CLASS (td_imap_sync_parent_class)->finalize (object);
+}
+
+static void
+td_imap_sync_class_init (TdImapSyncClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = td_imap_sync_dispose;
+  object_class->finalize = td_imap_sync_finalize;
+
+  signals[SIGNAL_PROGRESS] =
+    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT);
+}
+
+static void
+td_imap_sync_init (TdImapSync *self)
+{
+}
+
+TdImapSync *
+td_imap_sync_new (TdStore   *store,
+                  TdAccount *account)
+{
+  TdImapSync *self;
+
+  g_return_val_if_fail (TD_IS_STORE (store), NULL);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (TD_TYPE_IMAP_SYNC, NULL);
+  self->store = g_object_ref (store);
+  self->account = g_object_ref (account);
+  return self;
+}
+
+const TdCertificateInfo *
+td_imap_sync_get_certificate_info (TdImapSync *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_SYNC (self), NULL);
+  return self->certificate_info;
+}
+
+static void
+progress (TdImapSync *self,
+          const char *what,
+          guint       done,
+          guint       total)
+{
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, what, done, total);
+}
+
+/* Ends the sync with @error (taken). Later callbacks of operations still in flight see
+ * self->task == NULL and do nothing. */
+static void
+fail (TdImapSync *self,
+      GError     *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+
+  g_assert (error != NULL);
+
+  if (task == NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) && self->connection != NULL)
+    {
+      const TdCertificateInfo *info = td_connection_get_certificate_info (self->connection);
+
+      g_clear_pointer (&self->certificate_info, td_certificate_info_free);
+      if (info != NULL)
+        self->certificate_info = td_certificate_info_copy (info);
+    }
+
+  g_debug ("Sync of %s failed: %s", td_account_get_address (self->account), error->message);
+  if (self->session != NULL)
+    td_imap_session_close (self->session);
+  g_task_return_error (task, error);
+}
+
+/* TRUE when the sync is still running and @error is unset; otherwise ends it. */
+static gboolean
+check (TdImapSync *self,
+       GError     *error)
+{
+  if (self->task == NULL)
+    {
+      g_clear_error (&error);
+      return FALSE;
+    }
+  if (error != NULL)
+    {
+      fail (self, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- Finishing --- */
+
+static void
+logout_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GTask) task = NULL;
+
+  /* A failed LOGOUT does not make the sync fail: everything is stored already. */
+  td_imap_session_logout_finish (self->session, result, NULL);
+
+  task = g_steal_pointer (&self->task);
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+/* --- Per folder --- */
+
+static void
+folder_state_saved_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_set_folder_state_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->folder_index++;
+  next_folder (self);
+}
+
+static void
+folder_done (TdImapSync *self)
+{
+  TdFolderState state = {
+    .uidvalidity = self->mailbox.uidvalidity,
+    .uidnext = self->mailbox.uidnext,
+    .highestmodseq = self->mailbox.highestmodseq,
+  };
+
+  td_store_set_folder_state_async (self->store, self->folder_id, &state, self->cancellable,
+                                   folder_state_saved_cb, g_object_ref (self));
+}
+
+static void
+bodies_listed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+  GArray *uids;
+
+  uids = td_store_list_uids_finish (self->store, result, &error);
+  if (!check (self, error))
+    {
+      g_clear_pointer (&uids, g_array_unref);
+      return;
+    }
+
+  g_clear_pointer (&self->queue, g_array_unref);
+  self->queue = uids;
+  self->queue_pos = 0;
+  self->phase = PHASE_BODIES;
+  self->done = 0;
+  self->total = uids->len;
+  if (uids->len > 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("Downloading messages in %s"), self->folder_name);
+
+      progress (self, what, 0, self->total);
+    }
+  pump (self);
+}
+
+static void
+start_bodies (TdImapSync *self)
+{
+  td_store_list_uids_async (self->store, self->folder_id, TRUE, self->cancellable,
+                            bodies_listed_cb, g_object_ref (self));
+}
+
+static void
+flags_written_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_update_flags_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  start_bodies (self);
+}
+
+static void
+flags_item_cb (TdImapFetch *fetch,
+               gpointer     user_data)
+{
+  TdImapSync *self = user_data;
+  TdUidFlags change;
+
+  if ((fetch->fields & TD_IMAP_FETCH_HAS_UID) == 0 || (fetch->fields & TD_IMAP_FETCH_HAS_FLAGS) == 0)
+    return;
+  change.uid = fetch->uid;
+  change.flags = fetch->flags & TD_FLAGS_STORED;
+  g_array_append_val (self->flag_changes, change);
+}
+
+static void
+flags_fetched_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_uid_fetch_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  if (self->flag_changes->len == 0)
+    {
+      start_bodies (self);
+      return;
+    }
+  td_store_update_flags_async (self->store, self->folder_id, self->flag_changes,
+                               self->cancellable, flags_written_cb, g_object_ref (self));
+}
+
+/* Flags of the messages that were here before this sync. New ones came with their flags. */
+static void
+start_flags (TdImapSync *self)
+{
+  g_autofree char *set = NULL;
+  guint32 last_known = 0;
+  guint64 changed_since = 0;
+
+  for (guint i = self->local_uids->len; i > 0; i--)
+    {
+      guint32 uid = g_array_index (self->local_uids, guint32, i - 1);
+
+      last_known = uid;
+      break;
+    }
+
+  if (last_known == 0 || self->uidvalidity_changed)
+    {
+      start_bodies (self);
+      return;
+    }
+
+  if (self->mailbox.highestmodseq > 0 && self->local_state.highestmodseq > 0)
+    {
+      if (self->mailbox.highestmodseq == self->local_state.highestmodseq)
+        {
+          /* Nothing changed on the server since the last sync. */
+          start_bodies (self);
+          return;
+        }
+      changed_since = self->local_state.highestmodseq;
+    }
+
+  self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+  set = g_strdup_printf ("1:%u", last_known);
+  td_imap_session_uid_fetch_async (self->session, set, "UID FLAGS", changed_since,
+                                   flags_item_cb, self, self->cancellable,
+                                   flags_fetched_cb, g_object_ref (self));
+}
+
+/* --- The fetch pump: headers, then bodies --- */
+
+typedef struct
+{
+  TdImapSync *self;
+  guint       count;
+} WriteData;
+
+static void
+written_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  WriteData *data = user_data;
+  g_autoptr(TdImapSync) self = data->self;
+  GError *error = NULL;
+  guint n = data->count;
+
+  g_free (data);
+  if (self->phase == PHASE_HEADERS)
+    td_store_add_messages_finish (self->store, result, &error);
+  else
+    td_store_set_bodies_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->writes_in_flight--;
+  self->done += n;
+  if (self->total > 0)
+    {
+      g_autofree char *what = NULL;
+
+      if (self->phase == PHASE_HEADERS)
+        what = g_strdup_printf (_("Checking for new messages in %s"), self->folder_name);
+      else
+        what = g_strdup_printf (_("Downloading messages in %s"), self->folder_name);
+      progress (self, what, MIN (self->done, self->total), self->total);
+    }
+  pump (self);
+}
+
+static void
+flush (TdImapSync *self)
+{
+  g_autoptr(GPtrArray) batch = NULL;
+  WriteData *data;
+
+  if (self->pending == NULL || self->pending->len == 0)
+    return;
+
+  batch = g_steal_pointer (&self->pending);
+  self->pending_bytes = 0;
+  self->writes_in_flight++;
+  data = g_new0 (WriteData, 1);
+  data->self = g_object_ref (self);
+  data->count = batch->len;
+
+  if (self->phase == PHASE_HEADERS)
+    td_store_add_messages_async (self->store, self->folder_id, batch, self->cancellable,
+                                 written_cb, data);
+  else
+    td_store_set_bodies_async (self->store, self->folder_id, batch, self->cancellable,
+                               written_cb, data);
+}
+
+static void
+fetch_item_cb (TdImapFetch *fetch,
+               gpointer     user_data)
+{
+  TdImapSync *self = user_data;
+
+  if (self->task == NULL || (fetch->fields & TD_IMAP_FETCH_HAS_UID) == 0)
+    return;
+
+  if (self->pending == NULL)
+    self->pending = g_ptr_array_new_with_free_func (self->phase == PHASE_HEADERS
+                                                    ? (GDestroyNotify) td_message_spec_free
+                                                    : (GDestroyNotify) td_body_spec_free);
+
+  if (self->phase == PHASE_HEADERS)
+    {
+      TdMessageSpec *spec;
+
+      if (fetch->header == NULL)
+        return;
+      spec = td_message_spec_new (fetch->uid, fetch->flags & TD_FLAGS_STORED,
+                                  fetch->internaldate, fetch->size, fetch->header);
+      if (fetch->keywords != NULL && fetch->keywords->len > 0)
+        {
+          g_ptr_array_add (fetch->keywords, NULL);
+          spec->keywords = g_strjoinv (" ", (char **) fetch->keywords->pdata);
+          g_ptr_array_remove_index (fetch->keywords, fetch->keywords->len - 1);
+        }
+      g_ptr_array_add (self->pending, spec);
+    }
+  else
+    {
+      if (fetch->body == NULL)
+        return;
+      g_ptr_array_add (self->pending, td_body_spec_new (fetch->uid, fetch->body));
+      self->pending_bytes += g_bytes_get_size (fetch->body);
+      if (self->pending_bytes >= BODY_FLUSH_BYTES)
+        flush (self);
+    }
+}
+
+static void
+fetched_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_uid_fetch_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->fetches_in_flight--;
+  flush (self);
+  pump (self);
+}
+
+static int
+compare_uid (gconstpointer a,
+             gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a;
+  guint32 y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+pump (TdImapSync *self)
+{
+  gboolean headers = self->phase == PHASE_HEADERS;
+  guint per_fetch = headers ? HEADER_UIDS_PER_FETCH : BODY_UIDS_PER_FETCH;
+
+  if (self->task == NULL)
+    return;
+
+  while (self->queue_pos < self->queue->len &&
+         self->fetches_in_flight < MAX_FETCHES_IN_FLIGHT &&
+         self->writes_in_flight < MAX_WRITES_IN_FLIGHT)
+    {
+      guint n = MIN (per_fetch, self->queue->len - self->queue_pos);
+      g_autofree guint32 *chunk = g_new (guint32, n);
+      g_autofree char *set = NULL;
+      guint consumed = 0;
+
+      memcpy (chunk, &g_array_index (self->queue, guint32, self->queue_pos), n * sizeof (guint32));
+      qsort (chunk, n, sizeof (guint32), compare_uid);
+      set = td_imap_uid_set_build (chunk, n, UID_SET_MAX_LEN, &consumed);
+      if (consumed == 0)
+        {
+          fail (self, g_error_new (TD_ERROR, TD_ERROR_FAILED, "Could not build a UID set"));
+          return;
+        }
+      /* The set holds the lowest @consumed uids of the chunk. When the length cap cut it,
+       * reorder the window so the fetched uids come first and the rest (newest first) stay
+       * queued. */
+      if (consumed < n)
+        {
+          guint32 *window = &g_array_index (self->queue, guint32, self->queue_pos);
+
+          memcpy (window, chunk, consumed * sizeof (guint32));
+          for (guint i = consumed; i < n; i++)
+            window[i] = chunk[n - 1 - (i - consumed)];
+          n = consumed;
+        }
+      self->queue_pos += n;
+      self->fetches_in_flight++;
+      td_imap_session_uid_fetch_async (self->session, set, headers ? HEADER_ITEMS : BODY_ITEMS, 0,
+                                       fetch_item_cb, self, self->cancellable,
+                                       fetched_cb, g_object_ref (self));
+    }
+
+  if (self->queue_pos >= self->queue->len &&
+      self->fetches_in_flight == 0 &&
+      self->writes_in_flight == 0 &&
+      (self->pending == NULL || self->pending->len == 0))
+    {
+      if (headers)
+        start_flags (self);
+      else
+        folder_done (self);
+    }
+}
+
+/* --- A folder: EXAMINE, UIDVALIDITY, what is new and what is gone --- */
+
+static void
+start_headers (TdImapSync *self)
+{
+  GArray *fresh = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint li = 0;
+
+  /* Server uids not known here, newest first. Both arrays are ascending. */
+  for (guint si = 0; si < self->server_uids->len; si++)
+    {
+      guint32 uid = g_array_index (self->server_uids, guint32, si);
+
+      while (li < self->local_uids->len && g_array_index (self->local_uids, guint32, li) < uid)
+        li++;
+      if (li < self->local_uids->len && g_array_index (self->local_uids, guint32, li) == uid)
+        continue;
+      g_array_append_val (fresh, uid);
+    }
+  for (guint i = 0; i < fresh->len / 2; i++)
+    {
+      guint32 t = g_array_index (fresh, guint32, i);
+
+      g_array_index (fresh, guint32, i) = g_array_index (fresh, guint32, fresh->len - 1 - i);
+      g_array_index (fresh, guint32, fresh->len - 1 - i) = t;
+    }
+
+  g_clear_pointer (&self->queue, g_array_unref);
+  self->queue = fresh;
+  self->queue_pos = 0;
+  self->phase = PHASE_HEADERS;
+  self->done = 0;
+  self->total = fresh->len;
+  if (fresh->len > 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("Checking for new messages in %s"),
+                                               self->folder_name);
+
+      progress (self, what, 0, self->total);
+    }
+  pump (self);
+}
+
+static void
+vanished_removed_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_remove_messages_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  start_headers (self);
+}
+
+static void
+got_server_uids (TdImapSync *self,
+                 GArray     *server_uids)
+{
+  g_autoptr(GArray) vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GArray *still_here = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint si = 0;
+
+  g_array_sort (server_uids, compare_uid);
+  self->server_uids = server_uids;
+
+  /* Known here but gone from the server: expunged elsewhere. */
+  for (guint li = 0; li < self->local_uids->len; li++)
+    {
+      guint32 uid = g_array_index (self->local_uids, guint32, li);
+
+      while (si < server_uids->len && g_array_index (server_uids, guint32, si) < uid)
+        si++;
+      if (si < server_uids->len && g_array_index (server_uids, guint32, si) == uid)
+        g_array_append_val (still_here, uid);
+      else
+        g_array_append_val (vanished, uid);
+    }
+  g_array_unref (self->local_uids);
+  self->local_uids = still_here;
+
+  if (vanished->len == 0)
+    {
+      start_headers (self);
+      return;
+    }
+
+  g_debug ("%u messages of %s were removed on the server", vanished->len, self->folder_name);
+  td_store_remove_messages_async (self->store, self->folder_id, vanished, self->cancellable,
+                                  vanished_removed_cb, g_object_ref (self));
+}
+
+static void
+searched_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+  GArray *uids;
+
+  uids = td_imap_session_uid_search_finish (self->session, result, &error);
+  if (!check (self, error))
+    {
+      g_clear_pointer (&uids, g_array_unref);
+      return;
+    }
+  got_server_uids (self, uids);
+}
+
+static void
+local_uids_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+  GArray *uids;
+
+  uids = td_store_list_uids_finish (self->store, result, &error);
+  if (!check (self, error))
+    {
+      g_clear_pointer (&uids, g_array_unref);
+      return;
+    }
+  self->local_uids = uids;
+
+  if (self->mailbox.exists == 0)
+    {
+      got_server_uids (self, g_array_new (FALSE, FALSE, sizeof (guint32)));
+      return;
+    }
+
+  td_imap_session_uid_search_async (self->session,
+                                    td_imap_session_has_capability (self->session, "ESEARCH")
+                                    ? "RETURN (ALL) ALL" : "ALL",
+                                    self->cancellable, searched_cb, g_object_ref (self));
+}
+
+static void
+list_local_uids (TdImapSync *self)
+{
+  td_store_list_uids_async (self->store, self->folder_id, FALSE, self->cancellable,
+                            local_uids_cb, g_object_ref (self));
+}
+
+static void
+folder_reset_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_reset_folder_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  list_local_uids (self);
+}
+
+static void
+selected_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+  const TdImapMailbox *mailbox;
+
+  mailbox = td_imap_session_select_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->mailbox = *mailbox;
+
+  if (!td_store_get_folder_state (self->store, self->folder_id, &self->local_state, &error))
+    {
+      fail (self, error);
+      return;
+    }
+
+  if (self->local_state.uidvalidity != 0 &&
+      self->local_state.uidvalidity != self->mailbox.uidvalidity)
+    {
+      /* RFC 3501 2.3.1.1: the old uids mean nothing now; fetch the folder again. */
+      TdFolderState state = { .uidvalidity = self->mailbox.uidvalidity };
+
+      g_message ("UIDVALIDITY of %s changed (%u -> %u): downloading it again",
+                 self->folder_name, self->local_state.uidvalidity, self->mailbox.uidvalidity);
+      self->uidvalidity_changed = TRUE;
+      self->local_state = state;
+      td_store_reset_folder_async (self->store, self->folder_id, &state, self->cancellable,
+                                   folder_reset_cb, g_object_ref (self));
+      return;
+    }
+
+  list_local_uids (self);
+}
+
+static void
+next_folder (TdImapSync *self)
+{
+  TdImapListEntry *entry;
+  g_autoptr(TdFolder) folder = NULL;
+  GError *error = NULL;
+
+  clear_folder_state (self);
+
+  if (self->folder_index >= self->folders->len)
+    {
+      progress (self, _("Finishing"), 0, 0);
+      td_imap_session_logout_async (self->session, NULL, logout_cb, g_object_ref (self));
+      return;
+    }
+
+  entry = g_ptr_array_index (self->folders, self->folder_index);
+  folder = td_store_find_folder (self->store, td_account_get_id (self->account), entry->path,
+                                 &error);
+  if (folder == NULL)
+    {
+      fail (self, error);
+      return;
+    }
+
+  self->folder_id = td_folder_get_id (folder);
+  self->folder_name = g_strdup (td_folder_get_name (folder));
+  progress (self, td_folder_get_name (folder), self->folder_index, self->folders->len);
+  td_imap_session_select_async (self->session, entry->raw_path, TRUE, self->cancellable,
+                                selected_cb, g_object_ref (self));
+}
+
+/* --- Connecting and listing --- */
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const TdImapListEntry *x = *(TdImapListEntry * const *) a;
+  const TdImapListEntry *y = *(TdImapListEntry * const *) b;
+  int kx = td_folder_role_sort_key (x->role);
+  int ky = td_folder_role_sort_key (y->role);
+
+  if (kx != ky)
+    return kx - ky;
+  return g_strcmp0 (x->path, y->path);
+}
+
+static void
+folders_stored_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_sync_folders_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->folder_index = 0;
+  next_folder (self);
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) specs = NULL;
+  GError *error = NULL;
+
+  entries = td_imap_session_list_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  specs = g_ptr_array_new_with_free_func ((GDestroyNotify) td_folder_spec_free);
+  g_clear_pointer (&self->folders, g_ptr_array_unref);
+  self->folders = g_ptr_array_new ();
+  g_ptr_array_set_free_func (self->folders, (GDestroyNotify) td_imap_list_entry_free);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      TdImapListEntry *entry = g_ptr_array_index (entries, i);
+
+      g_ptr_array_add (specs, td_folder_spec_new (entry->path, entry->delimiter, entry->role,
+                                                  !entry->noselect));
+      if (!entry->noselect)
+        g_ptr_array_add (self->folders, g_ptr_array_steal_index (entries, i--));
+    }
+  g_ptr_array_sort (self->folders, compare_entries);
+
+  td_store_sync_folders_async (self->store, td_account_get_id (self->account), specs,
+                               self->cancellable, folders_stored_cb, g_object_ref (self));
+}
+
+static void
+logged_in_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_login_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  progress (self, _("Listing folders"), 0, 0);
+  td_imap_session_list_async (self->session, self->cancellable, listed_cb, g_object_ref (self));
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_connect_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  progress (self, _("Logging in"), 0, 0);
+  td_imap_session_login_async (self->session, td_account_get_username (self->account),
+                               self->password, self->cancellable, logged_in_cb,
+                               g_object_ref (self));
+  /* The password is not needed any more. */
+  memset (self->password, 0, strlen (self->password));
+  g_clear_pointer (&self->password, g_free);
+}
+
+void
+td_imap_sync_run_async (TdImapSync          *self,
+                        const char          *password,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_if_fail (TD_IS_IMAP_SYNC (self));
+  g_return_if_fail (password != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_imap_sync_run_async);
+
+  if (self->task != NULL)
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_WRONG_STATE,
+                               "A sync of this account is already running");
+      return;
+    }
+
+  self->task = g_steal_pointer (&task);
+  g_set_object (&self->cancellable, cancellable);
+  g_clear_pointer (&self->certificate_info, td_certificate_info_free);
+  self->password = g_strdup (password);
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->connection);
+  self->connection = td_connection_new (td_account_get_host (self->account),
+                                        td_account_get_port (self->account),
+                                        td_account_get_security (self->account));
+  td_connection_set_pinned_fingerprint (self->connection,
+                                        td_account_get_pinned_fingerprint (self->account));
+  self->session = td_imap_session_new (self->connection);
+
+  what = g_strdup_printf (_("Connecting to %s"), td_account_get_host (self->account));
+  progress (self, what, 0, 0);
+  td_imap_session_connect_async (self->session, self->cancellable, connected_cb,
+                                 g_object_ref (self));
+}
+
+gboolean
+td_imap_sync_run_finish (TdImapSync    *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
