@@ -37,7 +37,7 @@ demo: build
 
 # Tidings on your real profile.
 run: build
-	$(BUILDDIR)/src/app/tidings
+	GSETTINGS_SCHEMA_DIR=$(BUILDDIR)/data $(BUILDDIR)/src/app/tidings
 
 install: build
 	meson install -C $(BUILDDIR)

@@ -458,10 +458,11 @@ cmd_sync (Cli   *cli,
 
               if (info == NULL)
                 continue;
+              g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, td_account_get_id (a));
+
               print_certificate (info);
               g_printerr (_("If you trust this certificate, run:\n"
-                            "  tidings-cli account trust %" G_GINT64_FORMAT " %s\n"),
-                          td_account_get_id (a), info->fingerprint);
+                            "  tidings-cli account trust %s %s\n"), id, info->fingerprint);
             }
         }
       return 1;
