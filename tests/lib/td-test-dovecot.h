@@ -31,6 +31,11 @@ gboolean       td_test_dovecot_doveadm        (TdTestDovecot  *self,
                                                GError        **error,
                                                const char     *first_arg,
                                                ...) G_GNUC_NULL_TERMINATED;
+/* The same, returning what doveadm printed on stdout (NULL with @error on failure). */
+char          *td_test_dovecot_doveadm_output (TdTestDovecot  *self,
+                                               GError        **error,
+                                               const char     *first_arg,
+                                               ...) G_GNUC_NULL_TERMINATED;
 gboolean       td_test_dovecot_create_folder  (TdTestDovecot  *self,
                                                const char     *user,
                                                const char     *folder,
