@@ -76,7 +76,14 @@ GOutputStream     *td_connection_get_output_stream      (TdConnection  *self);
 gboolean           td_connection_is_tls                 (TdConnection  *self);
 /* The peer certificate (after a TLS handshake, or the refused one after a failure). */
 const TdCertificateInfo *td_connection_get_certificate_info (TdConnection *self);
-/* Closes without blocking (async close in the background). Idempotent. */
+/* For the protocols reading and writing the stream: turns a GIO or TLS error into the
+ * engine's, naming the server. G_IO_ERROR_TIMED_OUT (the timeout passed on a read or write)
+ * becomes TD_ERROR_TIMEOUT, other errors TD_ERROR_CONNECTION; G_IO_ERROR_CANCELLED and
+ * TD_ERROR errors are returned as they are. Takes @error, returns the error to use. */
+GError            *td_connection_translate_error        (TdConnection  *self,
+                                                         GError        *error);
+/* Closes without blocking (async close in the background). Idempotent. Cancels a connect or
+ * handshake that is running. connect_async() may be called again afterwards. */
 void               td_connection_close                  (TdConnection  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdCertificateInfo, td_certificate_info_free)

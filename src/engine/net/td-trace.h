@@ -21,7 +21,11 @@ typedef enum
 } TdTraceProtocol;
 
 /* The line as it may be logged: credentials replaced by "***". @sasl_continuation: the
- * client line answers a SASL challenge (always fully redacted). Long lines are cut. */
+ * client line answers a SASL challenge (always fully redacted); pass TRUE as well for the
+ * literal data a LOGIN sends after a "+" continuation, which on its own does not look like
+ * a secret. A chunk of several lines is hidden from the first line with credentials on.
+ * Lines are cut after 1000 bytes and bytes outside printable ASCII are escaped (\r, \xNN).
+ * @len may be -1 for a NUL-terminated line. */
 char     *td_trace_redact  (TdTraceProtocol  protocol,
                             gboolean         outgoing,
                             gboolean         sasl_continuation,
