@@ -430,8 +430,8 @@ test_fingerprint_normalize (void)
     const char *expected;
   } cases[] = {
     { LOCALHOST_FINGERPRINT, LOCALHOST_FINGERPRINT },
-    { "ca:4a:8a:04:93:af:9a:3c:ff:7c:e0:0b:5d:a6:2f:db:fd:a7:86:4e:b7:41:4b:7b:c8:46:d6:0b:a5:a2:d1:f6",
-      LOCALHOST_FINGERPRINT },
+    { "ca:4a:8a:04:93:af:9a:3c:ff:7c:e0:0b:5d:a6:2f:db:"
+      "fd:a7:86:4e:b7:41:4b:7b:c8:46:d6:0b:a5:a2:d1:f6", LOCALHOST_FINGERPRINT },
     { "CA4A8A0493AF9A3CFF7CE00B5DA62FDBFDA7864EB7414B7BC846D60BA5A2D1F6", LOCALHOST_FINGERPRINT },
     { "ca4a 8a04 93af 9a3c ff7c e00b 5da6 2fdb fda7 864e b741 4b7b c846 d60b a5a2 d1f6",
       LOCALHOST_FINGERPRINT },
