@@ -420,7 +420,7 @@ typedef struct
 {
   GIOStream    *stream;
   GCancellable *cancellable;
-  guint         timeout_id;
+  GSource      *timeout;
 } CloseData;
 
 static gboolean
@@ -428,7 +428,6 @@ close_timeout_cb (gpointer data)
 {
   CloseData *close_data = data;
 
-  close_data->timeout_id = 0;
   g_cancellable_cancel (close_data->cancellable);
   return G_SOURCE_REMOVE;
 }
@@ -444,7 +443,8 @@ close_cb (GObject      *source,
   if (!g_io_stream_close_finish (G_IO_STREAM (source), result, &error))
     g_debug ("Closing a connection: %s", error->message);
 
-  g_clear_handle_id (&close_data->timeout_id, g_source_remove);
+  g_source_destroy (close_data->timeout);
+  g_source_unref (close_data->timeout);
   g_object_unref (close_data->cancellable);
   g_object_unref (close_data->stream);
   g_free (close_data);
@@ -463,8 +463,10 @@ close_stream_async (GIOStream *stream)
   close_data->stream = g_object_ref (stream);
   close_data->cancellable = g_cancellable_new ();
   /* A TLS close writes a close_notify; a peer that reads nothing must not keep it forever. */
-  close_data->timeout_id = g_timeout_add_seconds (CLOSE_TIMEOUT_SECONDS, close_timeout_cb,
-                                                  close_data);
+  close_data->timeout = g_timeout_source_new_seconds (CLOSE_TIMEOUT_SECONDS);
+  g_source_set_callback (close_data->timeout, close_timeout_cb, close_data, NULL);
+  g_source_set_name (close_data->timeout, "[tidings] connection close timeout");
+  g_source_attach (close_data->timeout, g_main_context_get_thread_default ());
   g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, close_data->cancellable,
                            close_cb, close_data);
 }
