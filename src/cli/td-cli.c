@@ -455,11 +455,10 @@ cmd_sync (Cli   *cli,
               g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
               const TdCertificateInfo *info =
                 td_account_manager_get_refused_certificate (cli->manager, a);
+              g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, td_account_get_id (a));
 
               if (info == NULL)
                 continue;
-              g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, td_account_get_id (a));
-
               print_certificate (info);
               g_printerr (_("If you trust this certificate, run:\n"
                             "  tidings-cli account trust %s %s\n"), id, info->fingerprint);
