@@ -285,6 +285,7 @@ add_stored_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   TdAccountManager *self = g_task_get_source_object (task);
   AddData *data = g_task_get_task_data (task);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   if (!td_store_add_account_finish (self->store, result, &error))
@@ -298,9 +299,9 @@ add_stored_cb (GObject      *source,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  td_credentials_store_async (self->credentials, data->account, data->password,
-                              g_task_get_cancellable (task), add_password_stored_cb,
-                              g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  td_credentials_store_async (self->credentials, data->account, data->password, cancellable,
+                              add_password_stored_cb, g_steal_pointer (&task));
 }
 
 void
