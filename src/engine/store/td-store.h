@@ -4,7 +4,10 @@
  * and every unbounded read. The thread that opened the store (the main thread) also has a
  * read-only connection for bounded, indexed reads (a page of a list, one row, the accounts).
  * Every *_async call runs its work on the store thread, in one transaction, and calls back
- * on the caller's thread-default GMainContext.
+ * on the caller's thread-default GMainContext. Jobs run in the order they were queued. A job
+ * whose GCancellable is cancelled before it starts does nothing and fails with
+ * G_IO_ERROR_CANCELLED; a write that has committed reports success even if it was cancelled
+ * meanwhile.
  *
  * The store parses what it is given (headers and bodies, with td-mime) on the store thread,
  * so the protocol engines hand it raw bytes and never block the main loop.
@@ -263,7 +266,9 @@ GBytes     *td_store_get_body_finish      (TdStore             *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 /* Full-text search over subject, addresses and body text. Whatever the user typed is
- * searched as words (quoted for FTS5), never an FTS syntax error. Newest first. */
+ * searched as words (quoted for FTS5), never an FTS syntax error: every word must match, the
+ * last one as a prefix. Newest first; @limit 0 means no limit. Subject and addresses are
+ * searchable as soon as the header is stored, the text once the body is. */
 void        td_store_search_async         (TdStore             *self,
                                            const char          *query,
                                            guint                limit,
@@ -291,7 +296,8 @@ TdMessage  *td_store_get_message          (TdStore             *self,
 
 /* Signals (emitted on the thread that opened the store, after the write committed):
  *   "folders-changed" (gint64 account_id): folders added, removed or renamed
- *   "folder-changed"  (gint64 folder_id): messages, flags or counts of a folder changed
+ *   "folder-changed"  (gint64 folder_id): messages, flags or counts of a folder changed;
+ *                     also for a folder that was removed (its list models then hold nothing)
  *   "accounts-changed" (): an account was added, changed or removed */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdFolderSpec, td_folder_spec_free)

@@ -1,0 +1,2591 @@
+/* td-store.c: the one SQLite store of a profile
+ *
+ * The store thread pops jobs from a queue, in order, and runs each in one transaction on the
+ * write connection. A finished job goes back to the caller's GMainContext through an idle
+ * source (never g_main_context_invoke(), which may run the callback on the store thread when
+ * the context is free); the signals for what it committed go, before it, to the context of
+ * the thread that opened the store.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-store"
+
+#include "config.h"
+
+#include "td-store.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "td-db.h"
+#include "td-error.h"
+#include "td-mime.h"
+#include "td-store-resources.h"
+
+#define MIGRATIONS_DIR "/org/tidings/Tidings/store"
+
+/* Bounds on what one header field may put into a row, and on the text we index. */
+#define MAX_SHORT_FIELD   (4 * 1024)
+#define MAX_LONG_FIELD    (32 * 1024)
+#define MAX_INDEXED_TEXT  (1024 * 1024)
+#define PREVIEW_CHARS     200
+/* A Date more than this far in the future is a lie; the server's INTERNALDATE wins. */
+#define MAX_FUTURE_SECONDS (24 * 60 * 60)
+/* Search: how much of the user's text is looked at, and how many words. */
+#define MAX_QUERY_BYTES   1024
+#define MAX_QUERY_TERMS   16
+
+struct _TdStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  GMainContext *context;        /* of the thread that opened the store */
+  GThread      *thread;
+  GAsyncQueue  *queue;          /* Job* */
+  TdDb         *wdb;            /* store thread only */
+  GMutex        read_mutex;
+  TdDb         *rdb;            /* read-only, opener's thread, under read_mutex */
+  guint         schema_version;
+  gboolean      closed;
+};
+
+G_DEFINE_FINAL_TYPE (TdStore, td_store, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_FOLDERS_CHANGED,
+  SIGNAL_FOLDER_CHANGED,
+  SIGNAL_ACCOUNTS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* --- Specs --- */
+
+TdFolderSpec *
+td_folder_spec_new (const char   *path,
+                    char          delimiter,
+                    TdFolderRole  role,
+                    gboolean      selectable)
+{
+  TdFolderSpec *spec;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  spec = g_new0 (TdFolderSpec, 1);
+  spec->path = g_strdup (path);
+  spec->delimiter = delimiter;
+  spec->role = role;
+  spec->selectable = selectable;
+  return spec;
+}
+
+void
+td_folder_spec_free (TdFolderSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_free (spec->path);
+  g_free (spec);
+}
+
+TdMessageSpec *
+td_message_spec_new (guint32  uid,
+                     TdFlags  flags,
+                     gint64   internaldate,
+                     guint64  size,
+                     GBytes  *header)
+{
+  TdMessageSpec *spec = g_new0 (TdMessageSpec, 1);
+
+  spec->uid = uid;
+  spec->flags = flags;
+  spec->internaldate = internaldate;
+  spec->size = size;
+  spec->header = header != NULL ? g_bytes_ref (header) : NULL;
+  return spec;
+}
+
+void
+td_message_spec_free (TdMessageSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_free (spec->keywords);
+  g_clear_pointer (&spec->header, g_bytes_unref);
+  g_free (spec);
+}
+
+TdBodySpec *
+td_body_spec_new (guint32  uid,
+                  GBytes  *raw)
+{
+  TdBodySpec *spec = g_new0 (TdBodySpec, 1);
+
+  spec->uid = uid;
+  spec->raw = raw != NULL ? g_bytes_ref (raw) : NULL;
+  return spec;
+}
+
+void
+td_body_spec_free (TdBodySpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_clear_pointer (&spec->raw, g_bytes_unref);
+  g_free (spec);
+}
+
+/* --- Small helpers --- */
+
+/* Valid UTF-8 of at most @max bytes, cut at a character boundary; NULL stays NULL. */
+static char *
+clean_text (const char *text,
+            gsize       max)
+{
+  g_autofree char *valid = NULL;
+  const char *end;
+
+  if (text == NULL)
+    return NULL;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+
+  if (strlen (text) <= max)
+    return g_strdup (text);
+
+  end = g_utf8_find_prev_char (text, text + max + 1);
+  return g_strndup (text, end != NULL ? (gsize) (end - text) : 0);
+}
+
+static void
+append_nonempty (GString    *str,
+                 const char *text)
+{
+  if (text == NULL || *text == '\0')
+    return;
+  if (str->len > 0)
+    g_string_append_c (str, ' ');
+  g_string_append (str, text);
+}
+
+static void
+int64_array_add_unique (GArray *array,
+                        gint64  value)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (g_array_index (array, gint64, i) == value)
+      return;
+  g_array_append_val (array, value);
+}
+
+/* --- Jobs and the store thread --- */
+
+typedef enum
+{
+  JOB_WRITE,   /* BEGIN IMMEDIATE ... COMMIT */
+  JOB_READ,    /* BEGIN ... COMMIT: one consistent snapshot */
+  JOB_PLAIN,   /* no transaction (integrity check) */
+  JOB_OPEN,    /* opens the write connection */
+  JOB_QUIT,
+} JobKind;
+
+typedef struct _Job Job;
+
+/* On the store thread. */
+typedef gboolean (*JobFunc) (TdStore  *self,
+                             Job      *job,
+                             GError  **error);
+/* In the caller's context, after success, before the task returns. */
+typedef gboolean (*JobDone) (TdStore  *self,
+                             Job      *job,
+                             GError  **error);
+
+typedef struct
+{
+  gboolean  accounts;
+  GArray   *account_ids;   /* gint64: folders-changed */
+  GArray   *folder_ids;    /* gint64: folder-changed */
+} Changes;
+
+struct _Job
+{
+  JobKind         kind;
+  GTask          *task;
+  JobFunc         func;
+  JobDone         done;
+  gpointer        data;
+  GDestroyNotify  data_free;
+  gpointer        result;
+  GDestroyNotify  result_free;   /* non-NULL: the task returns a pointer */
+  GError         *error;
+  Changes        *changes;
+};
+
+static void
+changes_free (Changes *changes)
+{
+  if (changes == NULL)
+    return;
+  g_clear_pointer (&changes->account_ids, g_array_unref);
+  g_clear_pointer (&changes->folder_ids, g_array_unref);
+  g_free (changes);
+}
+
+static Changes *
+changes_new (void)
+{
+  Changes *changes = g_new0 (Changes, 1);
+
+  changes->account_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  changes->folder_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  return changes;
+}
+
+static gboolean
+changes_is_empty (Changes *changes)
+{
+  return !changes->accounts && changes->account_ids->len == 0 && changes->folder_ids->len == 0;
+}
+
+static void
+job_free (Job *job)
+{
+  if (job->data_free != NULL)
+    g_clear_pointer (&job->data, job->data_free);
+  if (job->result_free != NULL)
+    g_clear_pointer (&job->result, job->result_free);
+  g_clear_error (&job->error);
+  g_clear_pointer (&job->changes, changes_free);
+  g_clear_object (&job->task);
+  g_free (job);
+}
+
+static Job *
+job_new (TdStore             *self,
+         JobKind              kind,
+         JobFunc              func,
+         gpointer             data,
+         GDestroyNotify       data_free,
+         gpointer             source_tag,
+         GCancellable        *cancellable,
+         GAsyncReadyCallback  callback,
+         gpointer             user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->func = func;
+  job->data = data;
+  job->data_free = data_free;
+  job->changes = changes_new ();
+  job->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, source_tag);
+  /* A committed write reports success even when it was cancelled meanwhile. */
+  if (kind == JOB_WRITE)
+    g_task_set_check_cancellable (job->task, FALSE);
+  return job;
+}
+
+static void
+queue_job (TdStore *self,
+           Job     *job)
+{
+  if (self->thread == NULL || self->closed)
+    {
+      g_task_return_new_error (job->task, TD_ERROR, TD_ERROR_STORE,
+                               _("The mail store is not open"));
+      job_free (job);
+      return;
+    }
+  g_async_queue_push (self->queue, job);
+}
+
+typedef struct
+{
+  TdStore *store;
+  Changes *changes;
+} Emission;
+
+static void
+emission_free (gpointer data)
+{
+  Emission *emission = data;
+
+  g_object_unref (emission->store);
+  changes_free (emission->changes);
+  g_free (emission);
+}
+
+static gboolean
+emit_changes_cb (gpointer data)
+{
+  Emission *emission = data;
+  Changes *changes = emission->changes;
+
+  if (changes->accounts)
+    g_signal_emit (emission->store, signals[SIGNAL_ACCOUNTS_CHANGED], 0);
+  for (guint i = 0; i < changes->account_ids->len; i++)
+    g_signal_emit (emission->store, signals[SIGNAL_FOLDERS_CHANGED], 0,
+                   g_array_index (changes->account_ids, gint64, i));
+  for (guint i = 0; i < changes->folder_ids->len; i++)
+    g_signal_emit (emission->store, signals[SIGNAL_FOLDER_CHANGED], 0,
+                   g_array_index (changes->folder_ids, gint64, i));
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+complete_job_cb (gpointer data)
+{
+  Job *job = data;
+  TdStore *self = g_task_get_source_object (job->task);
+
+  if (job->error == NULL && job->done != NULL)
+    job->done (self, job, &job->error);
+
+  if (job->error != NULL)
+    g_task_return_error (job->task, g_steal_pointer (&job->error));
+  else if (job->result_free != NULL)
+    g_task_return_pointer (job->task, g_steal_pointer (&job->result), job->result_free);
+  else
+    g_task_return_boolean (job->task, TRUE);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+attach_idle (GMainContext   *context,
+             GSourceFunc     func,
+             gpointer        data,
+             GDestroyNotify  destroy)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[td-store] completion");
+  g_source_attach (source, context);
+}
+
+static void
+run_job (TdStore *self,
+         Job     *job)
+{
+  GCancellable *cancellable = g_task_get_cancellable (job->task);
+  gboolean ok = FALSE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, &job->error))
+    {
+      /* nothing done */
+    }
+  else if (job->kind != JOB_OPEN && self->wdb == NULL)
+    {
+      g_set_error (&job->error, TD_ERROR, TD_ERROR_STORE, _("The mail store is not open"));
+    }
+  else if (job->kind == JOB_OPEN || job->kind == JOB_PLAIN)
+    {
+      ok = job->func (self, job, &job->error);
+    }
+  else if (td_db_begin (self->wdb, job->kind == JOB_WRITE, &job->error))
+    {
+      ok = job->func (self, job, &job->error);
+      if (ok)
+        ok = td_db_commit (self->wdb, &job->error);
+      if (!ok)
+        td_db_rollback (self->wdb);
+    }
+
+  if (ok)
+    g_clear_error (&job->error);
+  else if (job->error == NULL)
+    g_set_error (&job->error, TD_ERROR, TD_ERROR_STORE, "store job failed");
+
+  if (ok && !changes_is_empty (job->changes))
+    {
+      Emission *emission = g_new0 (Emission, 1);
+
+      emission->store = g_object_ref (self);
+      emission->changes = g_steal_pointer (&job->changes);
+      attach_idle (self->context, emit_changes_cb, emission, emission_free);
+    }
+
+  /* Same priority, attached later: when both go to one context, the signals come first. */
+  attach_idle (g_task_get_context (job->task), complete_job_cb, job, (GDestroyNotify) job_free);
+}
+
+static gpointer
+store_thread_main (gpointer data)
+{
+  TdStore *self = data;
+
+  for (;;)
+    {
+      Job *job = g_async_queue_pop (self->queue);
+
+      if (job->kind == JOB_QUIT)
+        {
+          g_free (job);
+          break;
+        }
+      run_job (self, job);
+    }
+
+  g_clear_pointer (&self->wdb, td_db_free);
+  return NULL;
+}
+
+/* --- The read connection --- */
+
+static TdDb *
+read_begin (TdStore  *self,
+            GError  **error)
+{
+  g_mutex_lock (&self->read_mutex);
+  if (self->rdb == NULL)
+    {
+      g_mutex_unlock (&self->read_mutex);
+      g_set_error (error, TD_ERROR, TD_ERROR_STORE, _("The mail store is not open"));
+      return NULL;
+    }
+  return self->rdb;
+}
+
+static void
+read_end (TdStore *self)
+{
+  g_mutex_unlock (&self->read_mutex);
+}
+
+/* --- GObject --- */
+
+static void
+td_store_dispose (GObject *object)
+{
+  TdStore *self = (TdStore *) object;
+
+  td_store_close (self);
+
+  G_OBJECT_CLASS (td_store_parent_class)->dispose (object);
+}
+
+static void
+td_store_finalize (GObject *object)
+{
+  TdStore *self = (TdStore *) object;
+
+  g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_mutex_clear (&self->read_mutex);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (td_store_parent_class)->finalize (object);
+}
+
+static void
+td_store_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  TdStore *self = TD_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH: g_value_set_string (value, self->path); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_store_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  TdStore *self = TD_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH: self->path = g_value_dup_string (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_store_class_init (TdStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = td_store_dispose;
+  object_class->finalize = td_store_finalize;
+  object_class->get_property = td_store_get_property;
+  object_class->set_property = td_store_set_property;
+
+  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL,
+                                               G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                               G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_FOLDERS_CHANGED] = g_signal_new ("folders-changed",
+                                                  G_TYPE_FROM_CLASS (klass),
+                                                  G_SIGNAL_RUN_LAST,
+                                                  0, NULL, NULL, NULL,
+                                                  G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIGNAL_FOLDER_CHANGED] = g_signal_new ("folder-changed",
+                                                 G_TYPE_FROM_CLASS (klass),
+                                                 G_SIGNAL_RUN_LAST,
+                                                 0, NULL, NULL, NULL,
+                                                 G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIGNAL_ACCOUNTS_CHANGED] = g_signal_new ("accounts-changed",
+                                                   G_TYPE_FROM_CLASS (klass),
+                                                   G_SIGNAL_RUN_LAST,
+                                                   0, NULL, NULL, NULL,
+                                                   G_TYPE_NONE, 0);
+}
+
+static void
+td_store_init (TdStore *self)
+{
+  g_mutex_init (&self->read_mutex);
+}
+
+TdStore *
+td_store_new (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return g_object_new (TD_TYPE_STORE, "path", path, NULL);
+}
+
+const char *
+td_store_get_path (TdStore *self)
+{
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+  return self->path;
+}
+
+guint
+td_store_get_schema_version (TdStore *self)
+{
+  g_return_val_if_fail (TD_IS_STORE (self), 0);
+  return g_atomic_int_get (&self->schema_version);
+}
+
+/* --- Opening and closing --- */
+
+static gboolean
+open_job (TdStore  *self,
+          Job      *job,
+          GError  **error)
+{
+  g_autoptr(TdDb) db = NULL;
+  guint version = 0;
+
+  db = td_db_open (self->path, TD_DB_READ_WRITE, error);
+  if (db == NULL)
+    return FALSE;
+  if (!td_db_migrate (db, td_store_get_resource (), MIGRATIONS_DIR, &version, error))
+    return FALSE;
+
+  g_atomic_int_set (&self->schema_version, version);
+  self->wdb = g_steal_pointer (&db);
+  return TRUE;
+}
+
+static gboolean
+open_done (TdStore  *self,
+           Job      *job,
+           GError  **error)
+{
+  TdDb *rdb;
+
+  if (self->closed)
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_STORE, _("The mail store is not open"));
+      return FALSE;
+    }
+
+  rdb = td_db_open (self->path, TD_DB_READ_ONLY, error);
+  if (rdb == NULL)
+    return FALSE;
+
+  g_mutex_lock (&self->read_mutex);
+  g_clear_pointer (&self->rdb, td_db_free);
+  self->rdb = rdb;
+  g_mutex_unlock (&self->read_mutex);
+  return TRUE;
+}
+
+void
+td_store_open_async (TdStore             *self,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_autoptr(GError) error = NULL;
+  Job *job;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  job = job_new (self, JOB_OPEN, open_job, NULL, NULL, td_store_open_async,
+                 cancellable, callback, user_data);
+  job->done = open_done;
+
+  if (self->thread != NULL || self->closed)
+    {
+      g_task_return_new_error (job->task, TD_ERROR, TD_ERROR_WRONG_STATE,
+                               "the store was already opened");
+      job_free (job);
+      return;
+    }
+
+  self->context = g_main_context_ref_thread_default ();
+  self->queue = g_async_queue_new ();
+  self->thread = g_thread_try_new ("td-store", store_thread_main, self, &error);
+  if (self->thread == NULL)
+    {
+      g_task_return_new_error (job->task, TD_ERROR, TD_ERROR_STORE,
+                               _("Could not start the mail store: %s"), error->message);
+      job_free (job);
+      return;
+    }
+
+  queue_job (self, job);
+}
+
+gboolean
+td_store_open_finish (TdStore       *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_store_close (TdStore *self)
+{
+  g_return_if_fail (TD_IS_STORE (self));
+
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+
+  g_mutex_lock (&self->read_mutex);
+  g_clear_pointer (&self->rdb, td_db_free);
+  g_mutex_unlock (&self->read_mutex);
+
+  if (self->thread != NULL)
+    {
+      Job *quit = g_new0 (Job, 1);
+
+      g_return_if_fail (g_thread_self () != self->thread);
+
+      quit->kind = JOB_QUIT;
+      g_async_queue_push (self->queue, quit);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+}
+
+static gboolean
+integrity_job (TdStore  *self,
+               Job      *job,
+               GError  **error)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  guint n = 0;
+  int rc;
+
+  if (sqlite3_prepare_v2 (td_db_get_handle (self->wdb), "PRAGMA integrity_check", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    {
+      td_db_set_error (self->wdb, error, "integrity_check");
+      return FALSE;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+
+      if (g_strcmp0 (line, "ok") == 0)
+        continue;
+      if (n++ < 10)
+        append_nonempty (problems, line);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      td_db_set_error (self->wdb, error, "integrity_check");
+      return FALSE;
+    }
+
+  /* Foreign keys and the full-text index are checked too: each can be wrong while the
+   * b-trees themselves are fine. */
+  if (sqlite3_prepare_v2 (td_db_get_handle (self->wdb), "PRAGMA foreign_key_check", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    {
+      td_db_set_error (self->wdb, error, "foreign_key_check");
+      return FALSE;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (n++ < 10)
+        g_string_append_printf (problems, "%sforeign key violation in %s row %" G_GINT64_FORMAT,
+                                problems->len > 0 ? " " : "",
+                                (const char *) sqlite3_column_text (stmt, 0),
+                                (gint64) sqlite3_column_int64 (stmt, 1));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      td_db_set_error (self->wdb, error, "foreign_key_check");
+      return FALSE;
+    }
+
+  if (n == 0)
+    {
+      g_autoptr(GError) fts_error = NULL;
+
+      if (!td_db_exec (self->wdb, "INSERT INTO message_fts (message_fts) VALUES ('integrity-check')",
+                       &fts_error))
+        {
+          n++;
+          append_nonempty (problems, fts_error->message);
+        }
+    }
+
+  if (n > 0)
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_STORE, _("The mail store is damaged: %s"),
+                   problems->str);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+td_store_check_integrity_async (TdStore             *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (TD_IS_STORE (self));
+
+  queue_job (self, job_new (self, JOB_PLAIN, integrity_job, NULL, NULL,
+                            td_store_check_integrity_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_check_integrity_finish (TdStore       *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Accounts --- */
+
+typedef struct
+{
+  gint64         id;
+  char          *uuid;
+  TdAccountKind  kind;
+  char          *name;
+  char          *address;
+  char          *host;
+  guint16        port;
+  TdSecurity     security;
+  char          *username;
+  char          *pinned_fingerprint;
+  TdAccount     *account;   /* to receive id and uuid; only touched in the caller's thread */
+} AccountRow;
+
+static void
+account_row_free (gpointer data)
+{
+  AccountRow *row = data;
+
+  g_free (row->uuid);
+  g_free (row->name);
+  g_free (row->address);
+  g_free (row->host);
+  g_free (row->username);
+  g_free (row->pinned_fingerprint);
+  g_clear_object (&row->account);
+  g_free (row);
+}
+
+/* A copy of the settings (never a secret: TdAccount has none) for the store thread. */
+static AccountRow *
+account_row_new (TdAccount *account)
+{
+  AccountRow *row = g_new0 (AccountRow, 1);
+  const char *name = td_account_get_name (account);
+
+  row->account = g_object_ref (account);
+  row->id = td_account_get_id (account);
+  row->uuid = g_strdup (td_account_get_uuid (account));
+  row->kind = td_account_get_kind (account);
+  /* td_account_get_name() falls back to the address; keep that a fallback. */
+  if (g_strcmp0 (name, td_account_get_address (account)) != 0)
+    row->name = g_strdup (name);
+  row->address = g_strdup (td_account_get_address (account));
+  row->host = g_strdup (td_account_get_host (account));
+  row->port = td_account_get_port (account);
+  row->security = td_account_get_security (account);
+  row->username = g_strdup (td_account_get_username (account));
+  row->pinned_fingerprint = g_strdup (td_account_get_pinned_fingerprint (account));
+  return row;
+}
+
+static gboolean
+add_account_job (TdStore  *self,
+                 Job      *job,
+                 GError  **error)
+{
+  AccountRow *row = job->data;
+  g_autoptr(TdDbStmt) stmt = NULL;
+
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT INTO account (uuid, kind, name, address, host, port, security,"
+                        " username, pinned_fingerprint, created)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", error);
+  if (stmt == NULL)
+    return FALSE;
+  td_db_bind_text (stmt, 1, row->uuid);
+  td_db_bind_text (stmt, 2, td_account_kind_to_string (row->kind));
+  td_db_bind_text (stmt, 3, row->name);
+  td_db_bind_text (stmt, 4, row->address);
+  td_db_bind_text (stmt, 5, row->host);
+  sqlite3_bind_int (stmt, 6, row->port);
+  td_db_bind_text (stmt, 7, td_security_to_string (row->security));
+  td_db_bind_text (stmt, 8, row->username);
+  td_db_bind_text (stmt, 9, row->pinned_fingerprint);
+  sqlite3_bind_int64 (stmt, 10, g_get_real_time () / G_USEC_PER_SEC);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  row->id = sqlite3_last_insert_rowid (td_db_get_handle (self->wdb));
+  job->changes->accounts = TRUE;
+  return TRUE;
+}
+
+static gboolean
+add_account_done (TdStore  *self,
+                  Job      *job,
+                  GError  **error)
+{
+  AccountRow *row = job->data;
+
+  td_account_set_uuid (row->account, row->uuid);
+  td_account_set_id (row->account, row->id);
+  return TRUE;
+}
+
+void
+td_store_add_account_async (TdStore             *self,
+                            TdAccount           *account,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  AccountRow *row;
+  Job *job;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  row = account_row_new (account);
+  if (row->uuid == NULL)
+    row->uuid = g_uuid_string_random ();
+  job = job_new (self, JOB_WRITE, add_account_job, row, account_row_free,
+                 td_store_add_account_async, cancellable, callback, user_data);
+  job->done = add_account_done;
+
+  if (row->id != 0)
+    {
+      g_task_return_new_error (job->task, TD_ERROR, TD_ERROR_WRONG_STATE,
+                               "account %" G_GINT64_FORMAT " is already stored", row->id);
+      job_free (job);
+      return;
+    }
+
+  queue_job (self, job);
+}
+
+gboolean
+td_store_add_account_finish (TdStore       *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+update_account_job (TdStore  *self,
+                    Job      *job,
+                    GError  **error)
+{
+  AccountRow *row = job->data;
+  g_autoptr(TdDbStmt) stmt = NULL;
+
+  stmt = td_db_prepare (self->wdb,
+                        "UPDATE account SET name = ?2, address = ?3, host = ?4, port = ?5,"
+                        " security = ?6, username = ?7, pinned_fingerprint = ?8"
+                        " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, row->id);
+  td_db_bind_text (stmt, 2, row->name);
+  td_db_bind_text (stmt, 3, row->address);
+  td_db_bind_text (stmt, 4, row->host);
+  sqlite3_bind_int (stmt, 5, row->port);
+  td_db_bind_text (stmt, 6, td_security_to_string (row->security));
+  td_db_bind_text (stmt, 7, row->username);
+  td_db_bind_text (stmt, 8, row->pinned_fingerprint);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (td_db_get_handle (self->wdb)) == 0)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such account"));
+      return FALSE;
+    }
+  job->changes->accounts = TRUE;
+  return TRUE;
+}
+
+void
+td_store_update_account_async (TdStore             *self,
+                               TdAccount           *account,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  queue_job (self, job_new (self, JOB_WRITE, update_account_job, account_row_new (account),
+                            account_row_free, td_store_update_account_async,
+                            cancellable, callback, user_data));
+}
+
+gboolean
+td_store_update_account_finish (TdStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+remove_account_job (TdStore  *self,
+                    Job      *job,
+                    GError  **error)
+{
+  gint64 account_id = *(gint64 *) job->data;
+  g_autoptr(GArray) folder_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  TdDbStmt *stmt;
+  int rc;
+
+  stmt = td_db_prepare (self->wdb, "SELECT id FROM folder WHERE account_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (folder_ids, id);
+    }
+  td_db_stmt_release (stmt);
+  if (rc < 0)
+    return FALSE;
+
+  stmt = td_db_prepare (self->wdb, "DELETE FROM account WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (td_db_get_handle (self->wdb)) == 0)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such account"));
+      return FALSE;
+    }
+
+  job->changes->accounts = TRUE;
+  int64_array_add_unique (job->changes->account_ids, account_id);
+  for (guint i = 0; i < folder_ids->len; i++)
+    int64_array_add_unique (job->changes->folder_ids, g_array_index (folder_ids, gint64, i));
+  return TRUE;
+}
+
+void
+td_store_remove_account_async (TdStore             *self,
+                               gint64               account_id,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (TD_IS_STORE (self));
+
+  queue_job (self, job_new (self, JOB_WRITE, remove_account_job,
+                            g_memdup2 (&account_id, sizeof account_id), g_free,
+                            td_store_remove_account_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_remove_account_finish (TdStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+#define ACCOUNT_COLUMNS \
+  "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint"
+
+static TdAccount *
+account_from_row (TdDbStmt *stmt)
+{
+  TdAccountKind kind = TD_ACCOUNT_KIND_IMAP;
+  TdSecurity security = TD_SECURITY_TLS;
+  const char *address = td_db_column_text (stmt, 4);
+  const char *host = td_db_column_text (stmt, 5);
+  TdAccount *account;
+
+  td_account_kind_from_string (td_db_column_text (stmt, 2), &kind);
+  td_security_from_string (td_db_column_text (stmt, 7), &security);
+  account = td_account_new (kind, address != NULL ? address : "", host != NULL ? host : "",
+                            (guint16) CLAMP (sqlite3_column_int (stmt, 6), 0, G_MAXUINT16),
+                            security, td_db_column_text (stmt, 8));
+  td_account_set_id (account, sqlite3_column_int64 (stmt, 0));
+  td_account_set_uuid (account, td_db_column_text (stmt, 1));
+  td_account_set_name (account, td_db_column_text (stmt, 3));
+  td_account_set_pinned_fingerprint (account, td_db_column_text (stmt, 9));
+  return account;
+}
+
+GPtrArray *
+td_store_list_accounts (TdStore  *self,
+                        GError  **error)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(TdDbStmt) stmt = NULL;
+  TdDb *db;
+  int rc;
+
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db, "SELECT " ACCOUNT_COLUMNS " FROM account ORDER BY id", error);
+  if (stmt == NULL)
+    {
+      read_end (self);
+      return NULL;
+    }
+  while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (accounts, account_from_row (stmt));
+  td_db_stmt_release (g_steal_pointer (&stmt));
+  read_end (self);
+
+  return rc == SQLITE_DONE ? g_steal_pointer (&accounts) : NULL;
+}
+
+TdAccount *
+td_store_get_account (TdStore  *self,
+                      gint64    account_id,
+                      GError  **error)
+{
+  g_autoptr(TdDbStmt) stmt = NULL;
+  TdAccount *account = NULL;
+  TdDb *db;
+  int rc;
+
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db, "SELECT " ACCOUNT_COLUMNS " FROM account WHERE id = ?", error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, account_id);
+      rc = td_db_step (db, stmt, error);
+      if (rc == SQLITE_ROW)
+        account = account_from_row (stmt);
+      else if (rc == SQLITE_DONE)
+        g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such account"));
+      td_db_stmt_release (g_steal_pointer (&stmt));
+    }
+  read_end (self);
+
+  return account;
+}
+
+/* --- Folders --- */
+
+typedef struct
+{
+  gint64     account_id;
+  GPtrArray *specs;   /* TdFolderSpec* (copies) */
+} SyncFoldersData;
+
+static void
+sync_folders_data_free (gpointer data)
+{
+  SyncFoldersData *d = data;
+
+  g_ptr_array_unref (d->specs);
+  g_free (d);
+}
+
+typedef struct
+{
+  gint64        id;
+  char          delimiter;
+  TdFolderRole  role;
+  gboolean      selectable;
+  gboolean      listed;
+} KnownFolder;
+
+static gboolean
+check_exists (TdDb        *db,
+              const char  *sql,
+              gint64       id,
+              const char  *not_found,
+              GError     **error)
+{
+  g_autoptr(TdDbStmt) stmt = td_db_prepare (db, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = td_db_step (db, stmt, error);
+  if (rc == SQLITE_DONE)
+    g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, not_found);
+  return rc == SQLITE_ROW;
+}
+
+#define CHECK_ACCOUNT(db, id, error) \
+  check_exists ((db), "SELECT 1 FROM account WHERE id = ?", (id), _("No such account"), (error))
+#define CHECK_FOLDER(db, id, error) \
+  check_exists ((db), "SELECT 1 FROM folder WHERE id = ?", (id), _("No such folder"), (error))
+
+static gboolean
+sync_folders_job (TdStore  *self,
+                  Job      *job,
+                  GError  **error)
+{
+  SyncFoldersData *d = job->data;
+  g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  KnownFolder *folder;
+  TdDbStmt *stmt;
+  gboolean changed = FALSE;
+  int rc;
+
+  if (!CHECK_ACCOUNT (self->wdb, d->account_id, error))
+    return FALSE;
+
+  stmt = td_db_prepare (self->wdb,
+                        "SELECT id, path, delimiter, role, selectable FROM folder"
+                        " WHERE account_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->account_id);
+  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
+    {
+      folder = g_new0 (KnownFolder, 1);
+      folder->id = sqlite3_column_int64 (stmt, 0);
+      folder->delimiter = (char) sqlite3_column_int (stmt, 2);
+      folder->role = td_folder_role_from_string (td_db_column_text (stmt, 3));
+      folder->selectable = sqlite3_column_int (stmt, 4) != 0;
+      g_hash_table_insert (known, g_strdup (td_db_column_text (stmt, 1)), folder);
+    }
+  td_db_stmt_release (stmt);
+  if (rc < 0)
+    return FALSE;
+
+  for (guint i = 0; i < d->specs->len; i++)
+    {
+      TdFolderSpec *spec = g_ptr_array_index (d->specs, i);
+
+      folder = g_hash_table_lookup (known, spec->path);
+      if (folder != NULL && folder->listed)
+        continue;   /* listed twice */
+
+      if (folder != NULL)
+        {
+          folder->listed = TRUE;
+          if (folder->delimiter == spec->delimiter && folder->role == spec->role &&
+              folder->selectable == !!spec->selectable)
+            continue;
+
+          stmt = td_db_prepare (self->wdb,
+                                "UPDATE folder SET delimiter = ?2, role = ?3, selectable = ?4"
+                                " WHERE id = ?1", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, folder->id);
+        }
+      else
+        {
+          folder = g_new0 (KnownFolder, 1);
+          folder->listed = TRUE;
+          g_hash_table_insert (known, g_strdup (spec->path), folder);
+
+          stmt = td_db_prepare (self->wdb,
+                                "INSERT INTO folder (account_id, delimiter, role, selectable, path)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, d->account_id);
+          td_db_bind_text (stmt, 5, spec->path);
+        }
+      sqlite3_bind_int (stmt, 2, (guchar) spec->delimiter);
+      td_db_bind_text (stmt, 3, td_folder_role_to_string (spec->role));
+      sqlite3_bind_int (stmt, 4, spec->selectable ? 1 : 0);
+      if (!td_db_run (self->wdb, stmt, error))
+        return FALSE;
+      changed = TRUE;
+    }
+
+  g_hash_table_iter_init (&iter, known);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &folder))
+    {
+      if (folder->listed)
+        continue;
+
+      stmt = td_db_prepare (self->wdb, "DELETE FROM folder WHERE id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, folder->id);
+      if (!td_db_run (self->wdb, stmt, error))
+        return FALSE;
+      int64_array_add_unique (job->changes->folder_ids, folder->id);
+      changed = TRUE;
+    }
+
+  if (changed)
+    int64_array_add_unique (job->changes->account_ids, d->account_id);
+  return TRUE;
+}
+
+void
+td_store_sync_folders_async (TdStore             *self,
+                             gint64               account_id,
+                             GPtrArray           *specs,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  SyncFoldersData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (specs != NULL);
+
+  d = g_new0 (SyncFoldersData, 1);
+  d->account_id = account_id;
+  d->specs = g_ptr_array_new_full (specs->len, (GDestroyNotify) td_folder_spec_free);
+  for (guint i = 0; i < specs->len; i++)
+    {
+      TdFolderSpec *spec = g_ptr_array_index (specs, i);
+
+      /* A path is a key: it must be text. Anything else from a server is dropped here. */
+      if (spec == NULL || spec->path == NULL || *spec->path == '\0' ||
+          !g_utf8_validate (spec->path, -1, NULL) || strlen (spec->path) > MAX_SHORT_FIELD)
+        continue;
+      g_ptr_array_add (d->specs, td_folder_spec_new (spec->path, spec->delimiter, spec->role,
+                                                     spec->selectable));
+    }
+
+  queue_job (self, job_new (self, JOB_WRITE, sync_folders_job, d, sync_folders_data_free,
+                            td_store_sync_folders_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_sync_folders_finish (TdStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+#define FOLDER_COLUMNS "id, account_id, path, delimiter, role, selectable, total, unread"
+
+static TdFolder *
+folder_from_row (TdDbStmt *stmt)
+{
+  const char *path = td_db_column_text (stmt, 2);
+
+  return td_folder_new (sqlite3_column_int64 (stmt, 0),
+                        sqlite3_column_int64 (stmt, 1),
+                        path != NULL ? path : "",
+                        (char) sqlite3_column_int (stmt, 3),
+                        td_folder_role_from_string (td_db_column_text (stmt, 4)),
+                        sqlite3_column_int (stmt, 5) != 0,
+                        (guint) CLAMP (sqlite3_column_int64 (stmt, 6), 0, G_MAXUINT),
+                        (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT));
+}
+
+/* Paths in tree order: a parent right before its children ("A" < "A/B" < "A-B"), letters
+ * without regard to ASCII case. */
+static int
+path_compare (const char *a,
+              const char *b,
+              char        delimiter)
+{
+  const char *pa = a;
+  const char *pb = b;
+
+  for (; *pa != '\0' && *pb != '\0'; pa++, pb++)
+    {
+      int ca = *pa == delimiter ? 1 : g_ascii_tolower (*pa);
+      int cb = *pb == delimiter ? 1 : g_ascii_tolower (*pb);
+
+      if (ca != cb)
+        return (guchar) ca - (guchar) cb;
+    }
+  if (*pa != *pb)
+    return *pa == '\0' ? -1 : 1;
+  return strcmp (a, b);
+}
+
+static int
+folder_compare (gconstpointer a,
+                gconstpointer b)
+{
+  TdFolder *fa = *(TdFolder **) a;
+  TdFolder *fb = *(TdFolder **) b;
+  int ka = td_folder_role_sort_key (td_folder_get_role (fa));
+  int kb = td_folder_role_sort_key (td_folder_get_role (fb));
+
+  if (ka != kb)
+    return ka < kb ? -1 : 1;
+  return path_compare (td_folder_get_path (fa), td_folder_get_path (fb),
+                       td_folder_get_delimiter (fa));
+}
+
+GPtrArray *
+td_store_list_folders (TdStore  *self,
+                       gint64    account_id,
+                       GError  **error)
+{
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func (g_object_unref);
+  TdDbStmt *stmt;
+  TdDb *db;
+  int rc;
+
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db, "SELECT " FOLDER_COLUMNS " FROM folder WHERE account_id = ?", error);
+  if (stmt == NULL)
+    {
+      read_end (self);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (folders, folder_from_row (stmt));
+  td_db_stmt_release (stmt);
+  read_end (self);
+
+  if (rc != SQLITE_DONE)
+    return NULL;
+  g_ptr_array_sort (folders, folder_compare);
+  return g_steal_pointer (&folders);
+}
+
+static TdFolder *
+get_folder_where (TdStore     *self,
+                  const char  *sql,
+                  gint64       id,
+                  const char  *path,
+                  GError     **error)
+{
+  TdFolder *folder = NULL;
+  TdDbStmt *stmt;
+  TdDb *db;
+  int rc;
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db, sql, error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (path != NULL)
+        td_db_bind_text (stmt, 2, path);
+      rc = td_db_step (db, stmt, error);
+      if (rc == SQLITE_ROW)
+        folder = folder_from_row (stmt);
+      else if (rc == SQLITE_DONE)
+        g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));
+      td_db_stmt_release (stmt);
+    }
+  read_end (self);
+
+  return folder;
+}
+
+TdFolder *
+td_store_get_folder (TdStore  *self,
+                     gint64    folder_id,
+                     GError  **error)
+{
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  return get_folder_where (self, "SELECT " FOLDER_COLUMNS " FROM folder WHERE id = ?",
+                           folder_id, NULL, error);
+}
+
+TdFolder *
+td_store_find_folder (TdStore     *self,
+                      gint64       account_id,
+                      const char  *path,
+                      GError     **error)
+{
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return get_folder_where (self,
+                           "SELECT " FOLDER_COLUMNS " FROM folder"
+                           " WHERE account_id = ?1 AND path = ?2",
+                           account_id, path, error);
+}
+
+gboolean
+td_store_get_folder_state (TdStore        *self,
+                           gint64          folder_id,
+                           TdFolderState  *out,
+                           GError        **error)
+{
+  TdDbStmt *stmt;
+  TdDb *db;
+  int rc = -1;
+
+  g_return_val_if_fail (TD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return FALSE;
+  stmt = td_db_prepare (db, "SELECT uidvalidity, uidnext, highestmodseq FROM folder WHERE id = ?",
+                        error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, folder_id);
+      rc = td_db_step (db, stmt, error);
+      if (rc == SQLITE_ROW)
+        {
+          out->uidvalidity = (guint32) sqlite3_column_int64 (stmt, 0);
+          out->uidnext = (guint32) sqlite3_column_int64 (stmt, 1);
+          out->highestmodseq = (guint64) sqlite3_column_int64 (stmt, 2);
+        }
+      else if (rc == SQLITE_DONE)
+        g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));
+      td_db_stmt_release (stmt);
+    }
+  read_end (self);
+
+  return rc == SQLITE_ROW;
+}
+
+typedef struct
+{
+  gint64         folder_id;
+  TdFolderState  state;
+} FolderStateData;
+
+static gboolean
+write_folder_state (TdStore        *self,
+                    FolderStateData *d,
+                    GError        **error)
+{
+  g_autoptr(TdDbStmt) stmt = NULL;
+
+  stmt = td_db_prepare (self->wdb,
+                        "UPDATE folder SET uidvalidity = ?2, uidnext = ?3, highestmodseq = ?4"
+                        " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->folder_id);
+  sqlite3_bind_int64 (stmt, 2, d->state.uidvalidity);
+  sqlite3_bind_int64 (stmt, 3, d->state.uidnext);
+  /* MODSEQ is an unsigned 63-bit number (RFC 7162), so it fits. */
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) MIN (d->state.highestmodseq, G_MAXINT64));
+  if (!td_db_run (self->wdb, g_steal_pointer (&stmt), error))
+    return FALSE;
+
+  if (sqlite3_changes (td_db_get_handle (self->wdb)) == 0)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+set_folder_state_job (TdStore  *self,
+                      Job      *job,
+                      GError  **error)
+{
+  return write_folder_state (self, job->data, error);
+}
+
+void
+td_store_set_folder_state_async (TdStore             *self,
+                                 gint64               folder_id,
+                                 const TdFolderState *state,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  FolderStateData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (state != NULL);
+
+  d = g_new0 (FolderStateData, 1);
+  d->folder_id = folder_id;
+  d->state = *state;
+  queue_job (self, job_new (self, JOB_WRITE, set_folder_state_job, d, g_free,
+                            td_store_set_folder_state_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_set_folder_state_finish (TdStore       *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+reset_folder_job (TdStore  *self,
+                  Job      *job,
+                  GError  **error)
+{
+  FolderStateData *d = job->data;
+  g_autoptr(TdDbStmt) stmt = NULL;
+
+  if (!CHECK_FOLDER (self->wdb, d->folder_id, error))
+    return FALSE;
+
+  stmt = td_db_prepare (self->wdb, "DELETE FROM message WHERE folder_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->folder_id);
+  if (!td_db_run (self->wdb, g_steal_pointer (&stmt), error))
+    return FALSE;
+
+  if (!write_folder_state (self, d, error))
+    return FALSE;
+
+  int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  return TRUE;
+}
+
+void
+td_store_reset_folder_async (TdStore             *self,
+                             gint64               folder_id,
+                             const TdFolderState *state,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  FolderStateData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (state != NULL);
+
+  d = g_new0 (FolderStateData, 1);
+  d->folder_id = folder_id;
+  d->state = *state;
+  queue_job (self, job_new (self, JOB_WRITE, reset_folder_job, d, g_free,
+                            td_store_reset_folder_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_reset_folder_finish (TdStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Messages (writes) --- */
+
+typedef struct
+{
+  gint64     folder_id;
+  GPtrArray *items;    /* TdMessageSpec*, TdBodySpec* (copies) */
+  GArray    *array;    /* TdUidFlags or guint32 (copies) */
+} MessagesData;
+
+static void
+messages_data_free (gpointer data)
+{
+  MessagesData *d = data;
+
+  g_clear_pointer (&d->items, g_ptr_array_unref);
+  g_clear_pointer (&d->array, g_array_unref);
+  g_free (d);
+}
+
+static gint64
+pick_date (gint64 header_date,
+           gint64 internaldate,
+           gint64 now)
+{
+  if ((header_date <= 0 || header_date > now + MAX_FUTURE_SECONDS) && internaldate > 0)
+    return internaldate;
+  return MAX (header_date, 0);
+}
+
+static gboolean
+fts_index (TdStore     *self,
+           gint64       id,
+           const char  *subject,
+           const char  *addresses,
+           const char  *body,
+           gboolean     replace,
+           GError     **error)
+{
+  TdDbStmt *stmt;
+
+  if (replace)
+    {
+      stmt = td_db_prepare (self->wdb, "DELETE FROM message_fts WHERE rowid = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (!td_db_run (self->wdb, stmt, error))
+        return FALSE;
+    }
+
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT INTO message_fts (rowid, subject, addresses, body)"
+                        " VALUES (?1, ?2, ?3, ?4)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, subject != NULL ? subject : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, addresses != NULL ? addresses : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, body != NULL ? body : "", -1, SQLITE_STATIC);
+  return td_db_run (self->wdb, stmt, error);
+}
+
+static char *
+join_addresses (const char *from_name,
+                const char *from_address,
+                const char *to,
+                const char *cc)
+{
+  GString *str = g_string_new (NULL);
+
+  append_nonempty (str, from_name);
+  append_nonempty (str, from_address);
+  append_nonempty (str, to);
+  append_nonempty (str, cc);
+  return g_string_free (str, FALSE);
+}
+
+static gboolean
+insert_message (TdStore        *self,
+                gint64          folder_id,
+                TdMessageSpec  *spec,
+                gint64          now,
+                GError        **error)
+{
+  g_autoptr(TdMimeHeaders) headers = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *from_name = NULL;
+  g_autofree char *from_address = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *cc = NULL;
+  g_autofree char *addresses = NULL;
+  TdDbStmt *stmt;
+  gint64 date = 0;
+
+  if (spec->header != NULL && g_bytes_get_size (spec->header) > 0)
+    headers = td_mime_headers_parse (spec->header);
+
+  if (headers != NULL)
+    {
+      subject = clean_text (headers->subject, MAX_SHORT_FIELD);
+      from_name = clean_text (headers->from_name, MAX_SHORT_FIELD);
+      from_address = clean_text (headers->from_address, MAX_SHORT_FIELD);
+      to = clean_text (headers->to, MAX_LONG_FIELD);
+      cc = clean_text (headers->cc, MAX_LONG_FIELD);
+      date = headers->date;
+    }
+  date = pick_date (date, spec->internaldate, now);
+
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT INTO message (folder_id, uid, message_id, in_reply_to, refs,"
+                        " date, from_name, from_address, to_list, cc_list, subject, size, flags,"
+                        " keywords)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  sqlite3_bind_int64 (stmt, 2, spec->uid);
+  if (headers != NULL)
+    {
+      g_autofree char *message_id = clean_text (headers->message_id, MAX_SHORT_FIELD);
+      g_autofree char *in_reply_to = clean_text (headers->in_reply_to, MAX_SHORT_FIELD);
+      g_autofree char *refs = clean_text (headers->references, MAX_LONG_FIELD);
+
+      td_db_bind_text (stmt, 3, message_id);
+      td_db_bind_text (stmt, 4, in_reply_to);
+      td_db_bind_text (stmt, 5, refs);
+    }
+  sqlite3_bind_int64 (stmt, 6, date);
+  td_db_bind_text (stmt, 7, from_name);
+  td_db_bind_text (stmt, 8, from_address);
+  td_db_bind_text (stmt, 9, to);
+  td_db_bind_text (stmt, 10, cc);
+  td_db_bind_text (stmt, 11, subject);
+  sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) MIN (spec->size, G_MAXINT64));
+  sqlite3_bind_int (stmt, 13, spec->flags & TD_FLAGS_STORED);
+  if (spec->keywords != NULL && *spec->keywords != '\0')
+    {
+      g_autofree char *keywords = clean_text (spec->keywords, MAX_SHORT_FIELD);
+
+      td_db_bind_text (stmt, 14, keywords);
+    }
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  /* Subject and addresses are searchable before the body is here. */
+  addresses = join_addresses (from_name, from_address, to, cc);
+  return fts_index (self, sqlite3_last_insert_rowid (td_db_get_handle (self->wdb)),
+                    subject, addresses, NULL, FALSE, error);
+}
+
+static gboolean
+add_messages_job (TdStore  *self,
+                  Job      *job,
+                  GError  **error)
+{
+  MessagesData *d = job->data;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean changed = FALSE;
+
+  if (!CHECK_FOLDER (self->wdb, d->folder_id, error))
+    return FALSE;
+
+  for (guint i = 0; i < d->items->len; i++)
+    {
+      TdMessageSpec *spec = g_ptr_array_index (d->items, i);
+      const char *keywords = spec->keywords != NULL && *spec->keywords != '\0' ?
+                             spec->keywords : NULL;
+      TdDbStmt *stmt;
+      int rc;
+
+      stmt = td_db_prepare (self->wdb,
+                            "SELECT id, flags, keywords FROM message"
+                            " WHERE folder_id = ?1 AND uid = ?2", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, d->folder_id);
+      sqlite3_bind_int64 (stmt, 2, spec->uid);
+      rc = td_db_step (self->wdb, stmt, error);
+      if (rc < 0)
+        {
+          td_db_stmt_release (stmt);
+          return FALSE;
+        }
+
+      if (rc == SQLITE_ROW)
+        {
+          /* Known: only its flags may have changed. */
+          gint64 id = sqlite3_column_int64 (stmt, 0);
+          gboolean same = (TdFlags) sqlite3_column_int (stmt, 1) == (spec->flags & TD_FLAGS_STORED)
+                          && g_strcmp0 (td_db_column_text (stmt, 2), keywords) == 0;
+
+          td_db_stmt_release (stmt);
+          if (same)
+            continue;
+
+          stmt = td_db_prepare (self->wdb,
+                                "UPDATE message SET flags = ?2, keywords = ?3 WHERE id = ?1",
+                                error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, id);
+          sqlite3_bind_int (stmt, 2, spec->flags & TD_FLAGS_STORED);
+          td_db_bind_text (stmt, 3, keywords);
+          if (!td_db_run (self->wdb, stmt, error))
+            return FALSE;
+        }
+      else
+        {
+          td_db_stmt_release (stmt);
+          if (!insert_message (self, d->folder_id, spec, now, error))
+            return FALSE;
+        }
+      changed = TRUE;
+    }
+
+  if (changed)
+    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  return TRUE;
+}
+
+void
+td_store_add_messages_async (TdStore             *self,
+                             gint64               folder_id,
+                             GPtrArray           *specs,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  MessagesData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (specs != NULL);
+
+  d = g_new0 (MessagesData, 1);
+  d->folder_id = folder_id;
+  d->items = g_ptr_array_new_full (specs->len, (GDestroyNotify) td_message_spec_free);
+  for (guint i = 0; i < specs->len; i++)
+    {
+      TdMessageSpec *spec = g_ptr_array_index (specs, i);
+      TdMessageSpec *copy;
+
+      if (spec == NULL)
+        continue;
+      copy = td_message_spec_new (spec->uid, spec->flags, spec->internaldate, spec->size,
+                                  spec->header);
+      copy->keywords = g_strdup (spec->keywords);
+      g_ptr_array_add (d->items, copy);
+    }
+
+  queue_job (self, job_new (self, JOB_WRITE, add_messages_job, d, messages_data_free,
+                            td_store_add_messages_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_add_messages_finish (TdStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* An attachment for the list's paper clip: anything but an inline part that the HTML shows
+ * by its Content-ID. */
+static gboolean
+has_real_attachment (TdMimeMessage *mime)
+{
+  GPtrArray *attachments = td_mime_message_get_attachments (mime);
+
+  if (attachments == NULL)
+    return FALSE;
+  for (guint i = 0; i < attachments->len; i++)
+    {
+      TdAttachment *attachment = g_ptr_array_index (attachments, i);
+
+      if (!attachment->inline_part || attachment->content_id == NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+store_body (TdStore     *self,
+            gint64       folder_id,
+            TdBodySpec  *spec,
+            gboolean    *stored,
+            GError     **error)
+{
+  g_autoptr(TdMimeMessage) mime = NULL;
+  g_autoptr(GError) parse_error = NULL;
+  g_autofree char *addresses = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *preview = NULL;
+  g_autofree char *text = NULL;
+  gboolean attachment = FALSE;
+  TdDbStmt *stmt;
+  gint64 id;
+  gsize size;
+  int rc;
+
+  stmt = td_db_prepare (self->wdb,
+                        "SELECT id, subject, from_name, from_address, to_list, cc_list"
+                        " FROM message WHERE folder_id = ?1 AND uid = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  sqlite3_bind_int64 (stmt, 2, spec->uid);
+  rc = td_db_step (self->wdb, stmt, error);
+  if (rc != SQLITE_ROW)
+    {
+      td_db_stmt_release (stmt);
+      return rc == SQLITE_DONE;   /* unknown uid: ignored */
+    }
+  id = sqlite3_column_int64 (stmt, 0);
+  subject = g_strdup (td_db_column_text (stmt, 1));
+  addresses = join_addresses (td_db_column_text (stmt, 2), td_db_column_text (stmt, 3),
+                              td_db_column_text (stmt, 4), td_db_column_text (stmt, 5));
+  td_db_stmt_release (stmt);
+
+  size = g_bytes_get_size (spec->raw);
+  mime = td_mime_message_new (spec->raw, &parse_error);
+  if (mime != NULL)
+    {
+      const char *body_text = td_mime_message_get_text (mime);
+
+      text = clean_text (body_text != NULL ? body_text : "", MAX_INDEXED_TEXT);
+      preview = td_mime_make_preview (text, PREVIEW_CHARS);
+      attachment = has_real_attachment (mime);
+    }
+  else
+    {
+      g_debug ("message %" G_GINT64_FORMAT " does not parse: %s", id, parse_error->message);
+    }
+
+  stmt = td_db_prepare (self->wdb, "INSERT OR REPLACE INTO body (message_id, raw) VALUES (?1, ?2)",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_blob64 (stmt, 2, size > 0 ? g_bytes_get_data (spec->raw, NULL) : "", size,
+                       SQLITE_STATIC);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  stmt = td_db_prepare (self->wdb,
+                        "UPDATE message SET preview = ?2, has_attachment = ?3, has_body = 1,"
+                        " size = CASE WHEN size = 0 THEN ?4 ELSE size END"
+                        " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, preview != NULL ? preview : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, attachment ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) size);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  if (!fts_index (self, id, subject, addresses, text, TRUE, error))
+    return FALSE;
+
+  *stored = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_bodies_job (TdStore  *self,
+                Job      *job,
+                GError  **error)
+{
+  MessagesData *d = job->data;
+  gboolean changed = FALSE;
+
+  if (!CHECK_FOLDER (self->wdb, d->folder_id, error))
+    return FALSE;
+
+  for (guint i = 0; i < d->items->len; i++)
+    if (!store_body (self, d->folder_id, g_ptr_array_index (d->items, i), &changed, error))
+      return FALSE;
+
+  if (changed)
+    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  return TRUE;
+}
+
+void
+td_store_set_bodies_async (TdStore             *self,
+                           gint64               folder_id,
+                           GPtrArray           *bodies,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  MessagesData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (bodies != NULL);
+
+  d = g_new0 (MessagesData, 1);
+  d->folder_id = folder_id;
+  d->items = g_ptr_array_new_full (bodies->len, (GDestroyNotify) td_body_spec_free);
+  for (guint i = 0; i < bodies->len; i++)
+    {
+      TdBodySpec *spec = g_ptr_array_index (bodies, i);
+
+      if (spec == NULL || spec->raw == NULL)
+        continue;
+      g_ptr_array_add (d->items, td_body_spec_new (spec->uid, spec->raw));
+    }
+
+  queue_job (self, job_new (self, JOB_WRITE, set_bodies_job, d, messages_data_free,
+                            td_store_set_bodies_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_set_bodies_finish (TdStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+update_flags_job (TdStore  *self,
+                  Job      *job,
+                  GError  **error)
+{
+  MessagesData *d = job->data;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < d->array->len; i++)
+    {
+      TdUidFlags *change = &g_array_index (d->array, TdUidFlags, i);
+      TdDbStmt *stmt;
+      int flags = change->flags & TD_FLAGS_STORED;
+
+      stmt = td_db_prepare (self->wdb,
+                            "UPDATE message SET flags = ?3"
+                            " WHERE folder_id = ?1 AND uid = ?2 AND flags != ?3", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, d->folder_id);
+      sqlite3_bind_int64 (stmt, 2, change->uid);
+      sqlite3_bind_int (stmt, 3, flags);
+      if (!td_db_run (self->wdb, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (td_db_get_handle (self->wdb)) > 0)
+        changed = TRUE;
+    }
+
+  if (changed)
+    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  return TRUE;
+}
+
+void
+td_store_update_flags_async (TdStore             *self,
+                             gint64               folder_id,
+                             GArray              *changes,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  MessagesData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (changes != NULL);
+  g_return_if_fail (g_array_get_element_size (changes) == sizeof (TdUidFlags));
+
+  d = g_new0 (MessagesData, 1);
+  d->folder_id = folder_id;
+  d->array = g_array_sized_new (FALSE, FALSE, sizeof (TdUidFlags), changes->len);
+  g_array_append_vals (d->array, changes->data, changes->len);
+
+  queue_job (self, job_new (self, JOB_WRITE, update_flags_job, d, messages_data_free,
+                            td_store_update_flags_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_update_flags_finish (TdStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+remove_messages_job (TdStore  *self,
+                     Job      *job,
+                     GError  **error)
+{
+  MessagesData *d = job->data;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < d->array->len; i++)
+    {
+      TdDbStmt *stmt;
+
+      stmt = td_db_prepare (self->wdb, "DELETE FROM message WHERE folder_id = ?1 AND uid = ?2",
+                            error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, d->folder_id);
+      sqlite3_bind_int64 (stmt, 2, g_array_index (d->array, guint32, i));
+      if (!td_db_run (self->wdb, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (td_db_get_handle (self->wdb)) > 0)
+        changed = TRUE;
+    }
+
+  if (changed)
+    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  return TRUE;
+}
+
+void
+td_store_remove_messages_async (TdStore             *self,
+                                gint64               folder_id,
+                                GArray              *uids,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  MessagesData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+  g_return_if_fail (uids != NULL);
+  g_return_if_fail (g_array_get_element_size (uids) == sizeof (guint32));
+
+  d = g_new0 (MessagesData, 1);
+  d->folder_id = folder_id;
+  d->array = g_array_sized_new (FALSE, FALSE, sizeof (guint32), uids->len);
+  g_array_append_vals (d->array, uids->data, uids->len);
+
+  queue_job (self, job_new (self, JOB_WRITE, remove_messages_job, d, messages_data_free,
+                            td_store_remove_messages_async, cancellable, callback, user_data));
+}
+
+gboolean
+td_store_remove_messages_finish (TdStore       *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Messages (unbounded reads, on the store thread) --- */
+
+typedef struct
+{
+  gint64   id;
+  gboolean flag;
+  char    *query;
+  guint    limit;
+} ReadData;
+
+static void
+read_data_free (gpointer data)
+{
+  ReadData *d = data;
+
+  g_free (d->query);
+  g_free (d);
+}
+
+static gboolean
+list_uids_job (TdStore  *self,
+               Job      *job,
+               GError  **error)
+{
+  ReadData *d = job->data;
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  TdDbStmt *stmt;
+  int rc;
+
+  if (d->flag)
+    stmt = td_db_prepare (self->wdb,
+                          "SELECT uid FROM message WHERE folder_id = ? AND has_body = 0"
+                          " ORDER BY uid DESC", error);
+  else
+    stmt = td_db_prepare (self->wdb, "SELECT uid FROM message WHERE folder_id = ? ORDER BY uid",
+                          error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->id);
+  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
+    {
+      guint32 uid = (guint32) sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (uids, uid);
+    }
+  td_db_stmt_release (stmt);
+  if (rc < 0)
+    return FALSE;
+
+  job->result = g_steal_pointer (&uids);
+  job->result_free = (GDestroyNotify) g_array_unref;
+  return TRUE;
+}
+
+void
+td_store_list_uids_async (TdStore             *self,
+                          gint64               folder_id,
+                          gboolean             without_body,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  ReadData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (ReadData, 1);
+  d->id = folder_id;
+  d->flag = without_body;
+  queue_job (self, job_new (self, JOB_READ, list_uids_job, d, read_data_free,
+                            td_store_list_uids_async, cancellable, callback, user_data));
+}
+
+GArray *
+td_store_list_uids_finish (TdStore       *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+get_body_job (TdStore  *self,
+              Job      *job,
+              GError  **error)
+{
+  ReadData *d = job->data;
+  g_autoptr(TdDbStmt) stmt = NULL;
+  int rc;
+
+  stmt = td_db_prepare (self->wdb, "SELECT raw FROM body WHERE message_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->id);
+  rc = td_db_step (self->wdb, stmt, error);
+  if (rc < 0)
+    return FALSE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_NOT_FOUND,
+                   _("The message has not been downloaded yet"));
+      return FALSE;
+    }
+
+  job->result = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+  job->result_free = (GDestroyNotify) g_bytes_unref;
+  return TRUE;
+}
+
+void
+td_store_get_body_async (TdStore             *self,
+                         gint64               message_id,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  ReadData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (ReadData, 1);
+  d->id = message_id;
+  queue_job (self, job_new (self, JOB_READ, get_body_job, d, read_data_free,
+                            td_store_get_body_async, cancellable, callback, user_data));
+}
+
+GBytes *
+td_store_get_body_finish (TdStore       *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+#define MESSAGE_COLUMNS \
+  "m.id, m.folder_id, m.uid, m.message_id, m.date, m.from_name, m.from_address, m.to_list," \
+  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body"
+
+static TdMessage *
+message_from_row (TdDbStmt *stmt)
+{
+  TdMessageFields fields = {
+    .id = sqlite3_column_int64 (stmt, 0),
+    .folder_id = sqlite3_column_int64 (stmt, 1),
+    .uid = (guint32) sqlite3_column_int64 (stmt, 2),
+    .message_id = td_db_column_text (stmt, 3),
+    .date = sqlite3_column_int64 (stmt, 4),
+    .from = td_db_column_text (stmt, 5),
+    .from_address = td_db_column_text (stmt, 6),
+    .to = td_db_column_text (stmt, 7),
+    .cc = td_db_column_text (stmt, 8),
+    .subject = td_db_column_text (stmt, 9),
+    .size = (guint64) MAX (sqlite3_column_int64 (stmt, 10), 0),
+    .flags = (TdFlags) sqlite3_column_int (stmt, 11),
+    .preview = td_db_column_text (stmt, 12),
+    .has_attachment = sqlite3_column_int (stmt, 13) != 0,
+    .has_body = sqlite3_column_int (stmt, 14) != 0,
+  };
+
+  if (fields.from != NULL && *fields.from == '\0')
+    fields.from = NULL;
+  if (fields.preview != NULL && !fields.has_body)
+    fields.preview = NULL;
+  return td_message_new (&fields);
+}
+
+static gboolean
+is_word_char (gunichar c)
+{
+  /* What FTS5's unicode61 tokenizer keeps: letters, numbers, private use. */
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_LOWERCASE_LETTER:
+    case G_UNICODE_MODIFIER_LETTER:
+    case G_UNICODE_OTHER_LETTER:
+    case G_UNICODE_TITLECASE_LETTER:
+    case G_UNICODE_UPPERCASE_LETTER:
+    case G_UNICODE_DECIMAL_NUMBER:
+    case G_UNICODE_LETTER_NUMBER:
+    case G_UNICODE_OTHER_NUMBER:
+    case G_UNICODE_PRIVATE_USE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Whatever the user typed, as an FTS5 expression that cannot be a syntax error: every word
+ * a quoted string ("" doubled), all of them required, the last one a prefix. NULL when
+ * there is nothing to look for. */
+static char *
+build_match_expression (const char *query)
+{
+  g_autofree char *valid = NULL;
+  g_autoptr(GString) expr = g_string_new (NULL);
+  const char *p;
+  guint terms = 0;
+
+  if (query == NULL)
+    return NULL;
+  valid = g_utf8_make_valid (query, MIN (strlen (query), MAX_QUERY_BYTES));
+
+  p = valid;
+  while (*p != '\0' && terms < MAX_QUERY_TERMS)
+    {
+      const char *start;
+      gboolean has_word = FALSE;
+
+      while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      start = p;
+      while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
+        {
+          has_word |= is_word_char (g_utf8_get_char (p));
+          p = g_utf8_next_char (p);
+        }
+      if (!has_word)
+        continue;
+
+      if (terms++ > 0)
+        g_string_append_c (expr, ' ');
+      g_string_append_c (expr, '"');
+      for (const char *q = start; q < p; q++)
+        {
+          if (*q == '"')
+            g_string_append_c (expr, '"');
+          g_string_append_c (expr, *q);
+        }
+      g_string_append_c (expr, '"');
+    }
+
+  if (terms == 0)
+    return NULL;
+  g_string_append_c (expr, '*');
+  return g_string_free (g_steal_pointer (&expr), FALSE);
+}
+
+static gboolean
+search_job (TdStore  *self,
+            Job      *job,
+            GError  **error)
+{
+  ReadData *d = job->data;
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  TdDbStmt *stmt;
+  int rc;
+
+  stmt = td_db_prepare (self->wdb,
+                        "SELECT " MESSAGE_COLUMNS " FROM message_fts"
+                        " JOIN message m ON m.id = message_fts.rowid"
+                        " WHERE message_fts MATCH ?1"
+                        " ORDER BY m.date DESC, m.id DESC LIMIT ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  td_db_bind_text (stmt, 1, d->query);
+  sqlite3_bind_int64 (stmt, 2, d->limit > 0 ? (sqlite3_int64) d->limit : -1);
+  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (messages, message_from_row (stmt));
+  td_db_stmt_release (stmt);
+  if (rc < 0)
+    return FALSE;
+
+  job->result = g_steal_pointer (&messages);
+  job->result_free = (GDestroyNotify) g_ptr_array_unref;
+  return TRUE;
+}
+
+void
+td_store_search_async (TdStore             *self,
+                       const char          *query,
+                       guint                limit,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  ReadData *d;
+  Job *job;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (ReadData, 1);
+  d->query = build_match_expression (query);
+  d->limit = limit;
+  job = job_new (self, JOB_READ, search_job, d, read_data_free, td_store_search_async,
+                 cancellable, callback, user_data);
+
+  if (d->query == NULL)
+    {
+      g_task_return_pointer (job->task, g_ptr_array_new_with_free_func (g_object_unref),
+                             (GDestroyNotify) g_ptr_array_unref);
+      job_free (job);
+      return;
+    }
+
+  queue_job (self, job);
+}
+
+GPtrArray *
+td_store_search_finish (TdStore       *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- Messages (bounded reads on the calling thread) --- */
+
+GPtrArray *
+td_store_page_messages (TdStore  *self,
+                        gint64    folder_id,
+                        guint     offset,
+                        guint     limit,
+                        GError  **error)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  TdDbStmt *stmt;
+  TdDb *db;
+  int rc;
+
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db,
+                        "SELECT " MESSAGE_COLUMNS " FROM message m"
+                        " WHERE m.folder_id = ?1 ORDER BY m.date DESC, m.id DESC"
+                        " LIMIT ?2 OFFSET ?3", error);
+  if (stmt == NULL)
+    {
+      read_end (self);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  sqlite3_bind_int64 (stmt, 3, offset);
+  while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (messages, message_from_row (stmt));
+  td_db_stmt_release (stmt);
+  read_end (self);
+
+  return rc == SQLITE_DONE ? g_steal_pointer (&messages) : NULL;
+}
+
+guint
+td_store_count_messages (TdStore *self,
+                         gint64   folder_id)
+{
+  g_autoptr(GError) error = NULL;
+  TdDbStmt *stmt;
+  TdDb *db;
+  guint count = 0;
+
+  g_return_val_if_fail (TD_IS_STORE (self), 0);
+
+  if ((db = read_begin (self, &error)) == NULL)
+    return 0;
+  stmt = td_db_prepare (db, "SELECT total FROM folder WHERE id = ?", &error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, folder_id);
+      if (td_db_step (db, stmt, &error) == SQLITE_ROW)
+        count = (guint) CLAMP (sqlite3_column_int64 (stmt, 0), 0, G_MAXUINT);
+      td_db_stmt_release (stmt);
+    }
+  read_end (self);
+
+  if (error != NULL)
+    g_debug ("counting messages of folder %" G_GINT64_FORMAT ": %s", folder_id, error->message);
+  return count;
+}
+
+TdMessage *
+td_store_get_message (TdStore  *self,
+                      gint64    message_id,
+                      GError  **error)
+{
+  TdMessage *message = NULL;
+  TdDbStmt *stmt;
+  TdDb *db;
+  int rc;
+
+  g_return_val_if_fail (TD_IS_STORE (self), NULL);
+
+  if ((db = read_begin (self, error)) == NULL)
+    return NULL;
+  stmt = td_db_prepare (db, "SELECT " MESSAGE_COLUMNS " FROM message m WHERE m.id = ?", error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, message_id);
+      rc = td_db_step (db, stmt, error);
+      if (rc == SQLITE_ROW)
+        message = message_from_row (stmt);
+      else if (rc == SQLITE_DONE)
+        g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such message"));
+      td_db_stmt_release (stmt);
+    }
+  read_end (self);
+
+  return message;
+}
