@@ -26,6 +26,7 @@ typedef struct
   guint               closed_count;
   gboolean            closed_with_error;
   GError             *closed_error;
+  guint               fetch_count;
 } Fixture;
 
 /* One pending operation: its callback stores the result and quits the loop. */
@@ -1036,6 +1037,91 @@ test_close (Fixture       *f,
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
+static void
+on_fetch_close (TdImapFetch *fetch,
+                gpointer     user_data)
+{
+  Fixture *f = user_data;
+
+  f->fetch_count++;
+  td_imap_session_close (f->session);
+}
+
+static void
+test_close_in_callback (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) fetch_result = NULL;
+  g_autoptr(GAsyncResult) search_result = NULL;
+  g_autoptr(GArray) uids = NULL;
+  Slot fetch_slot = { f, NULL };
+  Slot search_slot = { f, NULL };
+
+  open_session (f);
+  session_select (f, "INBOX", FALSE, &error);
+  g_assert_no_error (error);
+
+  td_imap_session_uid_fetch_async (f->session, "1:2", "UID BODY.PEEK[]", 0, on_fetch_close, f,
+                                   NULL, on_slot_done, &fetch_slot);
+  td_imap_session_uid_search_async (f->session, "ALL", NULL, on_slot_done, &search_slot);
+  fetch_result = slot_wait (&fetch_slot);
+  search_result = slot_wait (&search_slot);
+
+  /* nothing after the close was dispatched */
+  g_assert_cmpuint (f->fetch_count, ==, 1);
+  g_assert_false (td_imap_session_uid_fetch_finish (f->session, fetch_result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  uids = td_imap_session_uid_search_finish (f->session, search_result, &error);
+  g_assert_null (uids);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
+  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_false (f->closed_with_error);
+  td_test_script_server_wait_finished (f->server, 5000);
+}
+
+static void
+test_connect_cancel (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Slot slot = { f, NULL };
+
+  new_stream_session (f);
+  td_imap_session_connect_async (f->session, cancellable, on_slot_done, &slot);
+  g_cancellable_cancel (cancellable);
+  result = slot_wait (&slot);
+  g_assert_false (td_imap_session_connect_finish (f->session, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
+  /* the connection is dropped */
+  td_test_script_server_wait_finished (f->server, 5000);
+}
+
+static void
+test_timeout (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(TdConnection) connection =
+    td_connection_new ("127.0.0.1", td_test_script_server_get_port (f->server),
+                       TD_SECURITY_STARTTLS);
+  g_autoptr(GError) error = NULL;
+
+  td_connection_set_timeout (connection, 1);
+  f->session = td_imap_session_new (connection);
+  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_assert_false (session_connect (f, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TIMEOUT);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
+  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_TIMEOUT);
+  td_test_script_server_wait_finished (f->server, 5000);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* UID sets */
 
@@ -1127,6 +1213,9 @@ main (int   argc,
   ADD ("/imap/session/logout/not-connected", "wrong-state.script", test_logout_not_connected);
   ADD ("/imap/session/cancel", "cancel.script", test_cancel);
   ADD ("/imap/session/close", "close.script", test_close);
+  ADD ("/imap/session/close-in-callback", "close-in-callback.script", test_close_in_callback);
+  ADD ("/imap/session/connect-cancel", "connect-cancel.script", test_connect_cancel);
+  ADD ("/imap/session/error/timeout", "timeout.script", test_timeout);
   g_test_add_func ("/imap/session/uid-set", test_uid_set);
 
 #undef ADD
