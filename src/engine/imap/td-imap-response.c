@@ -410,6 +410,26 @@ fold_name (const char *name,
   return g_utf8_casefold (g_strstrip (nfc), -1);
 }
 
+/* role_names folded once: name -> role */
+static GHashTable *
+role_table (void)
+{
+  static gsize initialized = 0;
+  static GHashTable *table = NULL;
+
+  if (g_once_init_enter (&initialized))
+    {
+      GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+      for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
+        g_hash_table_insert (t, fold_name (role_names[i].name, -1),
+                             GINT_TO_POINTER (role_names[i].role));
+      table = t;
+      g_once_init_leave (&initialized, 1);
+    }
+  return table;
+}
+
 /* A parent under which special folders are commonly kept: INBOX ("INBOX.Sent", Courier,
  * Cyrus) and a bracketed provider folder ("[Gmail]/Sent Mail", "[Google Mail]/Trash"). */
 static gboolean
@@ -453,15 +473,7 @@ td_imap_guess_role (const char *path,
   if (folded == NULL || folded[0] == '\0')
     return TD_FOLDER_ROLE_NONE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
-    {
-      g_autofree char *entry = fold_name (role_names[i].name, -1);
-
-      if (g_strcmp0 (folded, entry) == 0)
-        return role_names[i].role;
-    }
-
-  return TD_FOLDER_ROLE_NONE;
+  return (TdFolderRole) GPOINTER_TO_INT (g_hash_table_lookup (role_table (), folded));
 }
 
 /* FETCH */
