@@ -956,6 +956,33 @@ test_logout (Fixture       *f,
 }
 
 static void
+test_logout_twice (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result1 = NULL;
+  g_autoptr(GAsyncResult) result2 = NULL;
+  Slot slot1 = { f, NULL };
+  Slot slot2 = { f, NULL };
+
+  open_session (f);
+  td_imap_session_logout_async (f->session, NULL, on_slot_done, &slot1);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_LOGOUT);
+  /* the second one does not wait for the server: both succeed, the connection is gone */
+  td_imap_session_logout_async (f->session, NULL, on_slot_done, &slot2);
+  result1 = slot_wait (&slot1);
+  result2 = slot_wait (&slot2);
+  g_assert_true (td_imap_session_logout_finish (f->session, result1, &error));
+  g_assert_no_error (error);
+  g_assert_true (td_imap_session_logout_finish (f->session, result2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
+  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_false (f->closed_with_error);
+  td_test_script_server_wait_finished (f->server, 5000);
+}
+
+static void
 test_logout_eof (Fixture       *f,
                  gconstpointer  data)
 {
@@ -1210,6 +1237,7 @@ main (int   argc,
   ADD ("/imap/session/error/unknown-tag", "unknown-tag.script", test_unknown_tag);
   ADD ("/imap/session/logout/bye-ok", "logout.script", test_logout);
   ADD ("/imap/session/logout/eof", "logout-eof.script", test_logout_eof);
+  ADD ("/imap/session/logout/twice", "logout-twice.script", test_logout_twice);
   ADD ("/imap/session/logout/not-connected", "wrong-state.script", test_logout_not_connected);
   ADD ("/imap/session/cancel", "cancel.script", test_cancel);
   ADD ("/imap/session/close", "close.script", test_close);

@@ -1969,6 +1969,15 @@ handle_logout_abort (TdImapSession *self,
   g_task_return_boolean (data->task, TRUE);
 }
 
+/* A second LOGOUT while one is under way: stop waiting for the server. Both complete. */
+static void
+handle_logout_again (TdImapSession *self,
+                     EventData     *data)
+{
+  session_finish_logout (self);
+  g_task_return_boolean (data->task, TRUE);
+}
+
 static void
 handle_close (TdImapSession *self,
               EventData     *data)
@@ -2235,6 +2244,7 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
     SERVER_EVENTS,
   },
   [ST_LOGOUT] = {
+    [EV_LOGOUT] = handle_logout_again,
     [EV_CLOSE] = handle_close,
     SERVER_EVENTS,
   },
