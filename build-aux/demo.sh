@@ -25,6 +25,9 @@ die () {
 
 # --- Inside the private D-Bus session ---------------------------------------------------------
 if [ "${1:-}" = "--inside-session" ]; then
+  # The bus and the services it starts log into session.log; this script and the app use the
+  # terminal (fds 3 and 4).
+  exec 1>&4 2>&3 3>&- 4>&-
   printf test | gnome-keyring-daemon --foreground --unlock --components=secrets \
     >"$DEMO_TMP/keyring.log" 2>&1 &
   keyring_pid=$!
@@ -60,6 +63,10 @@ if [ "${1:-}" = "--inside-session" ]; then
   # Headless: a virtual X server, a screenshot after a while, then close the app.
   export GDK_BACKEND=x11
   xvfb-run -a -s '-screen 0 1280x800x24' sh -c '
+    # Services the bus starts (portals) must find this display too.
+    gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.UpdateActivationEnvironment \
+      "{\"DISPLAY\": \"$DISPLAY\", \"XAUTHORITY\": \"$XAUTHORITY\"}" >/dev/null
     "$DEMO_APP" --profile "$DEMO_PROFILE" >"$DEMO_TMP/app.log" 2>&1 &
     app=$!
     sleep "${DEMO_WAIT:-8}"
@@ -176,4 +183,4 @@ export GSETTINGS_SCHEMA_DIR="$BUILDDIR/data"
 export DEMO_TMP DEMO_CLI DEMO_APP DEMO_IMAPS_PORT DEMO_FINGERPRINT
 export DEMO_PROFILE="$DEMO_TMP/profile"
 
-dbus-run-session -- sh "$0" --inside-session
+dbus-run-session -- sh "$0" --inside-session 3>&2 4>&1 >"$DEMO_TMP/session.log" 2>&1
