@@ -46,7 +46,9 @@ gboolean       td_test_dovecot_save           (TdTestDovecot  *self,
                                                const char     *folder,
                                                GBytes         *message,
                                                GError        **error);
-/* Generates @count simple distinct messages into @folder ("Subject: <prefix> N"). */
+/* Generates @count simple distinct messages into @folder ("Subject: <prefix> N", N from 1, with
+ * dates one minute apart that grow over all calls, so UIDs follow N). Written into the
+ * Maildir directly, then "doveadm force-resync": fast also for thousands. */
 gboolean       td_test_dovecot_save_generated (TdTestDovecot  *self,
                                                const char     *user,
                                                const char     *folder,
@@ -58,7 +60,10 @@ void           td_test_dovecot_stop           (TdTestDovecot  *self);
 void           td_test_dovecot_free           (TdTestDovecot  *self);
 
 /* A loopback TCP proxy in this process, in front of @port: it forwards both ways and, once
- * @cut_after bytes came from the server (0 = never), drops both connections. */
+ * @cut_after bytes came from the server (0 = never), drops both connections. The count runs
+ * over all connections: once reached, a new connection is dropped at its first server byte
+ * until cut_after is raised (e.g. to get_forwarded () + N) or set to 0. It runs on the
+ * thread-default main context of td_test_proxy_new(). */
 typedef struct _TdTestProxy TdTestProxy;
 
 TdTestProxy   *td_test_proxy_new              (guint16        target_port,
