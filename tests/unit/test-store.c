@@ -1568,6 +1568,7 @@ typedef struct
   guint   signals;
   guint   callbacks;
   guint   signals_at_callback;
+  guint   count_in_signal;
   GError *error;
 } Order;
 
@@ -1577,6 +1578,8 @@ order_signal_cb (TdStore *store,
                  Order   *order)
 {
   order->signals++;
+  /* Emitted after the commit: the read connection already sees it. */
+  order->count_in_signal = td_store_count_messages (store, folder);
 }
 
 static void
@@ -1610,6 +1613,7 @@ test_signals_order (Fixture       *f,
     g_main_context_iteration (NULL, TRUE);
   g_assert_no_error (order.error);
   g_assert_cmpuint (order.signals_at_callback, ==, 1);
+  g_assert_cmpuint (order.count_in_signal, ==, 1);
   g_assert_cmpuint (td_store_count_messages (f->store, f->inbox), ==, 1);
 
   /* Nothing changed: no signal. */
