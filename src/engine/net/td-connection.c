@@ -18,6 +18,9 @@
 
 #include "td-connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -659,6 +662,9 @@ connect_cb (GObject      *source,
     }
 
   g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  /* Pipelined commands are small writes; do not let Nagle hold them back for an ACK. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, 1,
+                       NULL);
   self->socket_connection = g_object_ref (connection);
   self->stream = G_IO_STREAM (g_object_ref (connection));
   g_debug ("Connected to %s:%u", self->host, self->port);
