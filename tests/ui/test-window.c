@@ -1,0 +1,1481 @@
+/* test-window.c: the Tidings window on a real store, under Xvfb
+ *
+ * The store is built through the store API (no server): an account, its folders, 503
+ * messages in the inbox, bodies for three of them (plain text, HTML with a remote image and
+ * a cid: image, an attachment). The real TdApplication opens it and the tests look at what
+ * the window shows. A loopback HTTP server counts every request, so "nothing remote is
+ * loaded" is checked where it happens, not assumed.
+ *
+ * Run by ui-session.sh (Xvfb, a private D-Bus, an unlocked gnome-keyring).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-test"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "td-account-manager.h"
+#include "td-add-account-dialog.h"
+#include "td-application.h"
+#include "td-message-list.h"
+#include "td-test-dovecot.h"
+#include "td-test-util.h"
+#include "td-web-view.h"
+#include "td-window.h"
+
+#define N_GENERATED 500
+#define N_INBOX (N_GENERATED + 3)
+#define TIMEOUT_MS 30000
+
+/* A 1x1 PNG. */
+static const guint8 png_pixel[] = {
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+  0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f,
+  0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
+  0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00,
+  0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+static const char attachment_bytes[] =
+  "%PDF-1.4\n% Tidings test attachment\n1 0 obj << >> endobj\n";
+
+/* --- A loopback HTTP server that counts what it is asked for --- */
+
+typedef struct
+{
+  GSocketService *service;
+  guint16         port;
+  GMutex          lock;
+  GPtrArray      *requests;   /* request lines */
+} HttpServer;
+
+static gboolean
+http_run_cb (GThreadedSocketService *service,
+             GSocketConnection      *connection,
+             GObject                *source,
+             gpointer                user_data)
+{
+  HttpServer *server = user_data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  char buffer[4096];
+  gsize len = 0;
+  g_autofree char *line = NULL;
+  g_autofree char *head = NULL;
+
+  while (len < sizeof buffer - 1)
+    {
+      gssize n = g_input_stream_read (in, buffer + len, sizeof buffer - 1 - len, NULL, NULL);
+
+      if (n <= 0)
+        break;
+      len += n;
+      buffer[len] = '\0';
+      if (strstr (buffer, "\r\n\r\n") != NULL)
+        break;
+    }
+  buffer[len] = '\0';
+  line = g_strndup (buffer, strcspn (buffer, "\r\n"));
+
+  g_mutex_lock (&server->lock);
+  g_ptr_array_add (server->requests, g_strdup (line));
+  g_mutex_unlock (&server->lock);
+
+  head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n\r\n", sizeof png_pixel);
+  g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL);
+  g_output_stream_write_all (out, png_pixel, sizeof png_pixel, NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return TRUE;
+}
+
+static HttpServer *
+http_server_new (void)
+{
+  HttpServer *server = g_new0 (HttpServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_init (&server->lock);
+  server->requests = g_ptr_array_new_with_free_func (g_free);
+  server->service = g_threaded_socket_service_new (4);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &effective, &error);
+  g_assert_no_error (error);
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (server->service, "run", G_CALLBACK (http_run_cb), server);
+  g_socket_service_start (server->service);
+  return server;
+}
+
+static guint
+http_server_count (HttpServer *server)
+{
+  guint n;
+
+  g_mutex_lock (&server->lock);
+  n = server->requests->len;
+  g_mutex_unlock (&server->lock);
+  return n;
+}
+
+static void
+http_server_free (HttpServer *server)
+{
+  g_socket_service_stop (server->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
+  g_clear_object (&server->service);
+  g_ptr_array_unref (server->requests);
+  g_mutex_clear (&server->lock);
+  g_free (server);
+}
+
+/* A loopback port where nothing listens: syncs against it fail at once. */
+static guint16
+dead_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* --- Waiting --- */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            guint       timeout_ms,
+            const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!predicate (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
+  g_source_remove (id);
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* --- Building a profile through the store API --- */
+
+typedef struct
+{
+  gint64 account_id;
+  gint64 inbox_id;
+  gint64 sent_id;
+  gint64 projects_id;
+  gint64 sub_id;
+  guint  inbox_unread;
+} Profile;
+
+static GDateTime *
+base_time (void)
+{
+  /* Now, but at least at 01:00 so that the three newest messages are today. */
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  if (g_date_time_get_hour (now) >= 1)
+    return g_date_time_ref (now);
+  return g_date_time_add_hours (now, 1 - g_date_time_get_hour (now));
+}
+
+static char *
+rfc2822_date (gint64 unix_time)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (unix_time);
+
+  return g_date_time_format (date, "%a, %d %b %Y %H:%M:%S +0000");
+}
+
+static GBytes *
+plain_message (gint64 date)
+{
+  g_autofree char *d = rfc2822_date (date);
+
+  char *text = g_strdup_printf (
+    "From: Ann Example <ann@example.org>\r\n"
+    "To: Bob <bob@example.org>\r\n"
+    "Subject: Plain hello\r\n"
+    "Date: %s\r\n"
+    "Message-ID: <plain@tidings.test>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: 8bit\r\n"
+    "\r\n"
+    "Hello Bob,\r\n"
+    "\r\n"
+    "This is the plain text body, with a link to https://example.org/tidings and\r\n"
+    "a few words in other scripts: caf\xc3\xa9, \xce\xba\xce\xb1\xce\xbb\xce\xb7\xce\xbc"
+    "\xce\xad\xcf\x81\xce\xb1.\r\n"
+    "\r\n"
+    "Ann\r\n", d);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static GBytes *
+html_message (gint64  date,
+              guint16 http_port)
+{
+  g_autofree char *d = rfc2822_date (date);
+  g_autofree char *png = g_base64_encode (png_pixel, sizeof png_pixel);
+  char *text = g_strdup_printf (
+    "From: News <news@example.com>\r\n"
+    "To: ann@example.org\r\n"
+    "Cc: Carol <carol@example.org>\r\n"
+    "Subject: Newsletter with pictures\r\n"
+    "Date: %s\r\n"
+    "Message-ID: <html@tidings.test>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/related; boundary=\"REL\"\r\n"
+    "\r\n"
+    "--REL\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "\r\n"
+    "<html><head><link rel=\"stylesheet\" href=\"http://127.0.0.1:%u/style.css\">"
+    "<script>document.title = 'script-ran';</script></head>"
+    "<body><h1>Monthly News</h1>"
+    "<p>An HTML message with a tracking pixel and an inline logo.</p>"
+    "<p><img src=\"cid:logo@tidings.test\" width=\"64\" height=\"64\" alt=\"logo\"></p>"
+    "<p><img src=\"http://127.0.0.1:%u/pixel.png\" width=\"1\" height=\"1\"></p>"
+    "<p style=\"background: url(http://127.0.0.1:%u/background.png)\">Styled</p>"
+    "<p><a href=\"https://example.org/read-more\">Read more</a></p>"
+    "</body></html>\r\n"
+    "--REL\r\n"
+    "Content-Type: image/png\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "Content-ID: <logo@tidings.test>\r\n"
+    "Content-Disposition: inline; filename=\"logo.png\"\r\n"
+    "\r\n"
+    "%s\r\n"
+    "--REL--\r\n", d, http_port, http_port, http_port, png);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static GBytes *
+attachment_message (gint64 date)
+{
+  g_autofree char *d = rfc2822_date (date);
+  g_autofree char *pdf = g_base64_encode ((const guchar *) attachment_bytes,
+                                          strlen (attachment_bytes));
+  char *text = g_strdup_printf (
+    "From: Dan <dan@example.net>\r\n"
+    "To: ann@example.org\r\n"
+    "Subject: The report\r\n"
+    "Date: %s\r\n"
+    "Message-ID: <attachment@tidings.test>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"MIX\"\r\n"
+    "\r\n"
+    "--MIX\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "\r\n"
+    "Here is the report you asked for.\r\n"
+    "--MIX\r\n"
+    "Content-Type: application/pdf; name=\"report.pdf\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+    "\r\n"
+    "%s\r\n"
+    "--MIX--\r\n", d, pdf);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static GBytes *
+generated_header (guint  n,
+                  gint64 date)
+{
+  g_autofree char *d = rfc2822_date (date);
+  char *text = g_strdup_printf ("From: Sender %u <sender%u@example.com>\r\n"
+                                "To: ann@example.org\r\n"
+                                "Subject: Generated message %u\r\n"
+                                "Date: %s\r\n"
+                                "Message-ID: <gen%u@tidings.test>\r\n"
+                                "\r\n", n, n, n, d, n);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static gint64
+folder_id (TdStore    *store,
+           gint64      account_id,
+           const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) folder = td_store_find_folder (store, account_id, path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (folder);
+  return td_folder_get_id (folder);
+}
+
+static void
+build_profile (const char *profile_dir,
+               guint16     imap_port,
+               guint16     http_port,
+               Profile    *out)
+{
+  g_autofree char *path = g_build_filename (profile_dir, "tidings.db", NULL);
+  g_autoptr(TdStore) store = td_store_new (path);
+  g_autoptr(TdAccount) account = NULL;
+  g_autoptr(GPtrArray) folders =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) td_folder_spec_free);
+  g_autoptr(GPtrArray) specs =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) td_message_spec_free);
+  g_autoptr(GPtrArray) bodies =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) td_body_spec_free);
+  g_autoptr(GDateTime) base = base_time ();
+  gint64 now = g_date_time_to_unix (base);
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  struct { guint32 uid; GBytes *raw; TdFlags flags; } special[3];
+
+  td_store_open_async (store, NULL, td_test_store_result, &result);
+  td_store_open_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  account = td_account_new (TD_ACCOUNT_KIND_IMAP, "ann@example.org", "127.0.0.1", imap_port,
+                            TD_SECURITY_TLS, "ann");
+  td_account_set_name (account, "Ann Example");
+  td_store_add_account_async (store, account, NULL, td_test_store_result, &result);
+  td_store_add_account_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  out->account_id = td_account_get_id (account);
+  g_assert_cmpint (out->account_id, >, 0);
+
+  g_ptr_array_add (folders, td_folder_spec_new ("INBOX", '/', TD_FOLDER_ROLE_INBOX, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Drafts", '/', TD_FOLDER_ROLE_DRAFTS, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Sent", '/', TD_FOLDER_ROLE_SENT, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Archive", '/', TD_FOLDER_ROLE_ARCHIVE, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Junk", '/', TD_FOLDER_ROLE_JUNK, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Trash", '/', TD_FOLDER_ROLE_TRASH, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Projects", '/', TD_FOLDER_ROLE_NONE, TRUE));
+  g_ptr_array_add (folders, td_folder_spec_new ("Projects/Tidings", '/', TD_FOLDER_ROLE_NONE,
+                                                TRUE));
+  td_store_sync_folders_async (store, out->account_id, folders, NULL, td_test_store_result,
+                               &result);
+  td_store_sync_folders_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  out->inbox_id = folder_id (store, out->account_id, "INBOX");
+  out->sent_id = folder_id (store, out->account_id, "Sent");
+  out->projects_id = folder_id (store, out->account_id, "Projects");
+  out->sub_id = folder_id (store, out->account_id, "Projects/Tidings");
+
+  /* 500 older messages with headers only; every third one unread. */
+  out->inbox_unread = 0;
+  for (guint i = 1; i <= N_GENERATED; i++)
+    {
+      gint64 date = now - 86400 - (gint64) (N_GENERATED - i) * 3 * 3600;
+      g_autoptr(GBytes) header = generated_header (i, date);
+      TdFlags flags = i % 3 == 0 ? 0 : TD_FLAG_SEEN;
+
+      if (flags == 0)
+        out->inbox_unread++;
+      g_ptr_array_add (specs, td_message_spec_new (i, flags, date, 2000 + i, header));
+    }
+
+  /* The three newest: plain (unread), HTML (read, starred), attachment (unread). */
+  special[0].uid = N_GENERATED + 3;
+  special[0].raw = plain_message (now - 60);
+  special[0].flags = 0;
+  special[1].uid = N_GENERATED + 2;
+  special[1].raw = html_message (now - 120, http_port);
+  special[1].flags = TD_FLAG_SEEN | TD_FLAG_FLAGGED;
+  special[2].uid = N_GENERATED + 1;
+  special[2].raw = attachment_message (now - 180);
+  special[2].flags = 0;
+  out->inbox_unread += 2;
+
+  for (guint i = 0; i < G_N_ELEMENTS (special); i++)
+    {
+      g_ptr_array_add (specs, td_message_spec_new (special[i].uid, special[i].flags,
+                                                   now - 60 * (i + 1),
+                                                   g_bytes_get_size (special[i].raw),
+                                                   special[i].raw));
+      g_ptr_array_add (bodies, td_body_spec_new (special[i].uid, special[i].raw));
+      g_bytes_unref (special[i].raw);
+    }
+
+  td_store_add_messages_async (store, out->inbox_id, specs, NULL, td_test_store_result, &result);
+  td_store_add_messages_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  td_store_set_bodies_async (store, out->inbox_id, bodies, NULL, td_test_store_result, &result);
+  td_store_set_bodies_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  g_assert_cmpuint (td_store_count_messages (store, out->inbox_id), ==, N_INBOX);
+  td_store_close (store);
+}
+
+/* --- The session's directories --- */
+
+static const char * const session_vars[] = {
+  "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+  "XDG_RUNTIME_DIR", "XDG_DATA_DIRS", "XDG_CONFIG_DIRS",
+};
+static char *session_values[G_N_ELEMENTS (session_vars)];
+
+static void
+save_session_dirs (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
+    session_values[i] = g_strdup (g_getenv (session_vars[i]));
+}
+
+static char **
+system_data_dirs (void)
+{
+  const char *dirs = session_values[6];
+
+  return g_strsplit (dirs != NULL && *dirs != '\0' ? dirs : "/usr/local/share:/usr/share",
+                     G_SEARCHPATH_SEPARATOR_S, -1);
+}
+
+/* G_TEST_OPTION_ISOLATE_DIRS (in td_test_init()) points every XDG directory of each test,
+ * XDG_DATA_DIRS included, at empty directories: GTK would find no MIME database (so no
+ * SVG icon loads) and no icon theme, and WebKit's processes would get HOME=/dev/null.
+ * ui-session.sh already made a private HOME and XDG dirs (TD_TEST_KEEP_ENV=1): use them. */
+static void
+restore_session_dirs (void)
+{
+  g_auto(GStrv) data_dirs = system_data_dirs ();
+  g_autoptr(GPtrArray) mime_dirs = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
+    if (session_values[i] != NULL)
+      g_setenv (session_vars[i], session_values[i], TRUE);
+    else
+      g_unsetenv (session_vars[i]);
+
+  if (session_values[1] != NULL)
+    g_ptr_array_add (mime_dirs, g_build_filename (session_values[1], "mime", NULL));
+  for (guint i = 0; data_dirs[i] != NULL; i++)
+    g_ptr_array_add (mime_dirs, g_build_filename (data_dirs[i], "mime", NULL));
+  g_ptr_array_add (mime_dirs, NULL);
+  g_content_type_set_mime_dirs ((const char * const *) mime_dirs->pdata);
+}
+
+static void
+restore_icon_theme (void)
+{
+  g_auto(GStrv) data_dirs = system_data_dirs ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gdk_display_get_default ());
+
+  for (guint i = 0; data_dirs[i] != NULL; i++)
+    g_ptr_array_add (paths, g_build_filename (data_dirs[i], "icons", NULL));
+  g_ptr_array_add (paths, g_strdup ("/usr/share/pixmaps"));
+  g_ptr_array_add (paths, NULL);
+  gtk_icon_theme_set_search_path (theme, (const char * const *) paths->pdata);
+}
+
+/* --- Running the application --- */
+
+typedef void (*AppBody) (TdApplication *app,
+                         gpointer       data);
+
+typedef struct
+{
+  AppBody  body;
+  gpointer data;
+  gboolean ran;
+} AppRun;
+
+static void
+app_startup_cb (GApplication *app,
+                gpointer      user_data)
+{
+  restore_icon_theme ();
+}
+
+static void
+app_activate_cb (GApplication *app,
+                 AppRun       *run)
+{
+  if (run->ran)
+    return;
+  run->ran = TRUE;
+  run->body (TD_APPLICATION (app), run->data);
+  /* The real quit: app.quit closes the windows and ends g_application_run(). */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+}
+
+static gboolean
+pointer_is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* Runs the real application on @profile_dir, from startup to shutdown, with @body called
+ * once it is activated (the window is there and the store is being opened). The
+ * application must really go away afterwards: it holds the store. */
+static void
+run_app (const char *profile_dir,
+         AppBody     body,
+         gpointer    data)
+{
+  TdApplication *app = td_application_new ();
+  char *argv[] = { (char *) "tidings", NULL };
+  AppRun run = { body, data, FALSE };
+  gpointer weak = app;
+  int status;
+
+  td_application_set_profile_dir (app, profile_dir);
+  /* Each test runs its own instance, not on the bus: a registered GtkApplication asks the
+   * portal for its Inhibit interface, and the private bus would start xdg-desktop-portal
+   * (without a display) and its document portal (a FUSE mount in XDG_RUNTIME_DIR). */
+  g_application_set_application_id (G_APPLICATION (app), NULL);
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "startup", G_CALLBACK (app_startup_cb), NULL);
+  g_signal_connect_after (app, "activate", G_CALLBACK (app_activate_cb), &run);
+
+  status = g_application_run (G_APPLICATION (app), 1, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (run.ran);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+
+  g_object_add_weak_pointer (G_OBJECT (app), &weak);
+  g_object_unref (app);
+  wait_until (pointer_is_null, &weak, TIMEOUT_MS, "the application to be finalized");
+}
+
+static TdWindow *
+app_window (TdApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (TD_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+manager_ready (gpointer data)
+{
+  return td_application_get_manager (data) != NULL;
+}
+
+static gboolean
+window_drawn (gpointer data)
+{
+  GtkWidget *widget = data;
+
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+/* --- Screenshots --- */
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Lets the window draw a frame with what it shows now. */
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong id;
+
+  g_assert_nonnull (clock);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_until (flag_is_set, &painted, TIMEOUT_MS, "a frame to be drawn");
+  g_signal_handler_disconnect (clock, id);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autofree char *path = td_test_artifact_path (name);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  GtkSnapshot *snapshot;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  g_autofree char *import = g_find_program_in_path ("import");
+  int width;
+  int height;
+
+  /* The paintable holds the last picture of a widget whose size is known: after a frame. */
+  wait_for_paint (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+
+  /* The X server's own picture as well, when ImageMagick is there. */
+  if (import != NULL)
+    {
+      g_autofree char *root_name = g_strdup_printf ("root-%s", name);
+      g_autofree char *root_path = td_test_artifact_path (root_name);
+      g_autoptr(GSubprocess) proc = NULL;
+      g_autoptr(GError) error = NULL;
+
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                               import, "-window", "root", root_path, NULL);
+      if (proc != NULL)
+        g_subprocess_wait (proc, NULL, NULL);
+    }
+}
+
+/* --- The view's state --- */
+
+typedef struct
+{
+  TdMessageView *view;
+  const char    *state;
+} StateWait;
+
+static gboolean
+body_state_is (gpointer data)
+{
+  StateWait *wait = data;
+
+  return g_strcmp0 (td_message_view_get_body_state (wait->view), wait->state) == 0;
+}
+
+static void
+wait_body_state (TdMessageView *view,
+                 const char    *state)
+{
+  StateWait wait = { view, state };
+  g_autofree char *what = g_strdup_printf ("body state %s", state);
+
+  wait_until (body_state_is, &wait, TIMEOUT_MS, what);
+}
+
+typedef struct
+{
+  gboolean finished;
+  GPtrArray *resources;   /* URIs of loads started */
+  guint      cid_finished;
+} WebWatch;
+
+static void
+load_changed_cb (WebKitWebView   *view,
+                 WebKitLoadEvent  event,
+                 WebWatch        *watch)
+{
+  if (event == WEBKIT_LOAD_FINISHED)
+    watch->finished = TRUE;
+}
+
+static void
+resource_finished_cb (WebKitWebResource *resource,
+                      WebWatch          *watch)
+{
+  if (g_str_has_prefix (webkit_web_resource_get_uri (resource), "cid:"))
+    watch->cid_finished++;
+}
+
+static void
+resource_started_cb (WebKitWebView     *view,
+                     WebKitWebResource *resource,
+                     WebKitURIRequest  *request,
+                     WebWatch          *watch)
+{
+  g_ptr_array_add (watch->resources, g_strdup (webkit_uri_request_get_uri (request)));
+  g_signal_connect (resource, "finished", G_CALLBACK (resource_finished_cb), watch);
+}
+
+static void
+watch_web_view (WebKitWebView *view,
+                WebWatch      *watch)
+{
+  g_signal_connect (view, "load-changed", G_CALLBACK (load_changed_cb), watch);
+  g_signal_connect (view, "resource-load-started", G_CALLBACK (resource_started_cb), watch);
+}
+
+/* Connects the watch as soon as the view shows HTML, before WebKit reports anything. */
+static void
+body_state_notify_cb (TdMessageView *view,
+                      GParamSpec    *pspec,
+                      WebWatch      *watch)
+{
+  WebKitWebView *web_view = td_message_view_get_web_view (view);
+
+  if (g_strcmp0 (td_message_view_get_body_state (view), "html") == 0 && web_view != NULL &&
+      g_object_get_data (G_OBJECT (web_view), "test-watched") == NULL)
+    {
+      g_object_set_data (G_OBJECT (web_view), "test-watched", GINT_TO_POINTER (1));
+      watch_web_view (web_view, watch);
+    }
+}
+
+static char *
+text_view_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start;
+  GtkTextIter end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static gboolean
+status_is_error (gpointer data)
+{
+  return g_str_has_prefix (td_window_get_status_text (data), "Could not sync");
+}
+
+typedef struct
+{
+  HttpServer *server;
+  guint       at_least;
+} CountWait;
+
+static gboolean
+server_count_reached (gpointer data)
+{
+  CountWait *wait = data;
+
+  return http_server_count (wait->server) >= wait->at_least;
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static gboolean
+async_done (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+static void
+select_message (TdWindow    *window,
+                guint        position,
+                const char  *subject)
+{
+  GtkSingleSelection *selection = td_window_get_selection (window);
+  g_autoptr(TdMessage) message = g_list_model_get_item (G_LIST_MODEL (selection), position);
+
+  g_assert_nonnull (message);
+  g_assert_cmpstr (td_message_get_subject (message), ==, subject);
+  gtk_single_selection_set_selected (selection, position);
+  g_assert_true (td_message_view_get_message (td_window_get_message_view (window)) == message);
+  g_assert_cmpstr (td_message_view_get_subject_text (td_window_get_message_view (window)), ==,
+                   subject);
+}
+
+/* --- Tests --- */
+
+typedef struct
+{
+  HttpServer *server;
+  Profile     profile;
+} SyncedStore;
+
+static void
+synced_store_body (TdApplication *app,
+                   gpointer       data)
+{
+  SyncedStore *ctx = data;
+  HttpServer *server = ctx->server;
+  Profile profile = ctx->profile;
+  TdWindow *window;
+  TdSidebar *sidebar;
+  TdFolderRow *row;
+  TdMessageView *view;
+  GtkSingleSelection *selection;
+  GListModel *model;
+  WebWatch watch = { FALSE, NULL, 0 };
+  CountWait count_wait;
+  g_autofree char *text = NULL;
+  GtkListBox *attachments;
+  GtkWidget *attachment_row;
+  g_autofree char *save_dir = td_test_make_tempdir ("save");
+  g_autofree char *save_path = g_build_filename (save_dir, "saved.pdf", NULL);
+  g_autoptr(GFile) save_file = g_file_new_for_path (save_path);
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saved = NULL;
+  gsize saved_len = 0;
+  const char *title;
+
+  watch.resources = g_ptr_array_new_with_free_func (g_free);
+  window = app_window (app);
+  g_assert_nonnull (window);
+  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
+  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  g_assert_cmpstr (td_window_get_page (window), ==, "mail");
+
+  /* The sync on start fails (nothing listens, no password in the keyring); it says so and
+   * everything below still reads from the store. */
+  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error in the status line");
+  g_test_message ("sync status: %s", td_window_get_status_text (window));
+
+  /* The sidebar: the account, its folders by role and depth, the unread count. */
+  sidebar = td_window_get_sidebar (window);
+  g_assert_cmpstr (td_sidebar_get_account_title (sidebar, profile.account_id), ==, "Ann Example");
+  row = td_sidebar_get_folder_row (sidebar, profile.inbox_id);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (td_folder_row_get_name_text (row), ==, "Inbox");
+  g_assert_cmpstr (td_folder_row_get_icon_name (row), ==, "tidings-inbox-symbolic");
+  text = g_strdup_printf ("%u", profile.inbox_unread);
+  g_assert_cmpstr (td_folder_row_get_count_text (row), ==, text);
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (row), "unread"));
+  g_clear_pointer (&text, g_free);
+
+  row = td_sidebar_get_folder_row (sidebar, profile.sent_id);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (td_folder_row_get_icon_name (row), ==, "mail-send-symbolic");
+  g_assert_cmpstr (td_folder_row_get_count_text (row), ==, "");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (row), "unread"));
+
+  row = td_sidebar_get_folder_row (sidebar, profile.sub_id);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (td_folder_row_get_name_text (row), ==, "Tidings");
+  g_assert_cmpstr (td_folder_row_get_icon_name (row), ==, "folder-symbolic");
+
+  /* The inbox is opened on start; choose another folder and come back to it. */
+  g_assert_true (td_sidebar_select_folder (sidebar, profile.sent_id));
+  selection = td_window_get_selection (window);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (selection)), ==, 0);
+  g_assert_true (td_sidebar_select_folder (sidebar, profile.inbox_id));
+  g_assert_cmpint (td_folder_get_id (td_sidebar_get_selected_folder (sidebar)), ==,
+                   profile.inbox_id);
+
+  /* The list: every message counted, but only the rows on screen read from the store. */
+  model = gtk_single_selection_get_model (selection);
+  g_assert_true (TD_IS_MESSAGE_LIST (model));
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, N_INBOX);
+  spin (500);
+  g_test_message ("rows loaded: %u of %u",
+                  td_message_list_get_rows_loaded (TD_MESSAGE_LIST (model)), N_INBOX);
+  g_assert_cmpuint (td_message_list_get_rows_loaded (TD_MESSAGE_LIST (model)), <, N_INBOX);
+  g_assert_cmpuint (td_message_list_get_rows_loaded (TD_MESSAGE_LIST (model)), >, 0);
+
+  /* The plain text message. */
+  view = td_window_get_message_view (window);
+  g_signal_connect (view, "notify::body-state", G_CALLBACK (body_state_notify_cb), &watch);
+  select_message (window, 0, "Plain hello");
+  wait_body_state (view, "text");
+  text = text_view_text (td_message_view_get_text_view (view));
+  g_assert_nonnull (strstr (text, "This is the plain text body"));
+  g_assert_nonnull (strstr (text, "caf\xc3\xa9"));
+  g_assert_false (gtk_text_view_get_editable (td_message_view_get_text_view (view)));
+  g_assert_false (td_message_view_get_remote_blocked (view));
+  g_assert_null (td_message_view_get_web_view (view));
+  g_clear_pointer (&text, g_free);
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-plain.png");
+
+  /* The HTML message: loaded, its remote parts blocked, its cid: image shown, no script. */
+  select_message (window, 1, "Newsletter with pictures");
+  wait_body_state (view, "html");
+  g_assert_nonnull (td_message_view_get_web_view (view));
+  wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load");
+  g_assert_true (td_message_view_get_remote_blocked (view));
+  g_assert_true (gtk_widget_get_visible (td_message_view_get_remote_banner (view)));
+  g_assert_true (gtk_revealer_get_reveal_child (
+      GTK_REVEALER (td_message_view_get_remote_banner (view))));
+  spin (1000);
+  for (guint i = 0; i < watch.resources->len; i++)
+    g_test_message ("resource: %s", (char *) g_ptr_array_index (watch.resources, i));
+  g_assert_cmpuint (watch.cid_finished, >=, 1);
+  g_assert_cmpuint (http_server_count (server), ==, 0);
+  title = webkit_web_view_get_title (td_message_view_get_web_view (view));
+  g_assert_cmpstr (title != NULL ? title : "", !=, "script-ran");
+  g_assert_false (webkit_settings_get_enable_javascript (
+      webkit_web_view_get_settings (td_message_view_get_web_view (view))));
+  g_assert_cmpstr (webkit_web_view_get_default_content_security_policy (
+                     td_message_view_get_web_view (view)), ==, td_web_view_get_policy (FALSE));
+  save_screenshot (GTK_WIDGET (window), "window-html.png");
+
+  /* "Show Remote Content": this display of this message loads the pictures. */
+  watch.finished = FALSE;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "message.show-remote-content",
+                                             NULL));
+  g_assert_false (td_message_view_get_remote_blocked (view));
+  watch_web_view (td_message_view_get_web_view (view), &watch);
+  wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load again");
+  count_wait.server = server;
+  count_wait.at_least = 1;
+  wait_until (server_count_reached, &count_wait, TIMEOUT_MS, "the remote image request");
+  for (guint i = 0; i < server->requests->len; i++)
+    g_test_message ("remote request: %s", (char *) g_ptr_array_index (server->requests, i));
+  g_assert_false (gtk_widget_get_visible (td_message_view_get_remote_banner (view)));
+
+  /* The message with an attachment: listed by name, saved byte for byte. */
+  select_message (window, 2, "The report");
+  wait_body_state (view, "text");
+  g_assert_null (td_message_view_get_web_view (view));
+  attachments = td_message_view_get_attachment_list (view);
+  attachment_row = gtk_widget_get_first_child (GTK_WIDGET (attachments));
+  g_assert_true (ADW_IS_ACTION_ROW (attachment_row));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (attachment_row)), ==,
+                   "report.pdf");
+  g_assert_null (gtk_widget_get_next_sibling (attachment_row));
+  save_screenshot (GTK_WIDGET (window), "window-attachment.png");
+
+  td_message_view_save_attachment_async (view, 0, save_file, NULL, td_test_store_result,
+                                         &result);
+  wait_until (async_done, &result, TIMEOUT_MS, "the attachment to be saved");
+  g_assert_true (td_message_view_save_attachment_finish (view, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_file_get_contents (save_path, &saved, &saved_len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (saved, saved_len, attachment_bytes, strlen (attachment_bytes));
+
+  /* The store changes under the open message (a sync set its flags): the list reloads, the
+   * same message stays open without reloading its body, the counts follow. */
+  {
+    TdStore *store = td_account_manager_get_store (td_application_get_manager (app));
+    g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+    TdUidFlags change = { N_GENERATED + 1, TD_FLAG_SEEN | TD_FLAG_FLAGGED };
+    TdMessage *shown = td_message_view_get_message (view);
+    gint64 shown_id = td_message_get_id (shown);
+    g_autofree char *count = g_strdup_printf ("%u", profile.inbox_unread - 1);
+    guint state_changes = 0;
+    gulong handler;
+
+    handler = g_signal_connect (view, "notify::body-state", G_CALLBACK (count_notify_cb),
+                                &state_changes);
+    g_array_append_val (changes, change);
+    td_store_update_flags_async (store, profile.inbox_id, changes, NULL, td_test_store_result,
+                                 &result);
+    td_store_update_flags_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+    g_assert_no_error (error);
+    g_clear_object (&result);
+    spin (300);
+
+    shown = td_message_view_get_message (view);
+    g_assert_nonnull (shown);
+    g_assert_cmpint (td_message_get_id (shown), ==, shown_id);
+    g_assert_cmpuint (td_message_get_flags (shown) & TD_FLAG_FLAGGED, !=, 0);
+    g_assert_cmpuint (gtk_single_selection_get_selected (selection), ==, 2);
+    g_assert_cmpstr (td_message_view_get_body_state (view), ==, "text");
+    g_assert_cmpuint (state_changes, ==, 0);   /* the body was not loaded again */
+    g_assert_true (gtk_widget_get_first_child (GTK_WIDGET (attachments)) == attachment_row);
+    row = td_sidebar_get_folder_row (sidebar, profile.inbox_id);
+    g_assert_cmpstr (td_folder_row_get_count_text (row), ==, count);
+    g_signal_handler_disconnect (view, handler);
+  }
+
+  /* A message whose body was never downloaded says so. */
+  select_message (window, 3, "Generated message 500");
+  wait_body_state (view, "missing");
+
+  /* Nothing selected: the view is empty again. */
+  gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
+  spin (100);
+  g_assert_null (td_message_view_get_message (view));
+
+  /* Only the requests allowed by the user reached the network. */
+  g_test_message ("%u remote requests in all", http_server_count (server));
+
+  g_signal_handlers_disconnect_by_data (view, &watch);
+  g_ptr_array_unref (watch.resources);
+}
+
+static void
+test_window_synced_store (void)
+{
+  g_autofree char *profile_dir = td_test_make_tempdir ("profile");
+  SyncedStore ctx = { 0 };
+
+  restore_session_dirs ();
+  ctx.server = http_server_new ();
+  build_profile (profile_dir, dead_port (), ctx.server->port, &ctx.profile);
+  run_app (profile_dir, synced_store_body, &ctx);
+  http_server_free (ctx.server);
+}
+
+static GtkWidget *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
+
+      if (TD_IS_ADD_ACCOUNT_DIALOG (widget))
+        return widget;
+    }
+  return NULL;
+}
+
+static gboolean
+has_account (gpointer data)
+{
+  TdAccountManager *manager = data;
+
+  return g_list_model_get_n_items (td_account_manager_get_accounts (manager)) == 1;
+}
+
+static gboolean
+no_dialog (gpointer data)
+{
+  return find_dialog () == NULL;
+}
+
+static GtkEditable *
+dialog_row (GtkWidget  *dialog,
+            const char *name)
+{
+  GObject *row = gtk_widget_get_template_child (dialog, TD_TYPE_ADD_ACCOUNT_DIALOG, name);
+
+  g_assert_true (GTK_IS_EDITABLE (row));
+  return GTK_EDITABLE (row);
+}
+
+static void
+first_run_body (TdApplication *app,
+                gpointer       data)
+{
+  g_autofree char *port = g_strdup_printf ("%u", dead_port ());
+  TdWindow *window;
+  TdAccountManager *manager;
+  GtkWidget *dialog;
+  GtkWidget *add_button;
+  g_autoptr(TdAccount) account = NULL;
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  window = app_window (app);
+  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
+  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  manager = td_application_get_manager (app);
+
+  /* No account: the welcome page, and no sync was tried. */
+  g_assert_cmpstr (td_window_get_page (window), ==, "welcome");
+  g_assert_false (td_account_manager_is_syncing (manager));
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-welcome.png");
+
+  /* The shortcuts: Ctrl+R and F5 sync, Ctrl+Q quits; the shortcuts and about windows open. */
+  {
+    g_auto(GStrv) refresh = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                     "win.refresh");
+    g_auto(GStrv) quit = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                  "app.quit");
+    GtkWindow *help;
+    GtkWindow *about = NULL;
+    GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+
+    g_assert_true (g_strv_contains ((const char * const *) refresh, "<Control>r"));
+    g_assert_true (g_strv_contains ((const char * const *) refresh, "F5"));
+    g_assert_true (g_strv_contains ((const char * const *) quit, "<Control>q"));
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay",
+                                               NULL));
+    help = GTK_WINDOW (gtk_application_window_get_help_overlay (
+        GTK_APPLICATION_WINDOW (window)));
+    g_assert_true (GTK_IS_SHORTCUTS_WINDOW (help));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (help)));
+    gtk_window_close (help);
+
+    g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+        if (ADW_IS_ABOUT_WINDOW (toplevel))
+          about = toplevel;
+      }
+    g_assert_nonnull (about);
+    g_assert_cmpstr (adw_about_window_get_application_name (ADW_ABOUT_WINDOW (about)), ==,
+                     "Tidings");
+    gtk_window_destroy (about);
+  }
+
+  /* "Add Account…" opens the dialog; Add stays off until the account is complete. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.add-account", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  add_button = GTK_WIDGET (gtk_widget_get_template_child (dialog, TD_TYPE_ADD_ACCOUNT_DIALOG,
+                                                          "add_button"));
+  g_assert_false (gtk_widget_get_sensitive (add_button));
+
+  gtk_editable_set_text (dialog_row (dialog, "name_row"), "Zoë Example");
+  gtk_editable_set_text (dialog_row (dialog, "address_row"), "zoe@example.org");
+  /* The user name follows the address until it is typed. */
+  g_assert_cmpstr (gtk_editable_get_text (dialog_row (dialog, "username_row")), ==,
+                   "zoe@example.org");
+  gtk_editable_set_text (dialog_row (dialog, "host_row"), "127.0.0.1");
+  g_assert_false (td_add_account_dialog_is_valid (TD_ADD_ACCOUNT_DIALOG (dialog)));
+  gtk_editable_set_text (dialog_row (dialog, "password_row"), "s3cret-pass");
+  g_assert_true (td_add_account_dialog_is_valid (TD_ADD_ACCOUNT_DIALOG (dialog)));
+  g_assert_true (gtk_widget_get_sensitive (add_button));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (gtk_widget_get_template_child (
+                                 dialog, TD_TYPE_ADD_ACCOUNT_DIALOG, "port_spin")),
+                             g_ascii_strtod (port, NULL));
+  spin (200);
+  save_screenshot (dialog, "add-account.png");
+
+  g_signal_emit_by_name (add_button, "clicked");
+  wait_until (has_account, manager, TIMEOUT_MS, "the account to be added");
+  wait_until (no_dialog, NULL, TIMEOUT_MS, "the dialog to close");
+  g_assert_cmpstr (td_window_get_page (window), ==, "mail");
+
+  account = g_list_model_get_item (td_account_manager_get_accounts (manager), 0);
+  g_assert_cmpstr (td_account_get_address (account), ==, "zoe@example.org");
+  g_assert_cmpstr (td_account_get_name (account), ==, "Zoë Example");
+  g_assert_cmpstr (td_account_get_host (account), ==, "127.0.0.1");
+  g_assert_cmpuint (td_account_get_port (account), ==, g_ascii_strtoull (port, NULL, 10));
+  g_assert_cmpint (td_account_get_security (account), ==, TD_SECURITY_TLS);
+  g_assert_cmpstr (td_account_get_username (account), ==, "zoe@example.org");
+  g_assert_cmpstr (td_sidebar_get_account_title (td_window_get_sidebar (window),
+                                                 td_account_get_id (account)), ==,
+                   "Zoë Example");
+
+  /* The password went to the keyring. */
+  td_credentials_lookup_async (td_account_manager_get_credentials (manager), account, NULL,
+                               td_test_store_result, &result);
+  password = td_credentials_lookup_finish (td_account_manager_get_credentials (manager),
+                                           td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "s3cret-pass");
+  td_credentials_free_password (password);
+  g_clear_object (&result);
+
+  /* Adding syncs the account at once; nothing listens there, so it fails visibly. */
+  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
+  g_test_message ("sync status: %s", td_window_get_status_text (window));
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-first-account.png");
+
+}
+
+static void
+test_window_first_run (void)
+{
+  g_autofree char *profile_dir = td_test_make_tempdir ("first-run");
+  g_autofree char *db = g_build_filename (profile_dir, "tidings.db", NULL);
+
+  restore_session_dirs ();
+  run_app (profile_dir, first_run_body, NULL);
+  /* The store was made where --profile said. */
+  g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
+}
+
+/* --- A real server: untrusted certificate, trust, sync, read, then offline --- */
+
+typedef struct
+{
+  TdTestDovecot *dovecot;
+  guint          synced;        /* syncs that finished without an error */
+  guint          failed;
+  GPtrArray     *progress;      /* the status line at each "sync-progress" */
+  TdWindow      *window;
+} ServerRun;
+
+static void
+server_sync_finished_cb (TdAccountManager *manager,
+                         TdAccount        *account,
+                         const GError     *error,
+                         ServerRun        *run)
+{
+  if (error == NULL)
+    run->synced++;
+  else
+    run->failed++;
+}
+
+static void
+server_sync_progress_cb (TdAccountManager *manager,
+                         TdAccount        *account,
+                         const char       *what,
+                         guint             done,
+                         guint             total,
+                         ServerRun        *run)
+{
+  g_ptr_array_add (run->progress, g_strdup (td_window_get_status_text (run->window)));
+}
+
+static GtkWidget *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
+        return widget;
+    }
+  return NULL;
+}
+
+/* The button of @root whose label is @label (with its mnemonic underscore). */
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+static gboolean
+no_message_dialog (gpointer data)
+{
+  return find_message_dialog () == NULL;
+}
+
+static gboolean
+counter_reached (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
+static gboolean
+list_has_items (gpointer data)
+{
+  GListModel *model = gtk_single_selection_get_model (td_window_get_selection (data));
+
+  return model != NULL && g_list_model_get_n_items (model) > 0;
+}
+
+static guint
+find_subject (TdWindow   *window,
+              const char *subject)
+{
+  GListModel *model = G_LIST_MODEL (td_window_get_selection (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(TdMessage) message = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (td_message_get_subject (message), subject) == 0)
+        return i;
+    }
+  g_error ("no message “%s” in the list", subject);
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+server_body (TdApplication *app,
+             gpointer       data)
+{
+  ServerRun *run = data;
+  TdWindow *window = app_window (app);
+  TdAccountManager *manager;
+  TdMessageView *view;
+  GtkWidget *dialog;
+  g_autoptr(TdAccount) account = NULL;
+  TdAccount *stored;
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *fingerprint = td_test_dovecot_get_fingerprint (run->dovecot);
+  guint position;
+
+  run->window = window;
+  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
+  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  manager = td_application_get_manager (app);
+  view = td_window_get_message_view (window);
+  g_signal_connect (manager, "sync-finished", G_CALLBACK (server_sync_finished_cb), run);
+  g_signal_connect (manager, "sync-progress", G_CALLBACK (server_sync_progress_cb), run);
+
+  account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
+                            td_test_dovecot_get_port (run->dovecot, "imaps"), TD_SECURITY_TLS,
+                            "alice");
+  td_account_set_name (account, "Alice");
+  td_account_manager_add_account_async (manager, account,
+                                        td_test_dovecot_get_password (run->dovecot), NULL,
+                                        td_test_store_result, &result);
+  td_account_manager_add_account_finish (manager, td_test_wait_result (&result, TIMEOUT_MS),
+                                         &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  stored = td_account_manager_find_account (manager, "alice@localhost");
+  g_assert_nonnull (stored);
+
+  /* F5: the self-signed certificate is refused and shown, with its fingerprint. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
+  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the certificate dialog");
+  dialog = find_message_dialog ();
+  g_assert_true (GTK_IS_LABEL (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog))));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (adw_message_dialog_get_extra_child (
+                                ADW_MESSAGE_DIALOG (dialog)))), fingerprint));
+  g_assert_cmpuint (run->synced, ==, 0);
+  g_assert_cmpuint (run->failed, ==, 1);
+  spin (300);
+  save_screenshot (dialog, "certificate-dialog.png");
+
+  /* "Trust This Certificate": pinned, and the sync runs again and succeeds. */
+  g_assert_nonnull (find_button (dialog, "_Cancel"));
+  g_assert_true (gtk_widget_activate (find_button (dialog, "_Trust This Certificate")));
+  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the certificate dialog to close");
+  wait_until (counter_reached, &run->synced, TIMEOUT_MS, "the sync after trusting");
+  stored = td_account_manager_find_account (manager, "alice@localhost");
+  g_assert_cmpstr (td_account_get_pinned_fingerprint (stored), ==, fingerprint);
+  g_assert_cmpuint (run->progress->len, >, 0);
+  for (guint i = 0; i < run->progress->len; i++)
+    g_test_message ("progress: %s", (char *) g_ptr_array_index (run->progress, i));
+
+  /* The inbox opens by itself with what the server had. */
+  wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (td_window_get_selection (window))),
+                    ==, 6);
+  position = find_subject (window, "Hello from the server");
+  gtk_single_selection_set_selected (td_window_get_selection (window), position);
+  wait_body_state (view, "text");
+  text = text_view_text (td_message_view_get_text_view (view));
+  g_assert_nonnull (strstr (text, "Synced for real"));
+  g_clear_pointer (&text, g_free);
+  spin (500);
+  save_screenshot (GTK_WIDGET (window), "window-synced.png");
+
+  /* The server goes away: a sync fails and says so; every message still opens. */
+  td_test_dovecot_stop (run->dovecot);
+  run->failed = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
+  wait_until (counter_reached, &run->failed, TIMEOUT_MS, "the sync to fail");
+  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
+  g_test_message ("offline: %s", td_window_get_status_text (window));
+  g_assert_null (find_message_dialog ());
+
+  position = find_subject (window, "Generated 3");
+  gtk_single_selection_set_selected (td_window_get_selection (window), position);
+  wait_body_state (view, "text");
+  position = find_subject (window, "Hello from the server");
+  gtk_single_selection_set_selected (td_window_get_selection (window), position);
+  wait_body_state (view, "text");
+  text = text_view_text (td_message_view_get_text_view (view));
+  g_assert_nonnull (strstr (text, "Synced for real"));
+  spin (500);
+  save_screenshot (GTK_WIDGET (window), "window-offline.png");
+
+  g_signal_handlers_disconnect_by_data (manager, run);
+}
+
+static void
+test_window_server (void)
+{
+  g_autofree char *profile_dir = td_test_make_tempdir ("server");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = NULL;
+  ServerRun run = { 0 };
+  const char *raw =
+    "From: Server Test <test@localhost>\r\n"
+    "To: alice@localhost\r\n"
+    "Subject: Hello from the server\r\n"
+    "Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n"
+    "Message-ID: <server@tidings.test>\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "Synced for real, then read without the server.\r\n";
+
+  restore_session_dirs ();
+  run.dovecot = td_test_dovecot_start (&error);
+  g_assert_no_error (error);
+  message = g_bytes_new_static (raw, strlen (raw));
+  td_test_dovecot_save (run.dovecot, "alice", "INBOX", message, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (run.dovecot, "alice", "INBOX", "Generated", 5, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (run.dovecot, "alice", "Archive", &error);
+  g_assert_no_error (error);
+  run.progress = g_ptr_array_new_with_free_func (g_free);
+
+  run_app (profile_dir, server_body, &run);
+
+  g_ptr_array_unref (run.progress);
+  td_test_dovecot_free (run.dovecot);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  save_session_dirs ();
+  td_test_init (&argc, &argv);
+
+  g_test_add_func ("/ui/window/synced-store", test_window_synced_store);
+  g_test_add_func ("/ui/window/first-run", test_window_first_run);
+  g_test_add_func ("/ui/window/server", test_window_server);
+
+  return g_test_run ();
+}
