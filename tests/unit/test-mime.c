@@ -1044,6 +1044,28 @@ test_message_encrypted (void)
 }
 
 static void
+test_message_bounce (void)
+{
+  static const char raw[] =
+    "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
+    "--r\nContent-Type: text/plain\n\nThe mail could not be delivered.\n"
+    "--r\nContent-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; gone@example.org\n"
+    "Status: 5.1.1\n"
+    "--r\nContent-Type: text/rfc822-headers\n\nSubject: the original\n"
+    "--r--\n";
+  g_autoptr(TdMimeMessage) message = message_from_string (raw);
+
+  g_assert_cmpstr (td_mime_message_get_text (message), ==,
+                   "The mail could not be delivered.\n\n"
+                   "Reporting-MTA: dns; mx.example.org\n\n"
+                   "Final-Recipient: rfc822; gone@example.org\nStatus: 5.1.1\n\n"
+                   "Subject: the original");
+  g_assert_cmpuint (td_mime_message_get_attachments (message)->len, ==, 0);
+}
+
+static void
 test_message_lazy_is_stable (void)
 {
   g_autoptr(TdMimeMessage) message = load_message ("related-cid.eml");
@@ -1127,6 +1149,8 @@ test_html_dropped (void)
                     "<body>visible</body></html>",
                     "visible");
   assert_html_text ("a<!-- hidden <p> -->b<!---->c<!-->d", "abcd");
+  assert_html_text ("<head><meta charset=utf-8>\n  Body text without a body tag",
+                    "Body text without a body tag");
   assert_html_text ("<SCRIPT type=text/javascript>document.write('</p>')</SCRIPT>ok", "ok");
   assert_html_text ("<style>a</style >b", "b");
   assert_html_text ("<!DOCTYPE html><?xml version=\"1.0\"?>text", "text");
@@ -1230,6 +1254,7 @@ test_remote_content (void)
     "<style>@import \"https://example.com/more.css\";</style>",
     "<svg><image href=\"https://example.com/i.png\"/></svg>",
     "<base href=\"https://example.com/\">",
+    "<meta http-equiv=\"Refresh\" content=\"0; URL='https://example.com/'\">",
   };
   static const char * const local[] = {
     "<a href=\"https://example.com/\">a link is not a load</a>",
@@ -1243,6 +1268,8 @@ test_remote_content (void)
     "<div style=\"color: red\">x</div>",
     "<div data-src=\"https://example.com/lazy.png\">x</div>",
     "<p title=\"src=https://example.com\">x</p>",
+    "<meta http-equiv=\"refresh\" content=\"30\">",
+    "<meta name=\"url\" content=\"https://example.com/\">",
     "",
   };
 
@@ -1583,6 +1610,7 @@ main (int    argc,
   g_test_add_func ("/mime/message/attached-rfc822", test_message_attached_rfc822);
   g_test_add_func ("/mime/message/filenames", test_message_filenames);
   g_test_add_func ("/mime/message/encrypted", test_message_encrypted);
+  g_test_add_func ("/mime/message/bounce", test_message_bounce);
   g_test_add_func ("/mime/message/lazy-is-stable", test_message_lazy_is_stable);
   g_test_add_func ("/mime/html/entities", test_html_entities);
   g_test_add_func ("/mime/html/blocks", test_html_blocks);

@@ -644,7 +644,14 @@ write_text (TextWriter *w,
   const char *p, *end;
 
   if (w->in_head)
-    return;
+    {
+      /* text cannot be in <head>: a browser starts the body here */
+      for (gsize i = 0; i < len && w->in_head; i++)
+        if (!is_space (text[i]))
+          w->in_head = FALSE;
+      if (w->in_head)
+        return;
+    }
 
   g_string_truncate (w->scratch, 0);
   decode_entities (text, len, FALSE, w->scratch);
@@ -1084,6 +1091,27 @@ td_mime_html_has_remote_content (const char *html)
         return TRUE;
       if (type != TOKEN_START)
         continue;
+
+      /* <meta http-equiv="refresh" content="0; url=https://..."> loads a page */
+      if (strcmp (t.name, "meta") == 0)
+        {
+          g_autofree char *equiv = tokenizer_dup_attr (&t, "http-equiv");
+          g_autofree char *content = tokenizer_dup_attr (&t, "content");
+          const char *url = NULL;
+
+          if (equiv != NULL && content != NULL &&
+              g_ascii_strcasecmp (g_strstrip (equiv), "refresh") == 0)
+            for (const char *c = content; *c != '\0' && url == NULL; c++)
+              if (g_ascii_strncasecmp (c, "url", 3) == 0)
+                {
+                  url = c + 3;
+                  while (*url == ' ' || *url == '=')
+                    url++;
+                }
+          if (url != NULL && url_is_remote (url, strlen (url)))
+            return TRUE;
+          continue;
+        }
 
       for (guint i = 0; i < t.n_attrs; i++)
         {

@@ -88,6 +88,10 @@ leaf_is_body (GMimeObject *object)
     return FALSE;
   if (content_type == NULL)
     return TRUE;
+  /* the readable parts of bounces and receipts */
+  if (g_mime_content_type_is_type (content_type, "message", "delivery-status") ||
+      g_mime_content_type_is_type (content_type, "message", "disposition-notification"))
+    return TRUE;
   if (!g_mime_content_type_is_type (content_type, "text", "*"))
     return FALSE;
   subtype = g_mime_content_type_get_media_subtype (content_type);
@@ -529,7 +533,7 @@ extension_for (const char *mime_type)
       for (const char *c = slash + 1; *c != '\0'; c++)
         if (!g_ascii_isalnum (*c))
           return "";
-      return g_intern_string (slash);   /* "/avif": turned into ".avif" by the caller */
+      return slash;   /* "/avif": turned into ".avif" by the caller */
     }
   return "";
 }
@@ -842,7 +846,11 @@ td_mime_message_get_text (TdMimeMessage *self)
       collect_text (&walk, g_mime_message_get_mime_part (self->message), 0, out);
       while (out->len > 0 && g_ascii_isspace (out->str[out->len - 1]))
         g_string_truncate (out, out->len - 1);
-      self->text = _td_mime_clean_utf8 (out->str, out->len);
+      /* every piece is clean UTF-8 already; this only guards against a mistake here */
+      if (!g_utf8_validate_len (out->str, out->len, NULL))
+        self->text = _td_mime_clean_utf8 (out->str, out->len);
+      else
+        self->text = g_string_free (g_steal_pointer (&out), FALSE);
     }
   return self->text;
 }

@@ -326,6 +326,10 @@ _td_mime_decode_charset (const char *data,
         kind = classify_charset (meta, iconv_name);
     }
 
+  /* the common case: already UTF-8, and nothing said otherwise */
+  if (kind != CHARSET_ICONV && g_utf8_validate_len (data, len, NULL))
+    return _td_mime_clean_utf8 (data, len);
+
   out = g_string_sized_new (len + 16);
   switch (kind)
     {
@@ -833,7 +837,8 @@ _td_mime_headers_from_object (GMimeObject *object)
         {
           headers->from_name =
             clean_folded (g_strdup (internet_address_get_name (INTERNET_ADDRESS (mailbox))));
-          headers->from_address = clean_folded (g_strdup (internet_address_mailbox_get_addr (mailbox)));
+          headers->from_address =
+            clean_folded (g_strdup (internet_address_mailbox_get_addr (mailbox)));
         }
       g_object_unref (from);
     }
