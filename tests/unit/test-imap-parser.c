@@ -653,12 +653,13 @@ test_sections (void)
   g_autoptr(TdImapResponse) r =
     parse_one ("* 1 FETCH (BODY[HEADER.FIELDS (FROM TO)] {5}\r\nFrom:"
                " BODY[]<0> \"x\" BODY[HEADER.FIELDS (\"X-A]\" TO)] NIL"
-               " BODY[1.2.MIME] NIL BINARY.SIZE[1] 42 BODY[ ] NIL)\r\n");
+               " BODY[1.2.MIME] NIL BINARY.SIZE[1] 42 BODY[ ] NIL"
+               " BODY[HEADER.FIELDS (\"a\\\"]\" b)] NIL)\r\n");
   const TdImapValue *items = g_ptr_array_index (r->values, 0);
   const TdImapValue *v;
 
   g_assert_cmpint (items->type, ==, TD_IMAP_VALUE_LIST);
-  g_assert_cmpuint (items->list->len, ==, 12);
+  g_assert_cmpuint (items->list->len, ==, 14);
 
   v = g_ptr_array_index (items->list, 0);
   g_assert_cmpint (v->type, ==, TD_IMAP_VALUE_ATOM);
@@ -674,6 +675,9 @@ test_sections (void)
   g_assert_cmpstr (((TdImapValue *) g_ptr_array_index (items->list, 8))->atom, ==,
                    "BINARY.SIZE[1]");
   g_assert_cmpstr (((TdImapValue *) g_ptr_array_index (items->list, 10))->atom, ==, "BODY[ ]");
+  /* an escaped quote inside a quoted name in the section does not end the quote */
+  g_assert_cmpstr (((TdImapValue *) g_ptr_array_index (items->list, 12))->atom, ==,
+                   "BODY[HEADER.FIELDS (\"a\\\"]\" b)]");
 }
 
 static void
