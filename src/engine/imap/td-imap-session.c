@@ -622,7 +622,7 @@ session_shutdown (TdImapSession *self,
                   const GError  *closed_error,
                   const GError  *task_error)
 {
-  g_autoptr(TdImapSession) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(TdImapSession) hold = g_object_ref (self);  /* alive to the end */
   g_autoptr(GTask) connect_task = NULL;
   GQueue commands = G_QUEUE_INIT;
   gboolean was_open = self->state != ST_NEW && self->state != ST_CLOSED;
