@@ -50,7 +50,6 @@ typedef struct
   GInputStream  *in;
   GOutputStream *out;
   guint8         buffer[PUMP_BUFFER_SIZE];
-  gsize          pending;
 } Pump;
 
 static Pair *
@@ -170,7 +169,6 @@ pump_read_cb (GObject      *source,
   if (pump->from_server)
     pair->proxy->forwarded += to_write;
 
-  pump->pending = to_write;
   g_output_stream_write_all_async (pump->out, pump->buffer, to_write, G_PRIORITY_DEFAULT,
                                    pair->cancellable, pump_write_cb, pump);
 }
