@@ -42,7 +42,7 @@ run: build
 install: build
 	meson install -C $(BUILDDIR)
 
-bench: deps
+bench: build
 	@build-aux/install-deps.sh --bench
 	bench/run.sh $(BUILDDIR)
 
