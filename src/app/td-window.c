@@ -244,7 +244,7 @@ add_toast (TdWindow   *self,
   g_autofree char *escaped = g_markup_escape_text (text, -1);
   AdwToast *toast = adw_toast_new (escaped);
 
-  adw_toast_set_timeout (toast, 10);
+  /* The default timeout: the status line under the folders keeps the error. */
   if (retry)
     {
       adw_toast_set_button_label (toast, _("_Retry"));
@@ -759,7 +759,11 @@ td_window_set_manager (TdWindow         *self,
   td_sidebar_set_manager (self->sidebar, manager);
 
   if (manager != NULL)
-    update_page (self);
+    {
+      update_page (self);
+      if (td_account_manager_is_syncing (manager))
+        syncing_changed_cb (self, NULL, manager);
+    }
   else
     gtk_stack_set_visible_child_name (self->main_stack, "loading");
 }

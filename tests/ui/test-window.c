@@ -20,6 +20,7 @@
 #include "td-account-manager.h"
 #include "td-add-account-dialog.h"
 #include "td-application.h"
+#include "td-format.h"
 #include "td-message-list.h"
 #include "td-test-dovecot.h"
 #include "td-test-util.h"
@@ -467,13 +468,6 @@ static const char * const session_vars[] = {
 };
 static char *session_values[G_N_ELEMENTS (session_vars)];
 
-static void
-save_session_dirs (void)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
-    session_values[i] = g_strdup (g_getenv (session_vars[i]));
-}
-
 static char **
 system_data_dirs (void)
 {
@@ -481,6 +475,30 @@ system_data_dirs (void)
 
   return g_strsplit (dirs != NULL && *dirs != '\0' ? dirs : "/usr/local/share:/usr/share",
                      G_SEARCHPATH_SEPARATOR_S, -1);
+}
+
+/* Before td_test_init(): remembers the wrapper's directories, and makes the system's
+ * GSettings schemas (GTK's file chooser needs its own) findable through
+ * GSETTINGS_SCHEMA_DIR, since the isolated XDG_DATA_DIRS will not have them. */
+static void
+save_session_dirs (void)
+{
+  g_auto(GStrv) data_dirs = NULL;
+  g_autoptr(GString) schema_dirs = g_string_new (g_getenv ("GSETTINGS_SCHEMA_DIR"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
+    session_values[i] = g_strdup (g_getenv (session_vars[i]));
+
+  data_dirs = system_data_dirs ();
+  for (guint i = 0; data_dirs[i] != NULL; i++)
+    {
+      g_autofree char *dir = g_build_filename (data_dirs[i], "glib-2.0", "schemas", NULL);
+
+      if (schema_dirs->len > 0)
+        g_string_append (schema_dirs, G_SEARCHPATH_SEPARATOR_S);
+      g_string_append (schema_dirs, dir);
+    }
+  g_setenv ("GSETTINGS_SCHEMA_DIR", schema_dirs->str, TRUE);
 }
 
 /* G_TEST_OPTION_ISOLATE_DIRS (in td_test_init()) points every XDG directory of each test,
@@ -498,6 +516,12 @@ restore_session_dirs (void)
       g_setenv (session_vars[i], session_values[i], TRUE);
     else
       g_unsetenv (session_vars[i]);
+
+  /* What GLib still answers is the isolated set: make it exist (GTK writes the recent files
+   * list there when a file chooser saves). */
+  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
+  g_mkdir_with_parents (g_get_user_config_dir (), 0700);
+  g_mkdir_with_parents (g_get_user_cache_dir (), 0700);
 
   if (session_values[1] != NULL)
     g_ptr_array_add (mime_dirs, g_build_filename (session_values[1], "mime", NULL));
@@ -797,6 +821,60 @@ server_count_reached (gpointer data)
   return http_server_count (wait->server) >= wait->at_least;
 }
 
+/* The button of @root whose label is @label (with its mnemonic underscore). */
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_file_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_FILE_CHOOSER_DIALOG (widget) && gtk_widget_get_visible (widget))
+        return widget;
+    }
+  return NULL;
+}
+
+static gboolean
+chooser_has_folder (gpointer data)
+{
+  g_autoptr(GFile) folder = gtk_file_chooser_get_current_folder (data);
+
+  return folder != NULL;
+}
+
+static gboolean
+has_file_chooser (gpointer data)
+{
+  return find_file_chooser () != NULL;
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
 static void
 count_notify_cb (GObject    *object,
                  GParamSpec *pspec,
@@ -987,6 +1065,8 @@ synced_store_body (TdApplication *app,
   g_file_get_contents (save_path, &saved, &saved_len, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (saved, saved_len, attachment_bytes, strlen (attachment_bytes));
+  g_clear_pointer (&saved, g_free);
+
 
   /* The store changes under the open message (a sync set its flags): the list reloads, the
    * same message stays open without reloading its body, the counts follow. */
@@ -1230,6 +1310,7 @@ typedef struct
   guint          synced;        /* syncs that finished without an error */
   guint          failed;
   GPtrArray     *progress;      /* the status line at each "sync-progress" */
+  guint          spinning;      /* progress seen while the refresh button was a spinner */
   TdWindow      *window;
 } ServerRun;
 
@@ -1253,7 +1334,12 @@ server_sync_progress_cb (TdAccountManager *manager,
                          guint             total,
                          ServerRun        *run)
 {
+  GObject *refresh = gtk_widget_get_template_child (GTK_WIDGET (run->window), TD_TYPE_WINDOW,
+                                                    "refresh_stack");
+
   g_ptr_array_add (run->progress, g_strdup (td_window_get_status_text (run->window)));
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (refresh)), "spinner") == 0)
+    run->spinning++;
 }
 
 static GtkWidget *
@@ -1267,25 +1353,6 @@ find_message_dialog (void)
 
       if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
         return widget;
-    }
-  return NULL;
-}
-
-/* The button of @root whose label is @label (with its mnemonic underscore). */
-static GtkWidget *
-find_button (GtkWidget  *root,
-             const char *label)
-{
-  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
     }
   return NULL;
 }
@@ -1391,9 +1458,22 @@ server_body (TdApplication *app,
   wait_until (counter_reached, &run->synced, TIMEOUT_MS, "the sync after trusting");
   stored = td_account_manager_find_account (manager, "alice@localhost");
   g_assert_cmpstr (td_account_get_pinned_fingerprint (stored), ==, fingerprint);
+  /* Progress was shown as it came: "WHAT DONE/TOTAL", with a spinner for the button. */
   g_assert_cmpuint (run->progress->len, >, 0);
-  for (guint i = 0; i < run->progress->len; i++)
-    g_test_message ("progress: %s", (char *) g_ptr_array_index (run->progress, i));
+  g_assert_cmpuint (run->spinning, ==, run->progress->len);
+  {
+    gboolean counted = FALSE;
+
+    for (guint i = 0; i < run->progress->len; i++)
+      {
+        const char *line = g_ptr_array_index (run->progress, i);
+
+        g_test_message ("progress: %s", line);
+        g_assert_cmpstr (line, !=, "");
+        counted |= g_regex_match_simple ("^Downloading .* [0-9]+/[0-9]+$", line, 0, 0);
+      }
+    g_assert_true (counted);
+  }
 
   /* The inbox opens by itself with what the server had. */
   wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
@@ -1466,6 +1546,120 @@ test_window_server (void)
   td_test_dovecot_free (run.dovecot);
 }
 
+/* --- Dates and the HTML wrapper, without a window --- */
+
+static void
+test_format_dates (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_local (2026, 11, 23, 18, 30, 0);
+  g_autoptr(GDateTime) today = g_date_time_new_local (2026, 11, 23, 9, 5, 0);
+  g_autoptr(GDateTime) this_year = g_date_time_new_local (2026, 3, 12, 23, 59, 0);
+  g_autoptr(GDateTime) older = g_date_time_new_local (2021, 3, 12, 8, 0, 0);
+  g_autoptr(GDateTime) future = g_date_time_new_local (2027, 1, 2, 8, 0, 0);
+  g_autofree char *a = td_format_list_date (g_date_time_to_unix (today), now);
+  g_autofree char *b = td_format_list_date (g_date_time_to_unix (this_year), now);
+  g_autofree char *c = td_format_list_date (g_date_time_to_unix (older), now);
+  g_autofree char *d = td_format_list_date (g_date_time_to_unix (future), now);
+  g_autofree char *e = td_format_list_date (0, now);
+  g_autofree char *f = td_format_full_date (g_date_time_to_unix (this_year));
+  g_autofree char *g = td_format_address ("Ann", "ann@example.org");
+  g_autofree char *h = td_format_address (NULL, "ann@example.org");
+  g_autofree char *i = td_format_address ("ann@example.org", "ann@example.org");
+
+  g_assert_cmpstr (a, ==, "09:05");
+  g_assert_cmpstr (b, ==, "12 Mar");
+  g_assert_cmpstr (c, ==, "12 Mar 2021");
+  g_assert_cmpstr (d, ==, "2 Jan 2027");
+  g_assert_cmpstr (e, ==, "");
+  g_assert_cmpstr (f, ==, "Thursday, 12 March 2026, 23:59");
+  g_assert_cmpstr (g, ==, "Ann <ann@example.org>");
+  g_assert_cmpstr (h, ==, "ann@example.org");
+  g_assert_cmpstr (i, ==, "ann@example.org");
+}
+
+static void
+test_html_policy (void)
+{
+  g_autofree char *blocked = td_web_view_wrap_html ("<p>Hi</p>", FALSE);
+  g_autofree char *remote = td_web_view_wrap_html ("<p>Hi</p>", TRUE);
+
+  /* The policy comes before anything of the mail, so it covers all of it. */
+  g_assert_true (g_str_has_prefix (blocked, "<meta http-equiv=\"Content-Security-Policy\""));
+  g_assert_nonnull (strstr (blocked, td_web_view_get_policy (FALSE)));
+  g_assert_true (g_str_has_suffix (blocked, "<p>Hi</p>"));
+  g_assert_nonnull (strstr (td_web_view_get_policy (FALSE), "default-src 'none'"));
+  g_assert_null (strstr (td_web_view_get_policy (FALSE), "http"));
+  g_assert_null (strstr (td_web_view_get_policy (FALSE), "script-src"));
+  g_assert_nonnull (strstr (td_web_view_get_policy (TRUE), "img-src cid: data: http: https:"));
+  g_assert_null (strstr (td_web_view_get_policy (TRUE), "script-src"));
+  g_assert_nonnull (strstr (remote, td_web_view_get_policy (TRUE)));
+}
+
+/* --- The Save button: a file chooser, then the write --- */
+
+static void
+save_body (TdApplication *app,
+           gpointer       data)
+{
+  const char *save_dir = data;
+  TdWindow *window = app_window (app);
+  TdMessageView *view = td_window_get_message_view (window);
+  g_autoptr(GFile) folder = g_file_new_for_path (save_dir);
+  g_autofree char *chosen = g_build_filename (save_dir, "chosen.pdf", NULL);
+  g_autofree char *saved = NULL;
+  gsize saved_len = 0;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *chooser;
+
+  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
+  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
+  select_message (window, 2, "The report");
+  wait_body_state (view, "text");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "message.save-attachment", "u",
+                                             0));
+  wait_until (has_file_chooser, NULL, TIMEOUT_MS, "the file chooser");
+  chooser = find_file_chooser ();
+  g_assert_cmpstr (gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (chooser)), ==,
+                   "report.pdf");
+  /* Let the chooser settle in its first folder before choosing ours, as a user would. */
+  wait_until (chooser_has_folder, chooser, TIMEOUT_MS, "the chooser's first folder");
+  spin (300);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error);
+  g_assert_no_error (error);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "chosen.pdf");
+  spin (300);
+  save_screenshot (chooser, "save-attachment.png");
+  g_assert_true (gtk_widget_activate (find_button (chooser, "_Save")));
+
+  wait_until (file_exists, chosen, TIMEOUT_MS, "the attachment to be written");
+  spin (200);
+  g_file_get_contents (chosen, &saved, &saved_len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (saved, saved_len, attachment_bytes, strlen (attachment_bytes));
+  g_assert_null (find_file_chooser ());
+}
+
+/* Runs last: GTK's recent files list, which a saving file chooser creates, lives in this
+ * test's isolated data dir (G_TEST_OPTION_ISOLATE_DIRS), and GLib removes that dir when the
+ * test ends; a later test's main loop would see it go and warn. */
+static void
+test_window_save_attachment (void)
+{
+  g_autofree char *profile_dir = td_test_make_tempdir ("save-profile");
+  g_autofree char *save_dir = td_test_make_tempdir ("save-chosen");
+  HttpServer *server;
+  Profile profile = { 0 };
+
+  restore_session_dirs ();
+  server = http_server_new ();
+  build_profile (profile_dir, dead_port (), server->port, &profile);
+  run_app (profile_dir, save_body, save_dir);
+  g_assert_cmpuint (http_server_count (server), ==, 0);
+  http_server_free (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1473,9 +1667,13 @@ main (int   argc,
   save_session_dirs ();
   td_test_init (&argc, &argv);
 
+  g_test_add_func ("/ui/format/dates", test_format_dates);
+  g_test_add_func ("/ui/web-view/policy", test_html_policy);
   g_test_add_func ("/ui/window/synced-store", test_window_synced_store);
   g_test_add_func ("/ui/window/first-run", test_window_first_run);
   g_test_add_func ("/ui/window/server", test_window_server);
+  /* Last, see the comment there. */
+  g_test_add_func ("/ui/window/save-attachment", test_window_save_attachment);
 
   return g_test_run ();
 }
