@@ -1161,6 +1161,18 @@ no_dialog (gpointer data)
   return find_dialog () == NULL;
 }
 
+static void
+css_error_cb (GtkCssProvider *provider,
+              GtkCssSection  *section,
+              const GError   *error,
+              guint          *count)
+{
+  g_autofree char *where = gtk_css_section_to_string (section);
+
+  g_test_message ("style.css: %s: %s", where, error->message);
+  (*count)++;
+}
+
 static GtkEditable *
 dialog_row (GtkWidget  *dialog,
             const char *name)
@@ -1195,6 +1207,16 @@ first_run_body (TdApplication *app,
   g_assert_false (td_account_manager_is_syncing (manager));
   spin (300);
   save_screenshot (GTK_WIDGET (window), "window-welcome.png");
+
+  /* The style sheet parses without an error. */
+  {
+    g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+    guint css_errors = 0;
+
+    g_signal_connect (provider, "parsing-error", G_CALLBACK (css_error_cb), &css_errors);
+    gtk_css_provider_load_from_resource (provider, "/org/tidings/Tidings/style.css");
+    g_assert_cmpuint (css_errors, ==, 0);
+  }
 
   /* The shortcuts: Ctrl+R and F5 sync, Ctrl+Q quits; the shortcuts and about windows open. */
   {
