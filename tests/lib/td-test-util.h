@@ -8,9 +8,12 @@
 
 G_BEGIN_DECLS
 
-/* g_test_init() plus: a private temporary HOME and XDG_{DATA,CONFIG,CACHE,STATE,RUNTIME}_DIR
- * (unless the wrapper script already made them: TD_TEST_KEEP_ENV=1), LC_ALL=C.UTF-8,
- * td_engine_init(). The directory is removed at exit unless the test failed. */
+/* g_test_init() with G_TEST_OPTION_ISOLATE_DIRS (every test case gets empty XDG dirs from
+ * GLib) plus: a private temporary XDG_{DATA,CONFIG,CACHE,STATE,RUNTIME}_DIR in the
+ * environment for child processes (unless a wrapper script already made them:
+ * TD_TEST_KEEP_ENV=1), LC_ALL=C.UTF-8, td_engine_init(). The directory is removed at exit
+ * unless the test failed. UI tests undo the isolation of XDG_DATA_DIRS themselves (see
+ * tests/ui/test-window.c). */
 void        td_test_init           (int    *argc,
                                     char ***argv);
 /* A new empty directory under the test's temporary root. */
