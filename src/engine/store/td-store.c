@@ -48,6 +48,7 @@ struct _TdStore
   TdDb         *rdb;            /* read-only, opener's thread, under read_mutex */
   guint         schema_version;
   gboolean      closed;
+  GThreadPool  *parse_pool;     /* one thread that parses bodies ahead of the store thread */
 };
 
 G_DEFINE_FINAL_TYPE (TdStore, td_store, G_TYPE_OBJECT)
@@ -697,6 +698,10 @@ td_store_close (TdStore *self)
       g_async_queue_push (self->queue, quit);
       g_thread_join (g_steal_pointer (&self->thread));
     }
+
+  /* Parses of batches whose jobs were cancelled may still run: wait for them. */
+  if (self->parse_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->parse_pool), FALSE, TRUE);
 }
 
 static gboolean
@@ -1639,11 +1644,56 @@ td_store_reset_folder_finish (TdStore       *self,
 
 /* --- Messages (writes) --- */
 
+/* What the store keeps of a parsed body. */
 typedef struct
 {
-  gint64     folder_id;
-  GPtrArray *items;    /* TdMessageSpec*, TdBodySpec* (copies) */
-  GArray    *array;    /* TdUidFlags or guint32 (copies) */
+  char     *text;        /* for the full-text index, or NULL when it did not parse */
+  char     *preview;
+  gboolean  attachment;
+} ParsedBody;
+
+static void
+parsed_body_free (ParsedBody *parsed)
+{
+  g_free (parsed->text);
+  g_free (parsed->preview);
+  g_free (parsed);
+}
+
+/* Bodies are parsed (MIME, charsets, HTML to text) on the parse thread while the store
+ * thread writes the batch before: measured on the 10,000-message benchmark, parsing is about
+ * a third of the store thread's time. The store job waits for its batch's parse, so jobs
+ * still run in the order they were queued. Shared by the job and the parse thread. */
+typedef struct
+{
+  GMutex     mutex;
+  GCond      cond;
+  gboolean   done;
+  GPtrArray *items;      /* TdBodySpec*, a reference to the job's */
+  GPtrArray *parsed;     /* ParsedBody*, one per item, set by the parse thread */
+} ParseState;
+
+static void
+parse_state_clear (ParseState *state)
+{
+  g_mutex_clear (&state->mutex);
+  g_cond_clear (&state->cond);
+  g_clear_pointer (&state->items, g_ptr_array_unref);
+  g_clear_pointer (&state->parsed, g_ptr_array_unref);
+}
+
+static void
+parse_state_unref (ParseState *state)
+{
+  g_atomic_rc_box_release_full (state, (GDestroyNotify) parse_state_clear);
+}
+
+typedef struct
+{
+  gint64      folder_id;
+  GPtrArray  *items;    /* TdMessageSpec*, TdBodySpec* (copies) */
+  GArray     *array;    /* TdUidFlags or guint32 (copies) */
+  ParseState *parse;    /* set_bodies only */
 } MessagesData;
 
 static void
@@ -1653,6 +1703,7 @@ messages_data_free (gpointer data)
 
   g_clear_pointer (&d->items, g_ptr_array_unref);
   g_clear_pointer (&d->array, g_array_unref);
+  g_clear_pointer (&d->parse, parse_state_unref);
   g_free (d);
 }
 
@@ -1919,20 +1970,60 @@ has_real_attachment (TdMimeMessage *mime)
   return FALSE;
 }
 
+static ParsedBody *
+parse_body (TdBodySpec *spec)
+{
+  ParsedBody *parsed = g_new0 (ParsedBody, 1);
+  g_autoptr(TdMimeMessage) mime = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *body_text;
+
+  mime = td_mime_message_new (spec->raw, &error);
+  if (mime == NULL)
+    {
+      g_debug ("uid %u does not parse: %s", spec->uid, error->message);
+      return parsed;
+    }
+  body_text = td_mime_message_get_text (mime);
+  parsed->text = clean_text (body_text != NULL ? body_text : "", MAX_INDEXED_TEXT);
+  parsed->preview = td_mime_make_preview (parsed->text, PREVIEW_CHARS);
+  parsed->attachment = has_real_attachment (mime);
+  return parsed;
+}
+
+/* The parse thread: parses a batch and hands it to the waiting store job. */
+static void
+parse_thread_func (gpointer data,
+                   gpointer user_data)
+{
+  ParseState *state = data;
+  GPtrArray *parsed = g_ptr_array_new_full (state->items->len,
+                                            (GDestroyNotify) parsed_body_free);
+
+  for (guint i = 0; i < state->items->len; i++)
+    g_ptr_array_add (parsed, parse_body (g_ptr_array_index (state->items, i)));
+
+  g_mutex_lock (&state->mutex);
+  state->parsed = parsed;
+  state->done = TRUE;
+  g_cond_signal (&state->cond);
+  g_mutex_unlock (&state->mutex);
+  parse_state_unref (state);
+}
+
 static gboolean
 store_body (TdStore     *self,
             gint64       folder_id,
             TdBodySpec  *spec,
+            ParsedBody  *parsed,
             gboolean    *stored,
             GError     **error)
 {
-  g_autoptr(TdMimeMessage) mime = NULL;
-  g_autoptr(GError) parse_error = NULL;
   g_autofree char *addresses = NULL;
   g_autofree char *subject = NULL;
-  g_autofree char *preview = NULL;
-  g_autofree char *text = NULL;
-  gboolean attachment = FALSE;
+  const char *preview = parsed->preview;
+  const char *text = parsed->text;
+  gboolean attachment = parsed->attachment;
   TdDbStmt *stmt;
   gint64 id;
   gsize size;
@@ -1958,19 +2049,6 @@ store_body (TdStore     *self,
   td_db_stmt_release (stmt);
 
   size = g_bytes_get_size (spec->raw);
-  mime = td_mime_message_new (spec->raw, &parse_error);
-  if (mime != NULL)
-    {
-      const char *body_text = td_mime_message_get_text (mime);
-
-      text = clean_text (body_text != NULL ? body_text : "", MAX_INDEXED_TEXT);
-      preview = td_mime_make_preview (text, PREVIEW_CHARS);
-      attachment = has_real_attachment (mime);
-    }
-  else
-    {
-      g_debug ("message %" G_GINT64_FORMAT " does not parse: %s", id, parse_error->message);
-    }
 
   stmt = td_db_prepare (self->wdb, "INSERT OR REPLACE INTO body (message_id, raw) VALUES (?1, ?2)",
                         error);
@@ -2013,8 +2091,14 @@ set_bodies_job (TdStore  *self,
   if (!CHECK_FOLDER (self->wdb, d->folder_id, error))
     return FALSE;
 
+  g_mutex_lock (&d->parse->mutex);
+  while (!d->parse->done)
+    g_cond_wait (&d->parse->cond, &d->parse->mutex);
+  g_mutex_unlock (&d->parse->mutex);
+
   for (guint i = 0; i < d->items->len; i++)
-    if (!store_body (self, d->folder_id, g_ptr_array_index (d->items, i), &changed, error))
+    if (!store_body (self, d->folder_id, g_ptr_array_index (d->items, i),
+                     g_ptr_array_index (d->parse->parsed, i), &changed, error))
       return FALSE;
 
   if (changed)
@@ -2031,6 +2115,7 @@ td_store_set_bodies_async (TdStore             *self,
                            gpointer             user_data)
 {
   MessagesData *d;
+  ParseState *parse;
 
   g_return_if_fail (TD_IS_STORE (self));
   g_return_if_fail (bodies != NULL);
@@ -2046,6 +2131,16 @@ td_store_set_bodies_async (TdStore             *self,
         continue;
       g_ptr_array_add (d->items, td_body_spec_new (spec->uid, spec->raw));
     }
+
+  d->parse = g_atomic_rc_box_new0 (ParseState);
+  g_mutex_init (&d->parse->mutex);
+  g_cond_init (&d->parse->cond);
+  d->parse->items = g_ptr_array_ref (d->items);
+  if (self->parse_pool == NULL)
+    self->parse_pool = g_thread_pool_new (parse_thread_func, NULL, 1, FALSE, NULL);
+  parse = g_atomic_rc_box_acquire (d->parse);
+  if (self->parse_pool == NULL || !g_thread_pool_push (self->parse_pool, parse, NULL))
+    parse_thread_func (parse, NULL);  /* no thread: parse here */
 
   queue_job (self, job_new (self, JOB_WRITE, set_bodies_job, d, messages_data_free,
                             td_store_set_bodies_async, cancellable, callback, user_data));
