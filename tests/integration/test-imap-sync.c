@@ -219,6 +219,20 @@ test_sync_imaps (Fixture       *f,
   sync_ok (f, account);
   assert_standard_counts (f, account);
   assert_integrity (f);
+
+  /* Invariant 1: reading changes nothing on the server (nothing expunged, nothing marked
+   * read by fetching bodies). */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *status = td_test_dovecot_doveadm_output (f->server, &error, "mailbox",
+                                                              "status", "-u", "alice",
+                                                              "messages unseen", "INBOX",
+                                                              NULL);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (status, "messages=40"));
+    g_assert_nonnull (strstr (status, "unseen=40"));
+  }
 }
 
 static void
