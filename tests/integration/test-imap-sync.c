@@ -27,7 +27,11 @@ fixture_setup (Fixture       *f,
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *path = NULL;
 
+  /* data: the server's hierarchy separator, when not the default "/" */
+  if (data != NULL)
+    g_setenv ("TD_MAIL_SEPARATOR", data, TRUE);
   f->server = td_test_dovecot_start (&error);
+  g_unsetenv ("TD_MAIL_SEPARATOR");
   g_assert_no_error (error);
   g_assert_nonnull (f->server);
 
@@ -233,6 +237,33 @@ test_sync_imaps (Fixture       *f,
     g_assert_nonnull (strstr (status, "messages=40"));
     g_assert_nonnull (strstr (status, "unseen=40"));
   }
+}
+
+/* A server whose hierarchy separator is "." (Courier, Cyrus and many hosted servers). */
+static void
+test_sync_dot_separator (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(TdAccount) account = add_tls_account (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) year = NULL;
+
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Inbox message", 4, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "Archive.2025", "Old message", 3, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "Entwürfe", "Draft", 2, &error);
+  g_assert_no_error (error);
+
+  sync_ok (f, account);
+  g_assert_cmpuint (folder_total (f, account, "INBOX"), ==, 4);
+  g_assert_cmpuint (folder_total (f, account, "Archive.2025"), ==, 3);
+  g_assert_cmpuint (folder_total (f, account, "Entwürfe"), ==, 2);
+  year = td_store_find_folder (f->store, td_account_get_id (account), "Archive.2025", NULL);
+  g_assert_cmpstr (td_folder_get_name (year), ==, "2025");
+  g_assert_cmpuint (td_folder_get_depth (year), ==, 1);
+  g_assert_cmpint (td_folder_get_delimiter (year), ==, '.');
+  assert_all_bodies (f, account);
 }
 
 static void
@@ -529,6 +560,8 @@ main (int   argc,
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/imap/sync/imaps", test_sync_imaps);
   ADD ("/imap/sync/starttls", test_sync_starttls);
+  g_test_add ("/imap/sync/dot-separator", Fixture, ".", fixture_setup, test_sync_dot_separator,
+              fixture_teardown);
   ADD ("/imap/sync/changes", test_sync_changes);
   ADD ("/imap/sync/wrong-password", test_wrong_password);
   ADD ("/imap/sync/untrusted-certificate", test_untrusted_certificate);
