@@ -206,6 +206,15 @@ test_sync_imaps (Fixture       *f,
   assert_standard_counts (f, account);
   assert_all_bodies (f, account);
 
+  /* "Archive" holds no mail, only "Archive/2025": it is a container in the tree. */
+  {
+    g_autoptr(TdFolder) parent = td_store_find_folder (f->store, td_account_get_id (account),
+                                                       "Archive", NULL);
+
+    g_assert_nonnull (parent);
+    g_assert_false (td_folder_get_selectable (parent));
+  }
+
   inbox = td_store_find_folder (f->store, td_account_get_id (account), "INBOX", NULL);
   g_assert_cmpint (td_folder_get_role (inbox), ==, TD_FOLDER_ROLE_INBOX);
   g_assert_cmpuint (td_folder_get_unread (inbox), ==, 40);

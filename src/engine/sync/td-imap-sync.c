@@ -871,6 +871,8 @@ listed_cb (GObject      *source,
   g_autoptr(TdImapSync) self = user_data;
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GPtrArray) specs = NULL;
+  g_autoptr(GPtrArray) synthesized = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) seen = NULL;
   GError *error = NULL;
 
   entries = td_imap_session_list_finish (self->session, result, &error);
@@ -882,12 +884,45 @@ listed_cb (GObject      *source,
   self->folders = g_ptr_array_new ();
   g_ptr_array_set_free_func (self->folders, (GDestroyNotify) td_imap_list_entry_free);
 
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < entries->len; i++)
+    g_hash_table_add (seen, ((TdImapListEntry *) g_ptr_array_index (entries, i))->path);
+
   for (guint i = 0; i < entries->len; i++)
     {
       TdImapListEntry *entry = g_ptr_array_index (entries, i);
 
       g_ptr_array_add (specs, td_folder_spec_new (entry->path, entry->delimiter, entry->role,
                                                   !entry->noselect));
+
+      /* A server need not list the parents of its folders ("Lists" of "Lists/GNOME", often
+       * \NonExistent): keep the tree whole with containers that hold no mail. */
+      if (entry->delimiter != '\0')
+        {
+          const char *p = entry->path;
+
+          while ((p = strchr (p, entry->delimiter)) != NULL)
+            {
+              char *parent = g_strndup (entry->path, (gsize) (p - entry->path));
+
+              p++;
+              if (*parent == '\0' || g_hash_table_contains (seen, parent))
+                {
+                  g_free (parent);
+                  continue;
+                }
+              g_ptr_array_add (specs, td_folder_spec_new (parent, entry->delimiter,
+                                                          TD_FOLDER_ROLE_NONE, FALSE));
+              g_ptr_array_add (synthesized, parent);
+              g_hash_table_add (seen, parent);
+            }
+        }
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      TdImapListEntry *entry = g_ptr_array_index (entries, i);
+
       if (!entry->noselect)
         g_ptr_array_add (self->folders, g_ptr_array_steal_index (entries, i--));
     }
