@@ -93,18 +93,22 @@ print_error (const char *what,
     g_printerr ("tidings-cli: %s\n", error->message);
 }
 
+/* Opens the profile's store and the engine; says why on stderr when it cannot. */
 static gboolean
-open_profile (Cli     *cli,
-              GError **error)
+open_profile (Cli *cli)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(TdCredentials) credentials = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (cli->profile, "tidings.db", NULL);
 
   cli->store = td_store_new (path);
   td_store_open_async (cli->store, NULL, store_result_cb, &result);
-  if (!td_store_open_finish (cli->store, wait_result (&result), error))
-    return FALSE;
+  if (!td_store_open_finish (cli->store, wait_result (&result), &error))
+    {
+      print_error (_("Could not open the profile"), error);
+      return FALSE;
+    }
 
   credentials = td_secret_credentials_new ();
   cli->manager = td_account_manager_new (cli->store, credentials);
@@ -272,11 +276,8 @@ cmd_account_add (Cli   *cli,
   if (fingerprint != NULL && (pinned = td_fingerprint_normalize (fingerprint)) == NULL)
     return usage_error (_("--trust-fingerprint must be a SHA-256 fingerprint (64 hex digits)"));
 
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   account = td_account_new (TD_ACCOUNT_KIND_IMAP, address, host, (guint16) port, security, user);
   if (name != NULL)
@@ -321,16 +322,12 @@ cmd_account_list (Cli   *cli,
                   int    argc,
                   char **argv)
 {
-  g_autoptr(GError) error = NULL;
   GListModel *accounts;
 
   if (argc != 1)
     return usage_error (_("“account list” takes no arguments"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   accounts = td_account_manager_get_accounts (cli->manager);
   for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
@@ -359,11 +356,8 @@ cmd_account_trust (Cli   *cli,
 
   if (argc != 3)
     return usage_error (_("Usage: account trust ACCOUNT SHA256"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
   if ((account = find_account (cli, argv[1])) == NULL)
     return 1;
 
@@ -425,11 +419,8 @@ cmd_sync (Cli   *cli,
 
   if (argc > 2)
     return usage_error (_("Usage: sync [ACCOUNT]"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
   accounts = td_account_manager_get_accounts (cli->manager);
   if (argc == 2 && (account = find_account (cli, argv[1])) == NULL)
     return 1;
@@ -499,11 +490,8 @@ cmd_folders (Cli   *cli,
 
   if (argc > 2)
     return usage_error (_("Usage: folders [ACCOUNT]"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   accounts = td_account_manager_get_accounts (cli->manager);
   for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
@@ -580,11 +568,8 @@ cmd_ls (Cli   *cli,
     return usage_error (_("Usage: ls FOLDER [--account A] [--limit N]"));
   if (limit < 1)
     return usage_error (_("--limit must be at least 1"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   accounts = td_account_manager_get_accounts (cli->manager);
   for (guint i = 0; i < g_list_model_get_n_items (accounts) && folder == NULL; i++)
@@ -644,11 +629,8 @@ cmd_show (Cli   *cli,
   id = g_ascii_strtoll (argv[1], &end, 10);
   if (end == argv[1] || *end != '\0' || id <= 0)
     return usage_error (_("ID must be a message id as “ls” or “search” print it"));
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   message = td_store_get_message (cli->store, id, &error);
   if (message == NULL)
@@ -723,11 +705,8 @@ cmd_search (Cli   *cli,
   if (argc < 2)
     return usage_error (_("Usage: search QUERY…"));
   query = g_strjoinv (" ", argv + 1);
-  if (!open_profile (cli, &error))
-    {
-      print_error (_("Could not open the profile"), error);
-      return 1;
-    }
+  if (!open_profile (cli))
+    return 1;
 
   td_store_search_async (cli->store, query, 100, NULL, store_result_cb, &result);
   messages = td_store_search_finish (cli->store, wait_result (&result), &error);
