@@ -521,6 +521,50 @@ test_cut_mid_fetch (Fixture       *f,
   assert_integrity (f);
 }
 
+typedef struct
+{
+  gint64 last;
+  gint64 max_gap;
+} Ticks;
+
+static gboolean
+tick_cb (gpointer data)
+{
+  Ticks *ticks = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (ticks->last != 0)
+    ticks->max_gap = MAX (ticks->max_gap, now - ticks->last);
+  ticks->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Invariant 5: no blocking I/O on the main thread. While a sync downloads and stores
+ * thousands of messages, the main loop keeps turning: a 10 ms timer never waits anywhere
+ * near half a second (the bound is generous on purpose; a blocking store write or a synchronous
+ * read of a whole folder would blow it). */
+static void
+test_main_loop_responsive (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(TdAccount) account = add_tls_account (f);
+  g_autoptr(GError) error = NULL;
+  Ticks ticks = { 0, 0 };
+  guint id;
+
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Busy message", 3000, &error);
+  g_assert_no_error (error);
+
+  id = g_timeout_add (10, tick_cb, &ticks);
+  sync_ok (f, account);
+  g_source_remove (id);
+
+  g_test_message ("longest main loop stall during the sync: %" G_GINT64_FORMAT " ms",
+                  ticks.max_gap / 1000);
+  g_assert_cmpuint (folder_total (f, account, "INBOX"), ==, 3000);
+  g_assert_cmpint (ticks.max_gap, <, G_USEC_PER_SEC / 2);
+}
+
 static void
 test_mime_corpus (Fixture       *f,
                   gconstpointer  data)
@@ -577,6 +621,7 @@ main (int   argc,
   ADD ("/imap/sync/offline", test_offline);
   ADD ("/imap/sync/cut-mid-fetch", test_cut_mid_fetch);
   ADD ("/imap/sync/mime-corpus", test_mime_corpus);
+  ADD ("/imap/sync/main-loop-responsive", test_main_loop_responsive);
 #undef ADD
 
   return g_test_run ();
