@@ -27,7 +27,8 @@
 #
 # As root, Dovecot runs as nobody/nogroup (setpriv) and DIR belongs to nobody; DIR's parent
 # directories must be searchable by nobody (anything under /tmp is).
-# Environment: TD_MAIL_SEPARATOR (hierarchy separator, default "/").
+# Environment: TD_MAIL_SEPARATOR (hierarchy separator, default "/"); TD_MAIL_MINIMAL=1 (a plain
+# IMAP4rev1 server without SPECIAL-USE, CONDSTORE, UIDPLUS, ESEARCH and LIST-EXTENDED).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -149,6 +150,12 @@ write_config () {
       -e "s|@SUBMISSION_PORT@|$5|g" -e "s|@SUBMISSIONS_PORT@|$6|g" \
       -e "s|@SINK_PORT@|$7|g" \
       "$HERE/dovecot.conf.in" > "$dir/dovecot.conf"
+  if [ "${TD_MAIL_MINIMAL:-0}" = 1 ]; then
+    # A plain IMAP4rev1 server: no SPECIAL-USE, CONDSTORE, QRESYNC, UIDPLUS, ESEARCH or
+    # LIST-EXTENDED, so clients must fall back to guessing roles and fetching all flags.
+    sed -i -e '/special_use = /d' "$dir/dovecot.conf"
+    printf 'imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE\n' >> "$dir/dovecot.conf"
+  fi
   printf 'imap=%s\nimaps=%s\npop3=%s\npop3s=%s\nsubmission=%s\nsubmissions=%s\nsink=%s\n' \
     "$@" > "$dir/ports.tmp"
 }

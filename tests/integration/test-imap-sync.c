@@ -27,11 +27,15 @@ fixture_setup (Fixture       *f,
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *path = NULL;
 
-  /* data: the server's hierarchy separator, when not the default "/" */
-  if (data != NULL)
+  /* data: "minimal" for a plain IMAP4rev1 server, else the hierarchy separator when not
+   * the default "/" */
+  if (g_strcmp0 (data, "minimal") == 0)
+    g_setenv ("TD_MAIL_MINIMAL", "1", TRUE);
+  else if (data != NULL)
     g_setenv ("TD_MAIL_SEPARATOR", data, TRUE);
   f->server = td_test_dovecot_start (&error);
   g_unsetenv ("TD_MAIL_SEPARATOR");
+  g_unsetenv ("TD_MAIL_MINIMAL");
   g_assert_no_error (error);
   g_assert_nonnull (f->server);
 
@@ -273,6 +277,41 @@ test_sync_dot_separator (Fixture       *f,
   g_assert_cmpuint (td_folder_get_depth (year), ==, 1);
   g_assert_cmpint (td_folder_get_delimiter (year), ==, '.');
   assert_all_bodies (f, account);
+}
+
+/* A server with none of the extensions: roles are guessed from names, all flags are fetched
+ * each time (no CHANGEDSINCE), uids come from a plain SEARCH. */
+static void
+test_sync_minimal_server (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(TdAccount) account = add_tls_account (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) sent = NULL;
+  g_autoptr(TdFolder) trash = NULL;
+  g_autoptr(TdFolder) inbox = NULL;
+  g_autofree char *caps = NULL;
+
+  seed_standard (f);
+  td_test_dovecot_save_generated (f->server, "alice", "Trash", "Deleted", 2, &error);
+  g_assert_no_error (error);
+
+  sync_ok (f, account);
+  assert_standard_counts (f, account);
+  assert_all_bodies (f, account);
+
+  sent = td_store_find_folder (f->store, td_account_get_id (account), "Sent", NULL);
+  g_assert_cmpint (td_folder_get_role (sent), ==, TD_FOLDER_ROLE_SENT);
+  trash = td_store_find_folder (f->store, td_account_get_id (account), "Trash", NULL);
+  g_assert_cmpint (td_folder_get_role (trash), ==, TD_FOLDER_ROLE_TRASH);
+
+  /* Flags changed elsewhere arrive without CONDSTORE too. */
+  td_test_dovecot_doveadm (f->server, &error, "flags", "add", "-u", "alice", "\\Seen",
+                           "mailbox", "INBOX", "uid", "1:5", NULL);
+  g_assert_no_error (error);
+  sync_ok (f, account);
+  inbox = td_store_find_folder (f->store, td_account_get_id (account), "INBOX", NULL);
+  g_assert_cmpuint (td_folder_get_unread (inbox), ==, 35);
 }
 
 static void
@@ -615,6 +654,8 @@ main (int   argc,
   ADD ("/imap/sync/starttls", test_sync_starttls);
   g_test_add ("/imap/sync/dot-separator", Fixture, ".", fixture_setup, test_sync_dot_separator,
               fixture_teardown);
+  g_test_add ("/imap/sync/minimal-server", Fixture, "minimal", fixture_setup,
+              test_sync_minimal_server, fixture_teardown);
   ADD ("/imap/sync/changes", test_sync_changes);
   ADD ("/imap/sync/wrong-password", test_wrong_password);
   ADD ("/imap/sync/untrusted-certificate", test_untrusted_certificate);
