@@ -168,6 +168,12 @@ timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+revealer_shows_child (gpointer data)
+{
+  return gtk_revealer_get_child_revealed (GTK_REVEALER (data));
+}
+
 static void
 wait_until (Predicate   predicate,
             gpointer    data,
@@ -1054,6 +1060,12 @@ synced_store_body (TdApplication *app,
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (attachment_row)), ==,
                    "report.pdf");
   g_assert_null (gtk_widget_get_next_sibling (attachment_row));
+  /* ... and actually on screen once the revealer has slid in. */
+  wait_until (revealer_shows_child,
+              gtk_widget_get_ancestor (GTK_WIDGET (attachments), GTK_TYPE_REVEALER),
+              TIMEOUT_MS, "the attachment list to be revealed");
+  g_assert_true (gtk_widget_is_drawable (attachment_row));
+  g_assert_cmpint (gtk_widget_get_height (attachment_row), >, 0);
   save_screenshot (GTK_WIDGET (window), "window-attachment.png");
 
   td_message_view_save_attachment_async (view, 0, save_file, NULL, td_test_store_result,
