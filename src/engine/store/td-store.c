@@ -2471,8 +2471,9 @@ is_word_char (gunichar c)
 }
 
 /* Whatever the user typed, as an FTS5 expression that cannot be a syntax error: every word
- * a quoted string ("" doubled), all of them required, the last one a prefix. NULL when
- * there is nothing to look for. */
+ * (a run of letters and digits, as the unicode61 tokenizer cuts them) a quoted string, all of
+ * them required, the last one a prefix. The index keeps no positions, so there are no
+ * phrases: "e-mail" looks for "e" and "mail". NULL when there is nothing to look for. */
 static char *
 build_match_expression (const char *query)
 {
@@ -2489,28 +2490,20 @@ build_match_expression (const char *query)
   while (*p != '\0' && terms < MAX_QUERY_TERMS)
     {
       const char *start;
-      gboolean has_word = FALSE;
 
-      while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
+      while (*p != '\0' && !is_word_char (g_utf8_get_char (p)))
         p = g_utf8_next_char (p);
       start = p;
-      while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
-        {
-          has_word |= is_word_char (g_utf8_get_char (p));
-          p = g_utf8_next_char (p);
-        }
-      if (!has_word)
+      while (*p != '\0' && is_word_char (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      if (p == start)
         continue;
 
+      /* Word characters never include '"', so the token needs no escaping. */
       if (terms++ > 0)
         g_string_append_c (expr, ' ');
       g_string_append_c (expr, '"');
-      for (const char *q = start; q < p; q++)
-        {
-          if (*q == '"')
-            g_string_append_c (expr, '"');
-          g_string_append_c (expr, *q);
-        }
+      g_string_append_len (expr, start, p - start);
       g_string_append_c (expr, '"');
     }
 

@@ -78,7 +78,10 @@ CREATE VIRTUAL TABLE message_fts USING fts5 (
   subject,
   addresses,
   body,
-  tokenize = 'unicode61 remove_diacritics 2'
+  tokenize = 'unicode61 remove_diacritics 2',
+  -- Search matches words, not phrases or positions: no position lists keeps the index about
+  -- half the size and the first sync of a large mailbox noticeably faster.
+  detail = none
 );
 
 -- Folder counts follow every insert, delete, flag change and move of a message.
