@@ -128,7 +128,7 @@ td_db_open (const char  *path,
                            "PRAGMA foreign_keys = ON;"
                            "PRAGMA synchronous = NORMAL;"
                            "PRAGMA temp_store = MEMORY;"
-                           "PRAGMA cache_size = -16000;"
+                           "PRAGMA cache_size = -4000;"
                            /* Bodies come in batches of megabytes: checkpoint (and fsync)
                             * every 32 MB of log rather than every 4 MB. */
                            "PRAGMA wal_autocheckpoint = 8192;", error))

@@ -16,8 +16,8 @@
 /* Tuned on the 10,000-message benchmark (bench/): enough in flight to keep the connection
  * busy while the store thread writes, few enough to bound memory. */
 #define HEADER_UIDS_PER_FETCH  500
-#define BODY_UIDS_PER_FETCH    50
-#define BODY_FLUSH_BYTES       (16 * 1024 * 1024)
+#define BODY_UIDS_PER_FETCH    25
+#define BODY_FLUSH_BYTES       (4 * 1024 * 1024)
 #define MAX_FETCHES_IN_FLIGHT  3
 #define MAX_WRITES_IN_FLIGHT   2
 #define UID_SET_MAX_LEN        4000
