@@ -34,6 +34,7 @@ struct _TdWindow
   gboolean            reloading;       /* inside the list's items-changed */
   guint               errors_shown;    /* errors reported during the current sync */
   guint               hide_status_id;
+  GtkWidget          *password_dialog; /* weak: the one password dialog open, if any */
 
   AdwToastOverlay    *toast_overlay;
   GtkStack           *main_stack;
@@ -378,6 +379,187 @@ show_certificate_dialog (TdWindow                *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* --- The password dialog (no password in the keyring, or the server refused it) --- */
+
+typedef struct
+{
+  TdWindow  *self;
+  TdAccount *account;
+  GtkWidget *entry;
+  gboolean   saved;
+} PasswordData;
+
+static void
+password_data_free (PasswordData *data)
+{
+  g_object_unref (data->self);
+  g_object_unref (data->account);
+  g_free (data);
+}
+
+typedef struct
+{
+  TdWindow  *self;
+  TdAccount *account;
+} StoreData;
+
+static void
+password_stored_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  StoreData *data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (td_credentials_store_finish (TD_CREDENTIALS (source), result, &error))
+    td_window_sync (data->self, data->account);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not save the password: %s"),
+                                               error->message);
+
+      add_toast (data->self, text, FALSE);
+    }
+  g_object_unref (data->self);
+  g_object_unref (data->account);
+  g_free (data);
+}
+
+/* Keeps the password in the keyring, then syncs the account again. */
+static void
+save_password (PasswordData *data)
+{
+  TdWindow *self = data->self;
+  char *password;
+  StoreData *store;
+
+  if (data->saved || self->manager == NULL)
+    return;
+  password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (data->entry)));
+  if (password[0] == '\0')
+    {
+      td_credentials_free_password (password);
+      return;
+    }
+  data->saved = TRUE;
+
+  store = g_new0 (StoreData, 1);
+  store->self = g_object_ref (self);
+  store->account = g_object_ref (data->account);
+  /* The credentials keep their own copy for as long as they need it. */
+  td_credentials_store_async (td_account_manager_get_credentials (self->manager), data->account,
+                              password, self->cancellable, password_stored_cb, store);
+  td_credentials_free_password (password);
+  gtk_editable_set_text (GTK_EDITABLE (data->entry), "");
+}
+
+static void
+password_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      PasswordData     *data)
+{
+  if (g_strcmp0 (response, "save") == 0)
+    save_password (data);
+  else
+    gtk_editable_set_text (GTK_EDITABLE (data->entry), "");
+  /* GTK 4.8's password entry hears its text lose the focus after it is gone when the dialog
+   * is destroyed with the focus in it: move the focus away first. */
+  gtk_window_set_focus (GTK_WINDOW (dialog), NULL);
+
+  if (data->self->password_dialog == GTK_WIDGET (dialog))
+    g_clear_weak_pointer (&data->self->password_dialog);
+}
+
+static void
+password_changed_cb (GtkEditable      *entry,
+                     AdwMessageDialog *dialog)
+{
+  adw_message_dialog_set_response_enabled (dialog, "save",
+                                           gtk_editable_get_text (entry)[0] != '\0');
+}
+
+/* Enter in the entry: "Save and Retry", when it is enabled. */
+static void
+password_activate_cb (GtkPasswordEntry *entry,
+                      PasswordData     *data)
+{
+  GtkWidget *dialog = gtk_widget_get_ancestor (GTK_WIDGET (entry), ADW_TYPE_MESSAGE_DIALOG);
+
+  if (dialog == NULL ||
+      !adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"))
+    return;
+  save_password (data);
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+/* Returns FALSE when a password dialog is already open (then the toast says it). */
+static gboolean
+show_password_dialog (TdWindow     *self,
+                      TdAccount    *account,
+                      const GError *error)
+{
+  g_autofree char *body = NULL;
+  PasswordData *data;
+  GtkWidget *dialog;
+  GtkWidget *entry;
+  const char *heading;
+
+  if (self->password_dialog != NULL)
+    return FALSE;
+
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_AUTH))
+    {
+      heading = _("Password Refused");
+      /* Translators: the first argument is an address, the second the server's message */
+      body = g_strdup_printf (_("The server refused the password for %s. It said: “%s”\n\n"
+                                "Enter the right password to try again. It will be kept in "
+                                "your keyring."),
+                              td_account_get_address (account), error->message);
+    }
+  else
+    {
+      heading = _("Password Needed");
+      /* Translators: the argument is an account's address */
+      body = g_strdup_printf (_("Tidings has no password for %s. Enter it to sync this account; "
+                                "it will be kept in your keyring."),
+                              td_account_get_address (account));
+    }
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, NULL);
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
+
+  entry = gtk_password_entry_new ();
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Password"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "save", _("_Save and Retry"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save", FALSE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  data = g_new0 (PasswordData, 1);
+  data->self = g_object_ref (self);
+  data->account = g_object_ref (account);
+  data->entry = entry;
+  g_object_set_data_full (G_OBJECT (dialog), "td-password-data", data,
+                          (GDestroyNotify) password_data_free);
+  g_signal_connect (entry, "changed", G_CALLBACK (password_changed_cb), dialog);
+  g_signal_connect (entry, "activate", G_CALLBACK (password_activate_cb), data);
+  g_signal_connect (dialog, "response", G_CALLBACK (password_response_cb), data);
+
+  g_set_weak_pointer (&self->password_dialog, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+  return TRUE;
+}
+
 static void
 report_sync_error (TdWindow     *self,
                    TdAccount    *account,
@@ -406,6 +588,12 @@ report_sync_error (TdWindow     *self,
           return;
         }
     }
+
+  if (account != NULL &&
+      (g_error_matches (error, TD_ERROR, TD_ERROR_NO_PASSWORD) ||
+       g_error_matches (error, TD_ERROR, TD_ERROR_AUTH)) &&
+      show_password_dialog (self, account, error))
+    return;
 
   add_toast (self, text, TRUE);
 }
@@ -604,6 +792,14 @@ td_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->hide_status_id, g_source_remove);
+  if (self->password_dialog != NULL)
+    {
+      GtkWidget *dialog = self->password_dialog;
+
+      g_clear_weak_pointer (&self->password_dialog);
+      gtk_window_set_focus (GTK_WINDOW (dialog), NULL);
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
   disconnect_manager (self);
   if (self->selection != NULL)
     gtk_single_selection_set_model (self->selection, NULL);

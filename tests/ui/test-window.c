@@ -911,6 +911,107 @@ select_message (TdWindow    *window,
                    subject);
 }
 
+static GtkWidget *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
+        return widget;
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+static gboolean
+no_message_dialog (gpointer data)
+{
+  return find_message_dialog () == NULL;
+}
+
+static gboolean
+counter_reached (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
+static guint
+count_message_dialogs (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+not_syncing (gpointer data)
+{
+  return !td_account_manager_is_syncing (data);
+}
+
+static void
+count_sync_started_cb (TdAccountManager *manager,
+                       TdAccount        *account,
+                       guint            *count)
+{
+  (*count)++;
+}
+
+/* The password dialog is up with @heading, about @address; returns its entry. */
+static GtkEditable *
+check_password_dialog (GtkWidget  *dialog,
+                       const char *heading,
+                       const char *address)
+{
+  GtkWidget *entry = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
+
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, heading);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), address));
+  g_assert_true (GTK_IS_PASSWORD_ENTRY (entry));
+  g_assert_true (gtk_password_entry_get_show_peek_icon (GTK_PASSWORD_ENTRY (entry)));
+  g_assert_nonnull (find_button (dialog, "_Cancel"));
+  g_assert_nonnull (find_button (dialog, "_Save and Retry"));
+  /* Nothing to save yet. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
+  g_assert_false (gtk_widget_get_sensitive (find_button (dialog, "_Save and Retry")));
+  return GTK_EDITABLE (entry);
+}
+
+static char *
+keyring_password (TdAccountManager *manager,
+                  TdAccount        *account)
+{
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  td_credentials_lookup_async (td_account_manager_get_credentials (manager), account, NULL,
+                               td_test_store_result, &result);
+  password = td_credentials_lookup_finish (td_account_manager_get_credentials (manager),
+                                           td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  return password;
+}
+
 /* --- Tests --- */
 
 typedef struct
@@ -957,6 +1058,11 @@ synced_store_body (TdApplication *app,
    * everything below still reads from the store. */
   wait_until (status_is_error, window, TIMEOUT_MS, "the sync error in the status line");
   g_test_message ("sync status: %s", td_window_get_status_text (window));
+  /* No password in the keyring: the window asks for it; not now. */
+  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
+  check_password_dialog (find_message_dialog (), "Password Needed", "ann@example.org");
+  gtk_window_close (GTK_WINDOW (find_message_dialog ()));
+  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
 
   /* The sidebar: the account, its folders by role and depth, the unread count. */
   sidebar = td_window_get_sidebar (window);
@@ -1208,6 +1314,9 @@ first_run_body (TdApplication *app,
   GAsyncResult *result = NULL;
   g_autoptr(GError) error = NULL;
   char *password;
+  GtkWidget *password_dialog;
+  GtkEditable *entry;
+  guint started = 0;
 
   window = app_window (app);
   wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
@@ -1316,11 +1425,65 @@ first_run_body (TdApplication *app,
   td_credentials_free_password (password);
   g_clear_object (&result);
 
-  /* Adding syncs the account at once; nothing listens there, so it fails visibly. */
+  /* Adding syncs the account at once; nothing listens there, so it fails visibly (and the
+   * password is not what failed: no dialog). */
   wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
   g_test_message ("sync status: %s", td_window_get_status_text (window));
   spin (300);
   save_screenshot (GTK_WIDGET (window), "window-first-account.png");
+  wait_until (not_syncing, manager, TIMEOUT_MS, "the first sync to end");
+  g_assert_null (find_message_dialog ());
+
+  /* The keyring loses the password: F5 asks for it. */
+  td_credentials_clear_async (td_account_manager_get_credentials (manager), account, NULL,
+                              td_test_store_result, &result);
+  g_assert_true (td_credentials_clear_finish (td_account_manager_get_credentials (manager),
+                                              td_test_wait_result (&result, TIMEOUT_MS),
+                                              &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_signal_connect (manager, "sync-started", G_CALLBACK (count_sync_started_cb), &started);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
+  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
+  password_dialog = find_message_dialog ();
+  entry = check_password_dialog (password_dialog, "Password Needed", "zoe@example.org");
+  g_assert_true (status_is_error (window));
+  wait_until (not_syncing, manager, TIMEOUT_MS, "the failed sync to end");
+
+  /* Another failure while it is open: still one dialog. */
+  started = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
+  wait_until (counter_reached, &started, TIMEOUT_MS, "the second sync");
+  wait_until (not_syncing, manager, TIMEOUT_MS, "the second failed sync to end");
+  spin (200);
+  g_assert_cmpuint (count_message_dialogs (), ==, 1);
+  g_assert_true (find_message_dialog () == password_dialog);
+
+  /* Typing enables "Save and Retry". */
+  gtk_editable_set_text (entry, "n3w-pass");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (password_dialog),
+                                                          "save"));
+  spin (300);
+  save_screenshot (password_dialog, "password-dialog.png");
+  gtk_editable_set_text (entry, "");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (password_dialog),
+                                                           "save"));
+  gtk_editable_set_text (entry, "n3w-pass");
+
+  /* "Save and Retry": into the keyring, and a new sync of the account. */
+  started = 0;
+  g_assert_true (gtk_widget_activate (find_button (password_dialog, "_Save and Retry")));
+  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
+  wait_until (counter_reached, &started, TIMEOUT_MS, "the sync after saving");
+  password = keyring_password (manager, account);
+  g_assert_cmpstr (password, ==, "n3w-pass");
+  td_credentials_free_password (password);
+  /* That sync fails for the dead port, not the password: no dialog again. */
+  wait_until (not_syncing, manager, TIMEOUT_MS, "the sync after saving to end");
+  g_assert_true (status_is_error (window));
+  spin (200);
+  g_assert_null (find_message_dialog ());
+  g_signal_handlers_disconnect_by_data (manager, &started);
 
 }
 
@@ -1376,39 +1539,6 @@ server_sync_progress_cb (TdAccountManager *manager,
     run->spinning++;
 }
 
-static GtkWidget *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
-        return widget;
-    }
-  return NULL;
-}
-
-static gboolean
-has_message_dialog (gpointer data)
-{
-  return find_message_dialog () != NULL;
-}
-
-static gboolean
-no_message_dialog (gpointer data)
-{
-  return find_message_dialog () == NULL;
-}
-
-static gboolean
-counter_reached (gpointer data)
-{
-  return *(guint *) data > 0;
-}
-
 static gboolean
 list_has_items (gpointer data)
 {
@@ -1450,6 +1580,7 @@ server_body (TdApplication *app,
   g_autofree char *text = NULL;
   const char *fingerprint = td_test_dovecot_get_fingerprint (run->dovecot);
   guint position;
+  GtkEditable *entry;
 
   run->window = window;
   wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
@@ -1463,8 +1594,8 @@ server_body (TdApplication *app,
                             td_test_dovecot_get_port (run->dovecot, "imaps"), TD_SECURITY_TLS,
                             "alice");
   td_account_set_name (account, "Alice");
-  td_account_manager_add_account_async (manager, account,
-                                        td_test_dovecot_get_password (run->dovecot), NULL,
+  /* A wrong password first: the server refuses it after the certificate is trusted. */
+  td_account_manager_add_account_async (manager, account, "not-the-password", NULL,
                                         td_test_store_result, &result);
   td_account_manager_add_account_finish (manager, td_test_wait_result (&result, TIMEOUT_MS),
                                          &error);
@@ -1489,7 +1620,30 @@ server_body (TdApplication *app,
   g_assert_nonnull (find_button (dialog, "_Cancel"));
   g_assert_true (gtk_widget_activate (find_button (dialog, "_Trust This Certificate")));
   wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the certificate dialog to close");
+
+  /* The wrong password is refused and the dialog says so, with the server's words. */
+  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
+  dialog = find_message_dialog ();
+  entry = check_password_dialog (dialog, "Password Refused", "alice@localhost");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "refused the user name or password"));
+  g_assert_cmpuint (run->synced, ==, 0);
+  g_assert_cmpuint (run->failed, ==, 2);
+  g_assert_cmpuint (count_message_dialogs (), ==, 1);
+  spin (300);
+  save_screenshot (dialog, "password-refused-dialog.png");
+
+  /* The right one, then Enter: saved, and the sync runs again and succeeds. */
+  gtk_editable_set_text (entry, td_test_dovecot_get_password (run->dovecot));
+  g_signal_emit_by_name (entry, "activate");
+  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
   wait_until (counter_reached, &run->synced, TIMEOUT_MS, "the sync after trusting");
+  {
+    char *password = keyring_password (manager, stored);
+
+    g_assert_cmpstr (password, ==, td_test_dovecot_get_password (run->dovecot));
+    td_credentials_free_password (password);
+  }
   stored = td_account_manager_find_account (manager, "alice@localhost");
   g_assert_cmpstr (td_account_get_pinned_fingerprint (stored), ==, fingerprint);
   /* Progress was shown as it came: "WHAT DONE/TOTAL", with a spinner for the button. */
