@@ -44,6 +44,9 @@ done
 # Nothing of a desktop session may leak in.
 unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL SSH_AUTH_SOCK DISPLAY WAYLAND_DISPLAY
 
+# The test's TAP goes to the original stdout (fd 3); the bus, and every service it starts
+# (the accessibility registry announces itself on stdout), write to stderr instead.
+exec 3>&1
 set +e
 dbus-run-session -- sh -c '
   # The daemon stays in the foreground of this background job, so $! is its own pid. It
@@ -62,18 +65,18 @@ dbus-run-session -- sh -c '
         grep -q true; do
     tries=$((tries + 1))
     if [ "$tries" -ge 100 ] || ! kill -0 "$keyring_pid" 2>/dev/null; then
-      echo "Bail out! gnome-keyring-daemon did not take org.freedesktop.secrets"
+      echo "Bail out! gnome-keyring-daemon did not take org.freedesktop.secrets" >&3
       stop_keyring
       exit 1
     fi
     sleep 0.1
   done
 
-  TD_TEST_KEEP_ENV=1 "$@"
+  TD_TEST_KEEP_ENV=1 "$@" >&3
   status=$?
   stop_keyring
   exit "$status"
-' keyring-session "$@"
+' keyring-session "$@" >&2
 status=$?
 set -e
 
