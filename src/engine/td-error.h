@@ -25,6 +25,9 @@ G_BEGIN_DECLS
  * @TD_ERROR_NOT_FOUND: no such account, folder or message
  * @TD_ERROR_STORE: the local store failed (disk full, corrupt file)
  * @TD_ERROR_NO_PASSWORD: no password in the keyring for this account
+ * @TD_ERROR_UNSUPPORTED: the server does not offer what the operation needs
+ * @TD_ERROR_INVALID: an argument that cannot be used (an empty folder name, a bad flag)
+ * @TD_ERROR_EXISTS: there is one already (a folder of that name)
  */
 typedef enum
 {
@@ -41,6 +44,9 @@ typedef enum
   TD_ERROR_NOT_FOUND,
   TD_ERROR_STORE,
   TD_ERROR_NO_PASSWORD,
+  TD_ERROR_UNSUPPORTED,
+  TD_ERROR_INVALID,
+  TD_ERROR_EXISTS,
 } TdError;
 
 GQuark td_error_quark (void);

@@ -798,7 +798,7 @@ test_accounts_no_secret (Fixture       *f,
 {
   static const char * const allowed[] = {
     "id", "uuid", "kind", "name", "address", "host", "port", "security", "username",
-    "pinned_fingerprint", "created", NULL,
+    "pinned_fingerprint", "created", "quota_usage", "quota_limit", NULL,
   };
   sqlite3 *db = raw_open (f->path);
   sqlite3_stmt *stmt = NULL;

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "td-store.h"
+#include "td-store-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -34,22 +35,6 @@
 /* Search: how much of the user's text is looked at, and how many words. */
 #define MAX_QUERY_BYTES   1024
 #define MAX_QUERY_TERMS   16
-
-struct _TdStore
-{
-  GObject       parent_instance;
-
-  char         *path;
-  GMainContext *context;        /* of the thread that opened the store */
-  GThread      *thread;
-  GAsyncQueue  *queue;          /* Job* */
-  TdDb         *wdb;            /* store thread only */
-  GMutex        read_mutex;
-  TdDb         *rdb;            /* read-only, opener's thread, under read_mutex */
-  guint         schema_version;
-  gboolean      closed;
-  GThreadPool  *parse_pool;     /* one thread that parses bodies ahead of the store thread */
-};
 
 G_DEFINE_FINAL_TYPE (TdStore, td_store, G_TYPE_OBJECT)
 
@@ -180,8 +165,8 @@ append_nonempty (GString    *str,
   g_string_append (str, text);
 }
 
-static void
-int64_array_add_unique (GArray *array,
+void
+_td_store_int64_array_add_unique (GArray *array,
                         gint64  value)
 {
   for (guint i = 0; i < array->len; i++)
@@ -191,47 +176,6 @@ int64_array_add_unique (GArray *array,
 }
 
 /* --- Jobs and the store thread --- */
-
-typedef enum
-{
-  JOB_WRITE,   /* BEGIN IMMEDIATE ... COMMIT */
-  JOB_READ,    /* BEGIN ... COMMIT: one consistent snapshot */
-  JOB_PLAIN,   /* no transaction (integrity check) */
-  JOB_OPEN,    /* opens the write connection */
-  JOB_QUIT,
-} JobKind;
-
-typedef struct _Job Job;
-
-/* On the store thread. */
-typedef gboolean (*JobFunc) (TdStore  *self,
-                             Job      *job,
-                             GError  **error);
-/* In the caller's context, after success, before the task returns. */
-typedef gboolean (*JobDone) (TdStore  *self,
-                             Job      *job,
-                             GError  **error);
-
-typedef struct
-{
-  gboolean  accounts;
-  GArray   *account_ids;   /* gint64: folders-changed */
-  GArray   *folder_ids;    /* gint64: folder-changed */
-} Changes;
-
-struct _Job
-{
-  JobKind         kind;
-  GTask          *task;
-  JobFunc         func;
-  JobDone         done;
-  gpointer        data;
-  GDestroyNotify  data_free;
-  gpointer        result;
-  GDestroyNotify  result_free;   /* non-NULL: the task returns a pointer */
-  GError         *error;
-  Changes        *changes;
-};
 
 static void
 changes_free (Changes *changes)
@@ -272,8 +216,8 @@ job_free (Job *job)
   g_free (job);
 }
 
-static Job *
-job_new (TdStore             *self,
+Job *
+_td_store_job_new (TdStore             *self,
          JobKind              kind,
          JobFunc              func,
          gpointer             data,
@@ -298,8 +242,8 @@ job_new (TdStore             *self,
   return job;
 }
 
-static void
-queue_job (TdStore *self,
+void
+_td_store_queue_job (TdStore *self,
            Job     *job)
 {
   if (self->thread == NULL || self->closed)
@@ -448,8 +392,8 @@ store_thread_main (gpointer data)
 
 /* --- The read connection --- */
 
-static TdDb *
-read_begin (TdStore  *self,
+TdDb *
+_td_store_read_begin (TdStore  *self,
             GError  **error)
 {
   g_mutex_lock (&self->read_mutex);
@@ -462,8 +406,8 @@ read_begin (TdStore  *self,
   return self->rdb;
 }
 
-static void
-read_end (TdStore *self)
+void
+_td_store_read_end (TdStore *self)
 {
   g_mutex_unlock (&self->read_mutex);
 }
@@ -640,7 +584,7 @@ td_store_open_async (TdStore             *self,
   g_return_if_fail (TD_IS_STORE (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  job = job_new (self, JOB_OPEN, open_job, NULL, NULL, td_store_open_async,
+  job = _td_store_job_new (self, JOB_OPEN, open_job, NULL, NULL, td_store_open_async,
                  cancellable, callback, user_data);
   job->done = open_done;
 
@@ -663,7 +607,7 @@ td_store_open_async (TdStore             *self,
       return;
     }
 
-  queue_job (self, job);
+  _td_store_queue_job (self, job);
 }
 
 gboolean
@@ -788,7 +732,7 @@ td_store_check_integrity_async (TdStore             *self,
 {
   g_return_if_fail (TD_IS_STORE (self));
 
-  queue_job (self, job_new (self, JOB_PLAIN, integrity_job, NULL, NULL,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_PLAIN, integrity_job, NULL, NULL,
                             td_store_check_integrity_async, cancellable, callback, user_data));
 }
 
@@ -916,7 +860,7 @@ td_store_add_account_async (TdStore             *self,
   row = account_row_new (account);
   if (row->uuid == NULL)
     row->uuid = g_uuid_string_random ();
-  job = job_new (self, JOB_WRITE, add_account_job, row, account_row_free,
+  job = _td_store_job_new (self, JOB_WRITE, add_account_job, row, account_row_free,
                  td_store_add_account_async, cancellable, callback, user_data);
   job->done = add_account_done;
 
@@ -928,7 +872,7 @@ td_store_add_account_async (TdStore             *self,
       return;
     }
 
-  queue_job (self, job);
+  _td_store_queue_job (self, job);
 }
 
 gboolean
@@ -984,7 +928,7 @@ td_store_update_account_async (TdStore             *self,
   g_return_if_fail (TD_IS_STORE (self));
   g_return_if_fail (TD_IS_ACCOUNT (account));
 
-  queue_job (self, job_new (self, JOB_WRITE, update_account_job, account_row_new (account),
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, update_account_job, account_row_new (account),
                             account_row_free, td_store_update_account_async,
                             cancellable, callback, user_data));
 }
@@ -1035,9 +979,9 @@ remove_account_job (TdStore  *self,
     }
 
   job->changes->accounts = TRUE;
-  int64_array_add_unique (job->changes->account_ids, account_id);
+  _td_store_int64_array_add_unique (job->changes->account_ids, account_id);
   for (guint i = 0; i < folder_ids->len; i++)
-    int64_array_add_unique (job->changes->folder_ids, g_array_index (folder_ids, gint64, i));
+    _td_store_int64_array_add_unique (job->changes->folder_ids, g_array_index (folder_ids, gint64, i));
   return TRUE;
 }
 
@@ -1050,7 +994,7 @@ td_store_remove_account_async (TdStore             *self,
 {
   g_return_if_fail (TD_IS_STORE (self));
 
-  queue_job (self, job_new (self, JOB_WRITE, remove_account_job,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, remove_account_job,
                             g_memdup2 (&account_id, sizeof account_id), g_free,
                             td_store_remove_account_async, cancellable, callback, user_data));
 }
@@ -1065,7 +1009,8 @@ td_store_remove_account_finish (TdStore       *self,
 }
 
 #define ACCOUNT_COLUMNS \
-  "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint"
+  "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint," \
+  " quota_usage, quota_limit"
 
 static TdAccount *
 account_from_row (TdDbStmt *stmt)
@@ -1085,6 +1030,7 @@ account_from_row (TdDbStmt *stmt)
   td_account_set_uuid (account, td_db_column_text (stmt, 1));
   td_account_set_name (account, td_db_column_text (stmt, 3));
   td_account_set_pinned_fingerprint (account, td_db_column_text (stmt, 9));
+  td_account_set_quota (account, sqlite3_column_int64 (stmt, 10), sqlite3_column_int64 (stmt, 11));
   return account;
 }
 
@@ -1099,18 +1045,18 @@ td_store_list_accounts (TdStore  *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), NULL);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db, "SELECT " ACCOUNT_COLUMNS " FROM account ORDER BY id", error);
   if (stmt == NULL)
     {
-      read_end (self);
+      _td_store_read_end (self);
       return NULL;
     }
   while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
     g_ptr_array_add (accounts, account_from_row (stmt));
   td_db_stmt_release (g_steal_pointer (&stmt));
-  read_end (self);
+  _td_store_read_end (self);
 
   return rc == SQLITE_DONE ? g_steal_pointer (&accounts) : NULL;
 }
@@ -1127,7 +1073,7 @@ td_store_get_account (TdStore  *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), NULL);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db, "SELECT " ACCOUNT_COLUMNS " FROM account WHERE id = ?", error);
   if (stmt != NULL)
@@ -1140,7 +1086,7 @@ td_store_get_account (TdStore  *self,
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such account"));
       td_db_stmt_release (g_steal_pointer (&stmt));
     }
-  read_end (self);
+  _td_store_read_end (self);
 
   return account;
 }
@@ -1286,12 +1232,12 @@ sync_folders_job (TdStore  *self,
       sqlite3_bind_int64 (stmt, 1, folder->id);
       if (!td_db_run (self->wdb, stmt, error))
         return FALSE;
-      int64_array_add_unique (job->changes->folder_ids, folder->id);
+      _td_store_int64_array_add_unique (job->changes->folder_ids, folder->id);
       changed = TRUE;
     }
 
   if (changed)
-    int64_array_add_unique (job->changes->account_ids, d->account_id);
+    _td_store_int64_array_add_unique (job->changes->account_ids, d->account_id);
   return TRUE;
 }
 
@@ -1323,7 +1269,7 @@ td_store_sync_folders_async (TdStore             *self,
                                                      spec->selectable));
     }
 
-  queue_job (self, job_new (self, JOB_WRITE, sync_folders_job, d, sync_folders_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, sync_folders_job, d, sync_folders_data_free,
                             td_store_sync_folders_async, cancellable, callback, user_data));
 }
 
@@ -1403,19 +1349,19 @@ td_store_list_folders (TdStore  *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), NULL);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db, "SELECT " FOLDER_COLUMNS " FROM folder WHERE account_id = ?", error);
   if (stmt == NULL)
     {
-      read_end (self);
+      _td_store_read_end (self);
       return NULL;
     }
   sqlite3_bind_int64 (stmt, 1, account_id);
   while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
     g_ptr_array_add (folders, folder_from_row (stmt));
   td_db_stmt_release (stmt);
-  read_end (self);
+  _td_store_read_end (self);
 
   if (rc != SQLITE_DONE)
     return NULL;
@@ -1435,7 +1381,7 @@ get_folder_where (TdStore     *self,
   TdDb *db;
   int rc;
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db, sql, error);
   if (stmt != NULL)
@@ -1450,7 +1396,7 @@ get_folder_where (TdStore     *self,
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));
       td_db_stmt_release (stmt);
     }
-  read_end (self);
+  _td_store_read_end (self);
 
   return folder;
 }
@@ -1494,7 +1440,7 @@ td_store_get_folder_state (TdStore        *self,
   g_return_val_if_fail (TD_IS_STORE (self), FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return FALSE;
   stmt = td_db_prepare (db, "SELECT uidvalidity, uidnext, highestmodseq FROM folder WHERE id = ?",
                         error);
@@ -1512,7 +1458,7 @@ td_store_get_folder_state (TdStore        *self,
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));
       td_db_stmt_release (stmt);
     }
-  read_end (self);
+  _td_store_read_end (self);
 
   return rc == SQLITE_ROW;
 }
@@ -1575,7 +1521,7 @@ td_store_set_folder_state_async (TdStore             *self,
   d = g_new0 (FolderStateData, 1);
   d->folder_id = folder_id;
   d->state = *state;
-  queue_job (self, job_new (self, JOB_WRITE, set_folder_state_job, d, g_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, set_folder_state_job, d, g_free,
                             td_store_set_folder_state_async, cancellable, callback, user_data));
 }
 
@@ -1609,7 +1555,7 @@ reset_folder_job (TdStore  *self,
   if (!write_folder_state (self, d, error))
     return FALSE;
 
-  int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+  _td_store_int64_array_add_unique (job->changes->folder_ids, d->folder_id);
   return TRUE;
 }
 
@@ -1629,7 +1575,7 @@ td_store_reset_folder_async (TdStore             *self,
   d = g_new0 (FolderStateData, 1);
   d->folder_id = folder_id;
   d->state = *state;
-  queue_job (self, job_new (self, JOB_WRITE, reset_folder_job, d, g_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, reset_folder_job, d, g_free,
                             td_store_reset_folder_async, cancellable, callback, user_data));
 }
 
@@ -1799,8 +1745,9 @@ insert_message (TdStore        *self,
   stmt = td_db_prepare (self->wdb,
                         "INSERT INTO message (folder_id, uid, message_id, in_reply_to, refs,"
                         " date, from_name, from_address, to_list, cc_list, subject, size, flags,"
-                        " keywords)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                        " keywords, modseq)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                        " ?15)",
                         error);
   if (stmt == NULL)
     return FALSE;
@@ -1824,6 +1771,7 @@ insert_message (TdStore        *self,
   td_db_bind_text (stmt, 11, subject);
   sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) MIN (spec->size, G_MAXINT64));
   sqlite3_bind_int (stmt, 13, spec->flags & TD_FLAGS_STORED);
+  sqlite3_bind_int64 (stmt, 15, (sqlite3_int64) MIN (spec->modseq, G_MAXINT64));
   if (spec->keywords != NULL && *spec->keywords != '\0')
     {
       g_autofree char *keywords = clean_text (spec->keywords, MAX_SHORT_FIELD);
@@ -1905,7 +1853,7 @@ add_messages_job (TdStore  *self,
     }
 
   if (changed)
-    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+    _td_store_int64_array_add_unique (job->changes->folder_ids, d->folder_id);
   return TRUE;
 }
 
@@ -1938,7 +1886,7 @@ td_store_add_messages_async (TdStore             *self,
       g_ptr_array_add (d->items, copy);
     }
 
-  queue_job (self, job_new (self, JOB_WRITE, add_messages_job, d, messages_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, add_messages_job, d, messages_data_free,
                             td_store_add_messages_async, cancellable, callback, user_data));
 }
 
@@ -2102,7 +2050,7 @@ set_bodies_job (TdStore  *self,
       return FALSE;
 
   if (changed)
-    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+    _td_store_int64_array_add_unique (job->changes->folder_ids, d->folder_id);
   return TRUE;
 }
 
@@ -2142,7 +2090,7 @@ td_store_set_bodies_async (TdStore             *self,
   if (self->parse_pool == NULL || !g_thread_pool_push (self->parse_pool, parse, NULL))
     parse_thread_func (parse, NULL);  /* no thread: parse here */
 
-  queue_job (self, job_new (self, JOB_WRITE, set_bodies_job, d, messages_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, set_bodies_job, d, messages_data_free,
                             td_store_set_bodies_async, cancellable, callback, user_data));
 }
 
@@ -2162,6 +2110,21 @@ update_flags_job (TdStore  *self,
 {
   MessagesData *d = job->data;
   gboolean changed = FALSE;
+  int local_flags = 0;
+  TdDbStmt *folder_stmt;
+  int rc;
+
+  /* flags the folder cannot keep on the server stay as they are here */
+  folder_stmt = td_db_prepare (self->wdb, "SELECT local_flags FROM folder WHERE id = ?", error);
+  if (folder_stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (folder_stmt, 1, d->folder_id);
+  rc = td_db_step (self->wdb, folder_stmt, error);
+  if (rc == SQLITE_ROW)
+    local_flags = sqlite3_column_int (folder_stmt, 0);
+  td_db_stmt_release (folder_stmt);
+  if (rc < 0)
+    return FALSE;
 
   for (guint i = 0; i < d->array->len; i++)
     {
@@ -2170,13 +2133,18 @@ update_flags_job (TdStore  *self,
       int flags = change->flags & TD_FLAGS_STORED;
 
       stmt = td_db_prepare (self->wdb,
-                            "UPDATE message SET flags = ?3"
-                            " WHERE folder_id = ?1 AND uid = ?2 AND flags != ?3", error);
+                            "UPDATE message SET flags = (?3 & ~?5) | (flags & ?5),"
+                            " modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END"
+                            " WHERE folder_id = ?1 AND uid = ?2"
+                            " AND (flags != ((?3 & ~?5) | (flags & ?5)) OR (?4 > 0 AND modseq != ?4))",
+                            error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, d->folder_id);
       sqlite3_bind_int64 (stmt, 2, change->uid);
       sqlite3_bind_int (stmt, 3, flags);
+      sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) MIN (change->modseq, G_MAXINT64));
+      sqlite3_bind_int (stmt, 5, local_flags);
       if (!td_db_run (self->wdb, stmt, error))
         return FALSE;
       if (sqlite3_changes (td_db_get_handle (self->wdb)) > 0)
@@ -2184,7 +2152,7 @@ update_flags_job (TdStore  *self,
     }
 
   if (changed)
-    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+    _td_store_int64_array_add_unique (job->changes->folder_ids, d->folder_id);
   return TRUE;
 }
 
@@ -2207,7 +2175,7 @@ td_store_update_flags_async (TdStore             *self,
   d->array = g_array_sized_new (FALSE, FALSE, sizeof (TdUidFlags), changes->len);
   g_array_append_vals (d->array, changes->data, changes->len);
 
-  queue_job (self, job_new (self, JOB_WRITE, update_flags_job, d, messages_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, update_flags_job, d, messages_data_free,
                             td_store_update_flags_async, cancellable, callback, user_data));
 }
 
@@ -2245,7 +2213,7 @@ remove_messages_job (TdStore  *self,
     }
 
   if (changed)
-    int64_array_add_unique (job->changes->folder_ids, d->folder_id);
+    _td_store_int64_array_add_unique (job->changes->folder_ids, d->folder_id);
   return TRUE;
 }
 
@@ -2268,7 +2236,7 @@ td_store_remove_messages_async (TdStore             *self,
   d->array = g_array_sized_new (FALSE, FALSE, sizeof (guint32), uids->len);
   g_array_append_vals (d->array, uids->data, uids->len);
 
-  queue_job (self, job_new (self, JOB_WRITE, remove_messages_job, d, messages_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, remove_messages_job, d, messages_data_free,
                             td_store_remove_messages_async, cancellable, callback, user_data));
 }
 
@@ -2313,9 +2281,10 @@ list_uids_job (TdStore  *self,
   if (d->flag)
     stmt = td_db_prepare (self->wdb,
                           "SELECT uid FROM message WHERE folder_id = ? AND has_body = 0"
-                          " ORDER BY uid DESC", error);
+                          " AND uid > 0 ORDER BY uid DESC", error);
   else
-    stmt = td_db_prepare (self->wdb, "SELECT uid FROM message WHERE folder_id = ? ORDER BY uid",
+    stmt = td_db_prepare (self->wdb, "SELECT uid FROM message WHERE folder_id = ? AND uid > 0"
+                          " ORDER BY uid",
                           error);
   if (stmt == NULL)
     return FALSE;
@@ -2350,7 +2319,7 @@ td_store_list_uids_async (TdStore             *self,
   d = g_new0 (ReadData, 1);
   d->id = folder_id;
   d->flag = without_body;
-  queue_job (self, job_new (self, JOB_READ, list_uids_job, d, read_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d, read_data_free,
                             td_store_list_uids_async, cancellable, callback, user_data));
 }
 
@@ -2404,7 +2373,7 @@ td_store_get_body_async (TdStore             *self,
 
   d = g_new0 (ReadData, 1);
   d->id = message_id;
-  queue_job (self, job_new (self, JOB_READ, get_body_job, d, read_data_free,
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, get_body_job, d, read_data_free,
                             td_store_get_body_async, cancellable, callback, user_data));
 }
 
@@ -2427,7 +2396,8 @@ message_from_row (TdDbStmt *stmt)
   TdMessageFields fields = {
     .id = sqlite3_column_int64 (stmt, 0),
     .folder_id = sqlite3_column_int64 (stmt, 1),
-    .uid = (guint32) sqlite3_column_int64 (stmt, 2),
+    /* a placeholder (moved or copied here offline) has no server uid yet */
+    .uid = sqlite3_column_int64 (stmt, 2) > 0 ? (guint32) sqlite3_column_int64 (stmt, 2) : 0,
     .message_id = td_db_column_text (stmt, 3),
     .date = sqlite3_column_int64 (stmt, 4),
     .from = td_db_column_text (stmt, 5),
@@ -2559,7 +2529,7 @@ td_store_search_async (TdStore             *self,
   d = g_new0 (ReadData, 1);
   d->query = build_match_expression (query);
   d->limit = limit;
-  job = job_new (self, JOB_READ, search_job, d, read_data_free, td_store_search_async,
+  job = _td_store_job_new (self, JOB_READ, search_job, d, read_data_free, td_store_search_async,
                  cancellable, callback, user_data);
 
   if (d->query == NULL)
@@ -2570,7 +2540,7 @@ td_store_search_async (TdStore             *self,
       return;
     }
 
-  queue_job (self, job);
+  _td_store_queue_job (self, job);
 }
 
 GPtrArray *
@@ -2598,7 +2568,7 @@ td_store_page_messages (TdStore  *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), NULL);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db,
                         "SELECT " MESSAGE_COLUMNS " FROM message m"
@@ -2606,7 +2576,7 @@ td_store_page_messages (TdStore  *self,
                         " LIMIT ?2 OFFSET ?3", error);
   if (stmt == NULL)
     {
-      read_end (self);
+      _td_store_read_end (self);
       return NULL;
     }
   sqlite3_bind_int64 (stmt, 1, folder_id);
@@ -2615,7 +2585,7 @@ td_store_page_messages (TdStore  *self,
   while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
     g_ptr_array_add (messages, message_from_row (stmt));
   td_db_stmt_release (stmt);
-  read_end (self);
+  _td_store_read_end (self);
 
   return rc == SQLITE_DONE ? g_steal_pointer (&messages) : NULL;
 }
@@ -2631,7 +2601,7 @@ td_store_count_messages (TdStore *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), 0);
 
-  if ((db = read_begin (self, &error)) == NULL)
+  if ((db = _td_store_read_begin (self, &error)) == NULL)
     return 0;
   stmt = td_db_prepare (db, "SELECT total FROM folder WHERE id = ?", &error);
   if (stmt != NULL)
@@ -2641,7 +2611,7 @@ td_store_count_messages (TdStore *self,
         count = (guint) CLAMP (sqlite3_column_int64 (stmt, 0), 0, G_MAXUINT);
       td_db_stmt_release (stmt);
     }
-  read_end (self);
+  _td_store_read_end (self);
 
   if (error != NULL)
     g_debug ("counting messages of folder %" G_GINT64_FORMAT ": %s", folder_id, error->message);
@@ -2660,7 +2630,7 @@ td_store_get_message (TdStore  *self,
 
   g_return_val_if_fail (TD_IS_STORE (self), NULL);
 
-  if ((db = read_begin (self, error)) == NULL)
+  if ((db = _td_store_read_begin (self, error)) == NULL)
     return NULL;
   stmt = td_db_prepare (db, "SELECT " MESSAGE_COLUMNS " FROM message m WHERE m.id = ?", error);
   if (stmt != NULL)
@@ -2673,7 +2643,7 @@ td_store_get_message (TdStore  *self,
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such message"));
       td_db_stmt_release (stmt);
     }
-  read_end (self);
+  _td_store_read_end (self);
 
   return message;
 }

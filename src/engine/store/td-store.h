@@ -53,6 +53,7 @@ typedef struct
   gint64    internaldate;  /* unix time; used when the Date header is missing or absurd */
   guint64   size;
   GBytes   *header;        /* the RFC 5322 header block (may be the whole message) */
+  guint64   modseq;        /* RFC 7162 MODSEQ, 0 when not known */
 } TdMessageSpec;
 
 TdMessageSpec *td_message_spec_new  (guint32  uid,
@@ -67,6 +68,7 @@ typedef struct
 {
   guint32 uid;
   TdFlags flags;
+  guint64 modseq;          /* 0: not known, the stored one stays */
 } TdUidFlags;
 
 /* A full message body, for td_store_set_bodies_async(). */
@@ -294,6 +296,182 @@ TdMessage  *td_store_get_message          (TdStore             *self,
                                            gint64               message_id,
                                            GError             **error);
 
+/* --- Local actions and their journal (td-store-journal.c) ---
+ * Each action is applied to the rows and written to the journal in one transaction, so it
+ * shows at once, survives a crash or a restart, and is replayed to the server later, in
+ * journal order (td-imap-replay.h). @message_ids: GArray of gint64 (rows of any folders and
+ * accounts); unknown ids are skipped. A message moved or copied here keeps a placeholder until
+ * the replay learns its server uid: TdMessage's uid is 0 meanwhile. */
+
+typedef enum
+{
+  TD_JOURNAL_FLAGS,
+  TD_JOURNAL_MOVE,
+  TD_JOURNAL_COPY,
+  TD_JOURNAL_EXPUNGE,
+  TD_JOURNAL_CREATE,
+  TD_JOURNAL_RENAME,
+  TD_JOURNAL_DELETE,
+  TD_JOURNAL_SUBSCRIBE,
+  TD_JOURNAL_UNSUBSCRIBE,
+} TdJournalKind;
+
+typedef struct
+{
+  gint64         id;
+  gint64         account_id;
+  TdJournalKind  kind;
+  gint64         message_id;         /* the local row, 0 for folder changes */
+  char          *message_id_header;  /* its Message-ID then, or NULL */
+  char          *folder_path;        /* the folder (of the message) */
+  guint32        uidvalidity;        /* of that folder then; 0 = do not check */
+  guint32        uid;                /* the server uid then; 0 = it had none yet */
+  guint64        modseq;
+  TdFlags        flags_base;         /* the row's flags before the change */
+  TdFlags        flags_add;
+  TdFlags        flags_remove;
+  char          *keywords_add;       /* space-separated, or NULL */
+  char          *keywords_remove;
+  char          *target_path;        /* move/copy target, rename's new path */
+  gint64         target_message_id;  /* the placeholder row of a move or copy */
+} TdJournalEntry;
+
+void        td_journal_entry_free          (TdJournalEntry      *entry);
+
+void        td_store_change_flags_async    (TdStore             *self,
+                                            GArray              *message_ids,
+                                            TdFlags              add,
+                                            TdFlags              remove,
+                                            const char          *keyword_add,
+                                            const char          *keyword_remove,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_change_flags_finish   (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* To a folder of the same account (else TD_ERROR_INVALID); a copy with @copy. */
+void        td_store_move_messages_async   (TdStore             *self,
+                                            GArray              *message_ids,
+                                            gint64               target_folder_id,
+                                            gboolean             copy,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_move_messages_finish  (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* Removes for good (journals an expunge of the server's copy). */
+void        td_store_expunge_messages_async  (TdStore             *self,
+                                              GArray              *message_ids,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean    td_store_expunge_messages_finish (TdStore             *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+/* Every message of the folder, for good (Empty Trash). */
+void        td_store_expunge_folder_async  (TdStore             *self,
+                                            gint64               folder_id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_expunge_folder_finish (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* A new folder @path (missing parents become containers); TD_ERROR_EXISTS if there is one. */
+void        td_store_create_folder_async   (TdStore             *self,
+                                            gint64               account_id,
+                                            const char          *path,
+                                            char                 delimiter,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gint64      td_store_create_folder_finish  (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* The folder and its children get the new path. */
+void        td_store_rename_folder_async   (TdStore             *self,
+                                            gint64               folder_id,
+                                            const char          *new_path,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_rename_folder_finish  (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* The folder, its children and their messages. */
+void        td_store_delete_folder_async   (TdStore             *self,
+                                            gint64               folder_id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_delete_folder_finish  (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+void        td_store_subscribe_folder_async  (TdStore             *self,
+                                              gint64               folder_id,
+                                              gboolean             subscribe,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean    td_store_subscribe_folder_finish (TdStore             *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+
+/* The replayer's side: the entries of an account in order (TdJournalEntry*), how many there
+ * are (a bounded read on the calling thread), removing replayed ones, and giving a replayed
+ * move or copy its server uid (0: none known, the placeholder row goes and the next sync of
+ * the target brings the message with its real uid). */
+void        td_store_list_journal_async    (TdStore             *self,
+                                            gint64               account_id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+GPtrArray  *td_store_list_journal_finish   (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+guint       td_store_count_journal         (TdStore             *self,
+                                            gint64               account_id);
+void        td_store_journal_done_async    (TdStore             *self,
+                                            GArray              *entry_ids,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_journal_done_finish   (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+void        td_store_journal_moved_async   (TdStore             *self,
+                                            gint64               entry_id,
+                                            guint32              uid,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    td_store_journal_moved_finish  (TdStore             *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+/* Flags the folder cannot keep on the server: later server flag updates leave them alone. */
+void        td_store_set_folder_local_flags_async  (TdStore             *self,
+                                                    gint64               folder_id,
+                                                    TdFlags              flags,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean    td_store_set_folder_local_flags_finish (TdStore             *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+/* The server's storage quota in KiB (-1: not known); "accounts-changed" follows. */
+void        td_store_set_account_quota_async  (TdStore             *self,
+                                               gint64               account_id,
+                                               gint64               usage_kib,
+                                               gint64               limit_kib,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean    td_store_set_account_quota_finish (TdStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
 /* Signals (emitted on the thread that opened the store, after the write committed):
  *   "folders-changed" (gint64 account_id): folders added, removed or renamed
  *   "folder-changed"  (gint64 folder_id): messages, flags or counts of a folder changed;
@@ -303,5 +481,6 @@ TdMessage  *td_store_get_message          (TdStore             *self,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdFolderSpec, td_folder_spec_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdMessageSpec, td_message_spec_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdBodySpec, td_body_spec_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdJournalEntry, td_journal_entry_free)
 
 G_END_DECLS

@@ -1,0 +1,93 @@
+/* td-store-private.h: what the files of TdStore share (not for other layers)
+ *
+ * TdStore spans td-store.c (the thread, the job queue, accounts, folders, messages, bodies,
+ * search) and td-store-journal.c (local actions and their journal). A job runs on the store
+ * thread in one transaction; its result comes back on the caller's context.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "td-db.h"
+#include "td-store.h"
+
+G_BEGIN_DECLS
+
+struct _TdStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  GMainContext *context;        /* of the thread that opened the store */
+  GThread      *thread;
+  GAsyncQueue  *queue;          /* Job* */
+  TdDb         *wdb;            /* store thread only */
+  GMutex        read_mutex;
+  TdDb         *rdb;            /* read-only, opener's thread, under read_mutex */
+  guint         schema_version;
+  gboolean      closed;
+  GThreadPool  *parse_pool;     /* one thread that parses bodies ahead of the store thread */
+};
+
+
+typedef enum
+{
+  JOB_WRITE,   /* BEGIN IMMEDIATE ... COMMIT */
+  JOB_READ,    /* BEGIN ... COMMIT: one consistent snapshot */
+  JOB_PLAIN,   /* no transaction (integrity check) */
+  JOB_OPEN,    /* opens the write connection */
+  JOB_QUIT,
+} JobKind;
+
+typedef struct _Job Job;
+
+/* On the store thread. */
+typedef gboolean (*JobFunc) (TdStore  *self,
+                             Job      *job,
+                             GError  **error);
+/* In the caller's context, after success, before the task returns. */
+typedef gboolean (*JobDone) (TdStore  *self,
+                             Job      *job,
+                             GError  **error);
+
+typedef struct
+{
+  gboolean  accounts;
+  GArray   *account_ids;   /* gint64: folders-changed */
+  GArray   *folder_ids;    /* gint64: folder-changed */
+} Changes;
+
+struct _Job
+{
+  JobKind         kind;
+  GTask          *task;
+  JobFunc         func;
+  JobDone         done;
+  gpointer        data;
+  GDestroyNotify  data_free;
+  gpointer        result;
+  GDestroyNotify  result_free;   /* non-NULL: the task returns a pointer */
+  GError         *error;
+  Changes        *changes;
+};
+
+
+Job      *_td_store_job_new                (TdStore             *self,
+                                            JobKind              kind,
+                                            JobFunc              func,
+                                            gpointer             data,
+                                            GDestroyNotify       data_free,
+                                            gpointer             source_tag,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+void      _td_store_queue_job              (TdStore             *self,
+                                            Job                 *job);
+void      _td_store_int64_array_add_unique (GArray              *array,
+                                            gint64               value);
+/* The read connection of the opener's thread, locked; NULL with @error when closed. */
+TdDb     *_td_store_read_begin             (TdStore             *self,
+                                            GError             **error);
+void      _td_store_read_end               (TdStore             *self);
+
+G_END_DECLS
