@@ -46,6 +46,7 @@ typedef enum
   ST_AUTHENTICATED,
   ST_SELECTING,           /* SELECT / EXAMINE in flight (the previous mailbox is closed) */
   ST_SELECTED,
+  ST_IDLE,                /* IDLE sent (RFC 2177): nothing else until it ends */
   ST_LOGOUT,              /* LOGOUT sent */
   ST_CLOSED,              /* the connection ended; a session is not reused */
   N_STATES
@@ -60,6 +61,14 @@ typedef enum
   EV_SELECT,
   EV_FETCH,
   EV_SEARCH,
+  EV_ENABLE,
+  EV_STORE,
+  EV_COPY,
+  EV_EXPUNGE,
+  EV_MAILBOX,
+  EV_NOOP,
+  EV_IDLE,
+  EV_QUOTA,
   EV_LOGOUT,
   EV_CLOSE,
   /* server responses */
@@ -80,6 +89,7 @@ static const char * const state_names[N_STATES] = {
   [ST_AUTHENTICATED] = N_("logged in without an open folder"),
   [ST_SELECTING] = N_("opening a folder"),
   [ST_SELECTED] = N_("logged in with an open folder"),
+  [ST_IDLE] = N_("waiting for news from the server"),
   [ST_LOGOUT] = N_("logging out"),
   [ST_CLOSED] = N_("closed"),
 };
@@ -91,6 +101,14 @@ static const char * const event_names[N_EVENTS] = {
   [EV_SELECT] = N_("open a folder"),
   [EV_FETCH] = N_("fetch messages"),
   [EV_SEARCH] = N_("search messages"),
+  [EV_ENABLE] = N_("turn on a server extension"),
+  [EV_STORE] = N_("change flags"),
+  [EV_COPY] = N_("copy or move messages"),
+  [EV_EXPUNGE] = N_("remove deleted messages"),
+  [EV_MAILBOX] = N_("change a folder"),
+  [EV_NOOP] = N_("check for news"),
+  [EV_IDLE] = N_("wait for news"),
+  [EV_QUOTA] = N_("ask for the quota"),
   [EV_LOGOUT] = N_("log out"),
   [EV_CLOSE] = N_("close"),
   [EV_UNTAGGED] = "untagged response",
@@ -107,6 +125,14 @@ typedef enum
   CMD_SELECT,
   CMD_FETCH,
   CMD_SEARCH,
+  CMD_ENABLE,
+  CMD_STORE,
+  CMD_COPY,
+  CMD_EXPUNGE,
+  CMD_MAILBOX,
+  CMD_NOOP,
+  CMD_IDLE,
+  CMD_QUOTA,
   CMD_LOGOUT,
 } CommandKind;
 
@@ -146,6 +172,22 @@ struct _Command
   GError         *error;         /* first problem with the command's own data */
   /* LOGIN, CAPABILITY */
   guint           caps_serial;
+  /* SELECT with QRESYNC: VANISHED (EARLIER) and FETCH go to vanished_func and func */
+  gboolean        qresync;
+  TdImapVanishedFunc vanished_func;
+  /* COPY, MOVE */
+  TdImapCopyUid   copy_uid;
+  /* MAILBOX */
+  TdImapMailboxOp op;
+  /* ENABLE */
+  char           *capability;
+  /* QUOTA */
+  gboolean        quota_found;
+  guint64         quota_usage;
+  guint64         quota_limit;
+  /* IDLE */
+  gboolean        idle_started;   /* the server's "+" came */
+  gboolean        idle_done;      /* DONE asked for */
 };
 
 struct _TdImapSession
@@ -180,12 +222,14 @@ struct _TdImapSession
   guint           next_tag;
 
   TdImapMailbox   mailbox;
+  GHashTable     *enabled;       /* upper-case capabilities the server ENABLEd */
 };
 
 G_DEFINE_FINAL_TYPE (TdImapSession, td_imap_session, G_TYPE_OBJECT)
 
 enum {
   CLOSED,
+  MAILBOX_CHANGED,
   N_SIGNALS
 };
 
@@ -263,6 +307,7 @@ public_state (State state)
     case ST_SELECTING:
       return TD_IMAP_STATE_AUTHENTICATED;
     case ST_SELECTED:
+    case ST_IDLE:
       return TD_IMAP_STATE_SELECTED;
     case ST_LOGOUT:
       return TD_IMAP_STATE_LOGOUT;
@@ -414,6 +459,8 @@ command_free (Command *cmd)
   g_clear_pointer (&cmd->seen, g_hash_table_unref);
   g_clear_pointer (&cmd->uids, g_array_unref);
   g_clear_error (&cmd->error);
+  td_imap_copy_uid_clear (&cmd->copy_uid);
+  g_free (cmd->capability);
   g_free (cmd);
 }
 
@@ -1519,6 +1566,19 @@ select_apply_code (TdImapMailbox        *mailbox,
     td_imap_value_get_uint64 (arg, &mailbox->highestmodseq);
   else if (strcmp (code, "NOMODSEQ") == 0)
     mailbox->highestmodseq = 0;
+  else if (strcmp (code, "PERMANENTFLAGS") == 0 && arg != NULL && arg->type == TD_IMAP_VALUE_LIST)
+    {
+      g_autoptr(GPtrArray) keywords = g_ptr_array_new_with_free_func (g_free);
+
+      mailbox->permanent_flags = td_imap_flags_parse (arg, keywords) & TD_FLAGS_STORED;
+      mailbox->keywords_allowed = FALSE;
+      for (guint i = 0; i < keywords->len; i++)
+        if (strcmp (g_ptr_array_index (keywords, i), "\\*") == 0)
+          mailbox->keywords_allowed = TRUE;
+      /* "\*" alone: keywords, and so $Forwarded and $Junk, can be set */
+      if (mailbox->keywords_allowed)
+        mailbox->permanent_flags |= TD_FLAG_FORWARDED | TD_FLAG_JUNK;
+    }
   else if (strcmp (code, "READ-ONLY") == 0)
     mailbox->read_only = TRUE;
   else if (strcmp (code, "READ-WRITE") == 0)
@@ -1546,12 +1606,31 @@ select_wants (const TdImapResponse *response)
           response_is (response, "FLAGS"));
 }
 
+static void vanished_untagged (TdImapSession        *self,
+                               Command              *cmd,
+                               const TdImapResponse *response);
+static void fetch_untagged    (TdImapSession        *self,
+                               Command              *cmd,
+                               const TdImapResponse *response);
+static void copy_untagged     (Command              *cmd,
+                               const TdImapResponse *response);
+static void enable_untagged   (TdImapSession        *self,
+                               const TdImapResponse *response);
+static void quota_untagged    (Command              *cmd,
+                               const TdImapResponse *response);
+
 static void
 select_untagged (Command              *cmd,
                  const TdImapResponse *response)
 {
-  if (response->status == TD_IMAP_STATUS_NONE && response->has_number &&
-      response_is (response, "EXISTS"))
+  if (cmd->qresync && response->status == TD_IMAP_STATUS_NONE &&
+      response_is (response, "VANISHED"))
+    vanished_untagged (cmd->session, cmd, response);
+  else if (cmd->qresync && response->status == TD_IMAP_STATUS_NONE &&
+           response_is (response, "FETCH"))
+    fetch_untagged (cmd->session, cmd, response);
+  else if (response->status == TD_IMAP_STATUS_NONE && response->has_number &&
+           response_is (response, "EXISTS"))
     cmd->mailbox.exists = response->number;
   else if (response->status == TD_IMAP_STATUS_OK)
     select_apply_code (&cmd->mailbox, response);
@@ -1573,6 +1652,15 @@ select_done (TdImapSession        *self,
         g_task_return_error (task, refused_error (tagged, _("open the folder")));
       return;
     }
+  if (cmd->error != NULL)
+    {
+      /* e.g. a VANISHED beyond every bound: what it said cannot be trusted */
+      if (self->state == ST_SELECTING)
+        self->state = ST_AUTHENTICATED;
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&cmd->error));
+      return;
+    }
 
   select_apply_code (&cmd->mailbox, tagged);
   if (cmd->examine)
@@ -1588,8 +1676,14 @@ select_done (TdImapSession        *self,
 
 typedef struct
 {
-  char     *raw_path;
-  gboolean  read_only;
+  char               *raw_path;
+  gboolean            read_only;
+  gboolean            qresync;
+  guint32             uidvalidity;
+  guint64             modseq;
+  TdImapVanishedFunc  vanished_func;
+  TdImapFetchFunc     fetch_func;
+  gpointer            func_data;
 } SelectArgs;
 
 static void
@@ -1609,7 +1703,18 @@ handle_select (TdImapSession *self,
   cmd->examine = args->read_only;
   command_append (cmd, args->read_only ? "EXAMINE " : "SELECT ");
   command_append_astring (self, cmd, args->raw_path);
-  if (session_has_cap (self, "CONDSTORE"))
+  if (args->qresync)
+    {
+      /* RFC 7162 3.2.5 */
+      g_string_append_printf (cmd->line, " (QRESYNC (%u %" G_GUINT64_FORMAT "))",
+                              args->uidvalidity, args->modseq);
+      cmd->qresync = TRUE;
+      cmd->vanished_func = args->vanished_func;
+      cmd->func = args->fetch_func;
+      cmd->func_data = args->func_data;
+      cmd->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+    }
+  else if (session_has_cap (self, "CONDSTORE"))
     command_append (cmd, " (CONDSTORE)");
   command_end (cmd);
 
@@ -2055,7 +2160,23 @@ command_wants (Command              *cmd,
         }
       return FALSE;
     case CMD_SELECT:
-      return select_wants (response);
+      return select_wants (response) ||
+             (cmd->qresync && response->status == TD_IMAP_STATUS_NONE &&
+              (response_is (response, "VANISHED") || response_is (response, "FETCH")));
+    case CMD_STORE:
+      return response->status == TD_IMAP_STATUS_NONE && response_is (response, "FETCH");
+    case CMD_COPY:
+      return response->status == TD_IMAP_STATUS_OK && response->code != NULL &&
+             strcmp (response->code, "COPYUID") == 0;
+    case CMD_ENABLE:
+      return response->status == TD_IMAP_STATUS_NONE && response_is (response, "ENABLED");
+    case CMD_QUOTA:
+      return response->status == TD_IMAP_STATUS_NONE &&
+             (response_is (response, "QUOTA") || response_is (response, "QUOTAROOT"));
+    case CMD_EXPUNGE:
+    case CMD_MAILBOX:
+    case CMD_NOOP:
+    case CMD_IDLE:
     case CMD_CAPABILITY:
     case CMD_STARTTLS:
     case CMD_LOGIN:
@@ -2103,6 +2224,22 @@ handle_untagged (TdImapSession *self,
         case CMD_SELECT:
           select_untagged (cmd, response);
           break;
+        case CMD_STORE:
+          fetch_untagged (self, cmd, response);
+          break;
+        case CMD_COPY:
+          copy_untagged (cmd, response);
+          break;
+        case CMD_ENABLE:
+          enable_untagged (self, response);
+          break;
+        case CMD_QUOTA:
+          quota_untagged (cmd, response);
+          break;
+        case CMD_EXPUNGE:
+        case CMD_MAILBOX:
+        case CMD_NOOP:
+        case CMD_IDLE:
         case CMD_CAPABILITY:
         case CMD_STARTTLS:
         case CMD_LOGIN:
@@ -2114,13 +2251,27 @@ handle_untagged (TdImapSession *self,
     }
 
   /* unsolicited */
-  if (self->state == ST_SELECTED && response->status == TD_IMAP_STATUS_NONE &&
-      response->has_number)
+  if ((self->state == ST_SELECTED || self->state == ST_IDLE) &&
+      response->status == TD_IMAP_STATUS_NONE)
     {
-      if (response_is (response, "EXISTS"))
-        self->mailbox.exists = response->number;
-      else if (response_is (response, "EXPUNGE") && self->mailbox.exists > 0)
-        self->mailbox.exists--;
+      gboolean changed = FALSE;
+
+      if (response->has_number && response_is (response, "EXISTS"))
+        {
+          changed = response->number != self->mailbox.exists;
+          self->mailbox.exists = response->number;
+        }
+      else if (response->has_number && response_is (response, "EXPUNGE"))
+        {
+          if (self->mailbox.exists > 0)
+            self->mailbox.exists--;
+          changed = TRUE;
+        }
+      else if (response_is (response, "FETCH") || response_is (response, "VANISHED"))
+        changed = TRUE;
+      /* last: a handler may close the session */
+      if (changed)
+        g_signal_emit (self, signals[MAILBOX_CHANGED], 0);
     }
 }
 
@@ -2169,6 +2320,18 @@ handle_continuation (TdImapSession *self,
 {
   Command *cmd = g_queue_peek_head (&self->outgoing);
 
+  if (cmd != NULL && cmd->kind == CMD_IDLE && cmd->next_part == 1 && !cmd->idle_started)
+    {
+      /* idling: DONE goes out when asked for (or at once if it already was) */
+      cmd->idle_started = TRUE;
+      if (cmd->idle_done)
+        {
+          cmd->continued = TRUE;
+          write_next (self);
+        }
+      return;
+    }
+
   if (cmd == NULL || cmd->next_part == 0 || cmd->continued)
     {
       session_fail_protocol (self, "a continuation request nobody asked for");
@@ -2176,6 +2339,540 @@ handle_continuation (TdImapSession *self,
     }
   cmd->continued = TRUE;
   write_next (self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Changing: ENABLE, STORE, COPY/MOVE, EXPUNGE, mailboxes, NOOP, IDLE, GETQUOTAROOT */
+
+/* The arguments of these operations, one shape for all. */
+typedef struct
+{
+  char            *text;       /* capability, uid set, raw path */
+  char            *text2;      /* flags, target, new path */
+  gboolean         flag;       /* add / move */
+  guint64          number;     /* unchanged_since */
+  TdImapMailboxOp  op;
+  TdImapFetchFunc  func;
+  gpointer         func_data;
+} OpArgs;
+
+static void
+op_args_free (OpArgs *args)
+{
+  g_free (args->text);
+  g_free (args->text2);
+  g_free (args);
+}
+
+void
+td_imap_copy_uid_clear (TdImapCopyUid *copy_uid)
+{
+  if (copy_uid == NULL)
+    return;
+  g_clear_pointer (&copy_uid->src_uids, g_array_unref);
+  g_clear_pointer (&copy_uid->dst_uids, g_array_unref);
+  copy_uid->uidvalidity = 0;
+}
+
+static void
+copy_uid_free (TdImapCopyUid *copy_uid)
+{
+  td_imap_copy_uid_clear (copy_uid);
+  g_free (copy_uid);
+}
+
+/* Expands a uid set of the server into a new array (bounded like search results); NULL when
+ * it is malformed or too large. */
+static GArray *
+expand_set (TdImapSession *self,
+            const char    *set)
+{
+  Command *scratch = command_new (self, CMD_SEARCH, NULL, NULL);
+  GArray *uids;
+
+  scratch->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  search_add_set (scratch, set);
+  uids = scratch->error == NULL ? g_steal_pointer (&scratch->uids) : NULL;
+  command_free (scratch);
+  return uids;
+}
+
+/* "* VANISHED (EARLIER) 1:5,9" while a SELECT (QRESYNC) runs */
+static void
+vanished_untagged (TdImapSession        *self,
+                   Command              *cmd,
+                   const TdImapResponse *response)
+{
+  const TdImapValue *set = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GArray) uids = NULL;
+
+  for (guint i = 0; i < response->values->len; i++)
+    {
+      const TdImapValue *v = g_ptr_array_index (response->values, i);
+
+      if (v->type == TD_IMAP_VALUE_ATOM)
+        set = v;
+    }
+  if (set == NULL || (text = td_imap_value_dup_string (set)) == NULL ||
+      (uids = expand_set (self, text)) == NULL)
+    {
+      if (cmd->error == NULL)
+        cmd->error = g_error_new_literal (TD_ERROR, TD_ERROR_PARSE,
+                                          _("The server sent a list of removed messages that "
+                                            "could not be understood."));
+      return;
+    }
+  if (cmd->vanished_func != NULL && uids->len > 0)
+    cmd->vanished_func ((const guint32 *) (gpointer) uids->data, uids->len, cmd->func_data);
+}
+
+static void
+enable_untagged (TdImapSession        *self,
+                 const TdImapResponse *response)
+{
+  for (guint i = 0; i < response->values->len; i++)
+    {
+      const TdImapValue *v = g_ptr_array_index (response->values, i);
+
+      if (v->type == TD_IMAP_VALUE_ATOM && v->atom != NULL)
+        g_hash_table_add (self->enabled, g_ascii_strup (v->atom, -1));
+    }
+}
+
+/* [COPYUID uidvalidity src-set dst-set] (RFC 4315), untagged with MOVE or tagged with COPY */
+static void
+copy_take_code (TdImapSession        *self,
+                Command              *cmd,
+                const TdImapResponse *response)
+{
+  g_autofree char *src = NULL;
+  g_autofree char *dst = NULL;
+  guint32 uidvalidity = 0;
+  GArray *src_uids, *dst_uids;
+
+  if (response->code == NULL || strcmp (response->code, "COPYUID") != 0 ||
+      response->code_args == NULL || response->code_args->len < 3 ||
+      !td_imap_value_get_uint32 (g_ptr_array_index (response->code_args, 0), &uidvalidity) ||
+      (src = td_imap_value_dup_string (g_ptr_array_index (response->code_args, 1))) == NULL ||
+      (dst = td_imap_value_dup_string (g_ptr_array_index (response->code_args, 2))) == NULL)
+    return;
+  src_uids = expand_set (self, src);
+  dst_uids = expand_set (self, dst);
+  if (src_uids == NULL || dst_uids == NULL || src_uids->len != dst_uids->len)
+    {
+      /* unusable: as if the server had not said (the next sync finds the copies) */
+      g_clear_pointer (&src_uids, g_array_unref);
+      g_clear_pointer (&dst_uids, g_array_unref);
+      return;
+    }
+  td_imap_copy_uid_clear (&cmd->copy_uid);
+  cmd->copy_uid.uidvalidity = uidvalidity;
+  cmd->copy_uid.src_uids = src_uids;
+  cmd->copy_uid.dst_uids = dst_uids;
+}
+
+static void
+copy_untagged (Command              *cmd,
+               const TdImapResponse *response)
+{
+  copy_take_code (cmd->session, cmd, response);
+}
+
+/* "* QUOTA root (STORAGE 120 10240 MESSAGE 4 1000)" */
+static void
+quota_untagged (Command              *cmd,
+                const TdImapResponse *response)
+{
+  const TdImapValue *list;
+
+  if (!response_is (response, "QUOTA") || cmd->quota_found || response->values->len < 2)
+    return;
+  list = g_ptr_array_index (response->values, 1);
+  if (list->type != TD_IMAP_VALUE_LIST)
+    return;
+  for (guint i = 0; i + 2 < list->list->len; i += 3)
+    if (td_imap_value_is_atom (g_ptr_array_index (list->list, i), "STORAGE") &&
+        td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 1), &cmd->quota_usage) &&
+        td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 2), &cmd->quota_limit))
+      {
+        cmd->quota_found = TRUE;
+        return;
+      }
+}
+
+/* The generic end of a command that returns TRUE or the refusal. */
+static void
+boolean_done (TdImapSession        *self,
+              Command              *cmd,
+              const TdImapResponse *tagged,
+              const char           *what)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+
+  if (task == NULL)
+    return;
+  if (tagged->status != TD_IMAP_STATUS_OK)
+    g_task_return_error (task, refused_error (tagged, what));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+enable_done (TdImapSession        *self,
+             Command              *cmd,
+             const TdImapResponse *tagged)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+  g_autofree char *upper = g_ascii_strup (cmd->capability, -1);
+
+  if (task == NULL)
+    return;
+  if (tagged->status != TD_IMAP_STATUS_OK)
+    g_task_return_error (task, refused_error (tagged, _("turn on a server extension")));
+  else
+    g_task_return_boolean (task, g_hash_table_contains (self->enabled, upper));
+}
+
+static gboolean
+is_atom_text (const char *text)
+{
+  static const char specials[] = "(){ %*\"]";
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if (*p <= 0x20 || *p >= 0x7f || strchr (specials, *p) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+handle_enable (TdImapSession *self,
+               EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (!is_atom_text (args->text))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID,
+                               "Not a capability name: %s", args->text);
+      return;
+    }
+  cmd = command_new (self, CMD_ENABLE, enable_done, data->task);
+  cmd->capability = g_strdup (args->text);
+  g_string_append_printf (cmd->line, "ENABLE %s", args->text);
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+store_done (TdImapSession        *self,
+            Command              *cmd,
+            const TdImapResponse *tagged)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+  g_autofree char *set = NULL;
+  GArray *modified;
+
+  if (task == NULL)
+    return;
+  if (tagged->status != TD_IMAP_STATUS_OK)
+    {
+      g_task_return_error (task, refused_error (tagged, _("change the flags")));
+      return;
+    }
+  /* RFC 7162 3.1.3: [MODIFIED set] names what was changed meanwhile and left alone */
+  if (tagged->code != NULL && strcmp (tagged->code, "MODIFIED") == 0 &&
+      tagged->code_args != NULL && tagged->code_args->len > 0 &&
+      (set = td_imap_value_dup_string (g_ptr_array_index (tagged->code_args, 0))) != NULL)
+    {
+      modified = expand_set (self, set);
+      if (modified == NULL)
+        {
+          g_task_return_new_error (task, TD_ERROR, TD_ERROR_PARSE,
+                                   _("The server sent a list of changed messages that could "
+                                     "not be understood."));
+          return;
+        }
+    }
+  else
+    modified = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_task_return_pointer (task, modified, (GDestroyNotify) g_array_unref);
+}
+
+/* Flags as the caller gave them: flag names and atoms, nothing that could end the list. */
+static gboolean
+is_flag_list (const char *flags)
+{
+  g_auto(GStrv) names = NULL;
+
+  if (flags == NULL || *flags == '\0')
+    return FALSE;
+  names = g_strsplit (flags, " ", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *name = names[i][0] == '\\' ? names[i] + 1 : names[i];
+
+      if (!is_atom_text (name))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+handle_store (TdImapSession *self,
+              EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (!is_command_text (args->text) || !is_flag_list (args->text2))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID,
+                               "Not a uid set and a flag list: %s (%s)", args->text,
+                               args->text2);
+      return;
+    }
+  cmd = command_new (self, CMD_STORE, store_done, data->task);
+  cmd->func = args->func;
+  cmd->func_data = args->func_data;
+  g_string_append_printf (cmd->line, "UID STORE %s ", args->text);
+  if (args->number > 0)
+    g_string_append_printf (cmd->line, "(UNCHANGEDSINCE %" G_GUINT64_FORMAT ") ",
+                            args->number);
+  g_string_append_printf (cmd->line, "%sFLAGS.SILENT (%s)", args->flag ? "+" : "-",
+                          args->text2);
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+copy_done (TdImapSession        *self,
+           Command              *cmd,
+           const TdImapResponse *tagged)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+  TdImapCopyUid *out;
+
+  if (task == NULL)
+    return;
+  if (tagged->status != TD_IMAP_STATUS_OK)
+    {
+      g_task_return_error (task, refused_error (tagged, _("copy or move the messages")));
+      return;
+    }
+  copy_take_code (self, cmd, tagged);
+  out = g_new0 (TdImapCopyUid, 1);
+  *out = cmd->copy_uid;
+  memset (&cmd->copy_uid, 0, sizeof cmd->copy_uid);
+  g_task_return_pointer (task, out, (GDestroyNotify) copy_uid_free);
+}
+
+static void
+handle_copy (TdImapSession *self,
+             EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (args->flag && !session_has_cap (self, "MOVE"))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_UNSUPPORTED,
+                               _("The server cannot move messages; they are copied and "
+                                 "deleted instead."));
+      return;
+    }
+  if (!is_command_text (args->text))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID, "Not a uid set: %s",
+                               args->text);
+      return;
+    }
+  cmd = command_new (self, CMD_COPY, copy_done, data->task);
+  g_string_append_printf (cmd->line, "UID %s %s ", args->flag ? "MOVE" : "COPY", args->text);
+  command_append_astring (self, cmd, args->text2);
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+expunge_done (TdImapSession        *self,
+              Command              *cmd,
+              const TdImapResponse *tagged)
+{
+  boolean_done (self, cmd, tagged, _("remove the deleted messages"));
+}
+
+static void
+handle_expunge (TdImapSession *self,
+                EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (args->text != NULL && !is_command_text (args->text))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID, "Not a uid set: %s",
+                               args->text);
+      return;
+    }
+  cmd = command_new (self, CMD_EXPUNGE, expunge_done, data->task);
+  if (args->text != NULL && session_has_cap (self, "UIDPLUS"))
+    g_string_append_printf (cmd->line, "UID EXPUNGE %s", args->text);
+  else
+    command_append (cmd, "EXPUNGE");
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+mailbox_done (TdImapSession        *self,
+              Command              *cmd,
+              const TdImapResponse *tagged)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+
+  if (task == NULL)
+    return;
+  /* RFC 5530: sending the same change twice (a replay) is no failure */
+  if (tagged->status == TD_IMAP_STATUS_OK ||
+      (tagged->status == TD_IMAP_STATUS_NO && tagged->code != NULL &&
+       ((cmd->op == TD_IMAP_MAILBOX_CREATE && strcmp (tagged->code, "ALREADYEXISTS") == 0) ||
+        (cmd->op == TD_IMAP_MAILBOX_DELETE && strcmp (tagged->code, "NONEXISTENT") == 0))))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, refused_error (tagged, _("change the folder")));
+}
+
+static void
+handle_mailbox (TdImapSession *self,
+                EventData     *data)
+{
+  static const char * const verbs[] = {
+    [TD_IMAP_MAILBOX_CREATE] = "CREATE ",
+    [TD_IMAP_MAILBOX_DELETE] = "DELETE ",
+    [TD_IMAP_MAILBOX_RENAME] = "RENAME ",
+    [TD_IMAP_MAILBOX_SUBSCRIBE] = "SUBSCRIBE ",
+    [TD_IMAP_MAILBOX_UNSUBSCRIBE] = "UNSUBSCRIBE ",
+  };
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (args->op > TD_IMAP_MAILBOX_UNSUBSCRIBE ||
+      (args->op == TD_IMAP_MAILBOX_RENAME && args->text2 == NULL))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID, "Bad folder operation");
+      return;
+    }
+  cmd = command_new (self, CMD_MAILBOX, mailbox_done, data->task);
+  cmd->op = args->op;
+  command_append (cmd, verbs[args->op]);
+  command_append_astring (self, cmd, args->text);
+  if (args->op == TD_IMAP_MAILBOX_RENAME)
+    {
+      command_append (cmd, " ");
+      command_append_astring (self, cmd, args->text2);
+    }
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+noop_done (TdImapSession        *self,
+           Command              *cmd,
+           const TdImapResponse *tagged)
+{
+  boolean_done (self, cmd, tagged, _("check for news"));
+}
+
+static void
+handle_noop (TdImapSession *self,
+             EventData     *data)
+{
+  Command *cmd = command_new (self, CMD_NOOP, noop_done, data->task);
+
+  command_append (cmd, "NOOP");
+  command_end (cmd);
+  session_queue (self, cmd);
+}
+
+static void
+idle_done (TdImapSession        *self,
+           Command              *cmd,
+           const TdImapResponse *tagged)
+{
+  if (self->state == ST_IDLE)
+    self->state = ST_SELECTED;
+  boolean_done (self, cmd, tagged, _("wait for news"));
+}
+
+static void
+handle_idle (TdImapSession *self,
+             EventData     *data)
+{
+  Command *cmd;
+
+  if (!session_has_cap (self, "IDLE"))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_UNSUPPORTED,
+                               _("The server cannot tell about new mail by itself; Tidings "
+                                 "checks at intervals instead."));
+      return;
+    }
+  /* two parts: "IDLE", then, after the "+" and td_imap_session_idle_done(), "DONE" */
+  cmd = command_new (self, CMD_IDLE, idle_done, data->task);
+  command_append (cmd, "IDLE");
+  command_break (cmd);
+  command_append (cmd, "DONE");
+  command_end (cmd);
+  self->state = ST_IDLE;
+  session_queue (self, cmd);
+}
+
+static void
+quota_done (TdImapSession        *self,
+            Command              *cmd,
+            const TdImapResponse *tagged)
+{
+  g_autoptr(GTask) task = command_steal_task (cmd);
+  guint64 *result;
+
+  if (task == NULL)
+    return;
+  if (tagged->status != TD_IMAP_STATUS_OK)
+    g_task_return_error (task, refused_error (tagged, _("tell the quota")));
+  else if (!cmd->quota_found)
+    g_task_return_new_error (task, TD_ERROR, TD_ERROR_NOT_FOUND,
+                             _("The server keeps no storage limit for this account."));
+  else
+    {
+      result = g_new (guint64, 2);
+      result[0] = cmd->quota_usage;
+      result[1] = cmd->quota_limit;
+      g_task_return_pointer (task, result, g_free);
+    }
+}
+
+static void
+handle_quota (TdImapSession *self,
+              EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  Command *cmd;
+
+  if (!session_has_cap (self, "QUOTA"))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_UNSUPPORTED,
+                               _("The server does not tell how much space is used."));
+      return;
+    }
+  cmd = command_new (self, CMD_QUOTA, quota_done, data->task);
+  command_append (cmd, "GETQUOTAROOT ");
+  command_append_astring (self, cmd, args->text);
+  command_end (cmd);
+  session_queue (self, cmd);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2224,6 +2921,10 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
   [ST_AUTHENTICATED] = {
     [EV_LIST] = handle_list,
     [EV_SELECT] = handle_select,
+    [EV_ENABLE] = handle_enable,
+    [EV_MAILBOX] = handle_mailbox,
+    [EV_NOOP] = handle_noop,
+    [EV_QUOTA] = handle_quota,
     [EV_LOGOUT] = handle_logout,
     [EV_CLOSE] = handle_close,
     SERVER_EVENTS,
@@ -2239,6 +2940,19 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
     [EV_SELECT] = handle_select,
     [EV_FETCH] = handle_fetch,
     [EV_SEARCH] = handle_search,
+    [EV_ENABLE] = handle_enable,
+    [EV_STORE] = handle_store,
+    [EV_COPY] = handle_copy,
+    [EV_EXPUNGE] = handle_expunge,
+    [EV_MAILBOX] = handle_mailbox,
+    [EV_NOOP] = handle_noop,
+    [EV_IDLE] = handle_idle,
+    [EV_QUOTA] = handle_quota,
+    [EV_LOGOUT] = handle_logout,
+    [EV_CLOSE] = handle_close,
+    SERVER_EVENTS,
+  },
+  [ST_IDLE] = {
     [EV_LOGOUT] = handle_logout,
     [EV_CLOSE] = handle_close,
     SERVER_EVENTS,
@@ -2321,6 +3035,7 @@ td_imap_session_finalize (GObject *object)
   g_clear_object (&self->connection);
   g_clear_pointer (&self->parser, td_imap_parser_free);
   g_clear_pointer (&self->caps, g_hash_table_unref);
+  g_clear_pointer (&self->enabled, g_hash_table_unref);
 
   G_OBJECT_CLASS (td_imap_session_parent_class)->finalize (object);
 }
@@ -2339,6 +3054,15 @@ td_imap_session_class_init (TdImapSessionClass *klass)
    */
   signals[CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  /**
+   * TdImapSession::mailbox-changed:
+   *
+   * The server said, unasked, that the selected folder changed (EXISTS, EXPUNGE, FETCH,
+   * VANISHED), e.g. during IDLE.
+   */
+  signals[MAILBOX_CHANGED] = g_signal_new ("mailbox-changed", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                           G_TYPE_NONE, 0);
 }
 
 static void
@@ -2348,6 +3072,7 @@ td_imap_session_init (TdImapSession *self)
   self->io_cancellable = g_cancellable_new ();
   g_queue_init (&self->outgoing);
   g_queue_init (&self->inflight);
+  self->enabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2692,4 +3417,367 @@ td_imap_uid_set_build (const guint32 *uids,
   if (consumed != NULL)
     *consumed = i;
   return g_string_free (set, FALSE);
+}
+
+/* --- Changing --- */
+
+static GTask *
+op_task_new (TdImapSession       *self,
+             gpointer             source_tag,
+             OpArgs              *args,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, args, (GDestroyNotify) op_args_free);
+  return task;
+}
+
+void
+td_imap_session_enable_async (TdImapSession       *self,
+                              const char          *capability,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  OpArgs *args;
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (capability != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (capability);
+  task = op_task_new (self, td_imap_session_enable_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_ENABLE, task);
+}
+
+gboolean
+td_imap_session_enable_finish (TdImapSession  *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+td_imap_session_is_enabled (TdImapSession *self,
+                            const char    *capability)
+{
+  g_autofree char *upper = NULL;
+
+  g_return_val_if_fail (TD_IS_IMAP_SESSION (self), FALSE);
+  g_return_val_if_fail (capability != NULL, FALSE);
+
+  upper = g_ascii_strup (capability, -1);
+  return g_hash_table_contains (self->enabled, upper);
+}
+
+void
+td_imap_session_select_qresync_async (TdImapSession       *self,
+                                      const char          *raw_path,
+                                      gboolean             read_only,
+                                      guint32              uidvalidity,
+                                      guint64              modseq,
+                                      TdImapVanishedFunc   vanished_func,
+                                      TdImapFetchFunc      fetch_func,
+                                      gpointer             func_data,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SelectArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (raw_path != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_imap_session_select_qresync_async);
+  if (!td_imap_session_is_enabled (self, "QRESYNC") || uidvalidity == 0 || modseq == 0)
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_WRONG_STATE,
+                               "QRESYNC needs ENABLE QRESYNC and a known UIDVALIDITY and "
+                               "HIGHESTMODSEQ");
+      return;
+    }
+  args = g_new0 (SelectArgs, 1);
+  args->raw_path = g_strdup (raw_path);
+  args->read_only = read_only;
+  args->qresync = TRUE;
+  args->uidvalidity = uidvalidity;
+  args->modseq = modseq;
+  args->vanished_func = vanished_func;
+  args->fetch_func = fetch_func;
+  args->func_data = func_data;
+  g_task_set_task_data (task, args, (GDestroyNotify) select_args_free);
+  run_operation (self, EV_SELECT, task);
+}
+
+const TdImapMailbox *
+td_imap_session_select_qresync_finish (TdImapSession  *self,
+                                       GAsyncResult   *result,
+                                       GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_imap_session_uid_store_async (TdImapSession       *self,
+                                 const char          *uid_set,
+                                 gboolean             add,
+                                 const char          *flags,
+                                 guint64              unchanged_since,
+                                 TdImapFetchFunc      fetch_func,
+                                 gpointer             func_data,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (uid_set != NULL && flags != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (uid_set);
+  args->text2 = g_strdup (flags);
+  args->flag = add;
+  args->number = unchanged_since;
+  args->func = fetch_func;
+  args->func_data = func_data;
+  task = op_task_new (self, td_imap_session_uid_store_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_STORE, task);
+}
+
+GArray *
+td_imap_session_uid_store_finish (TdImapSession  *self,
+                                  GAsyncResult   *result,
+                                  GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_imap_session_uid_copy_async (TdImapSession       *self,
+                                const char          *uid_set,
+                                const char          *raw_target,
+                                gboolean             move,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (uid_set != NULL && raw_target != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (uid_set);
+  args->text2 = g_strdup (raw_target);
+  args->flag = move;
+  task = op_task_new (self, td_imap_session_uid_copy_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_COPY, task);
+}
+
+gboolean
+td_imap_session_uid_copy_finish (TdImapSession  *self,
+                                 GAsyncResult   *result,
+                                 TdImapCopyUid  *out,
+                                 GError        **error)
+{
+  TdImapCopyUid *copy_uid;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  copy_uid = g_task_propagate_pointer (G_TASK (result), error);
+  if (copy_uid == NULL)
+    return FALSE;
+  if (out != NULL)
+    {
+      td_imap_copy_uid_clear (out);
+      *out = *copy_uid;
+      memset (copy_uid, 0, sizeof *copy_uid);
+    }
+  copy_uid_free (copy_uid);
+  return TRUE;
+}
+
+void
+td_imap_session_expunge_async (TdImapSession       *self,
+                               const char          *uid_set,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (uid_set);
+  task = op_task_new (self, td_imap_session_expunge_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_EXPUNGE, task);
+}
+
+gboolean
+td_imap_session_expunge_finish (TdImapSession  *self,
+                                GAsyncResult   *result,
+                                GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_imap_session_mailbox_op_async (TdImapSession       *self,
+                                  TdImapMailboxOp      op,
+                                  const char          *raw_path,
+                                  const char          *raw_new_path,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (raw_path != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->op = op;
+  args->text = g_strdup (raw_path);
+  args->text2 = g_strdup (raw_new_path);
+  task = op_task_new (self, td_imap_session_mailbox_op_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_MAILBOX, task);
+}
+
+gboolean
+td_imap_session_mailbox_op_finish (TdImapSession  *self,
+                                   GAsyncResult   *result,
+                                   GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_imap_session_noop_async (TdImapSession       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+
+  task = op_task_new (self, td_imap_session_noop_async, g_new0 (OpArgs, 1), cancellable,
+                      callback, user_data);
+  run_operation (self, EV_NOOP, task);
+}
+
+gboolean
+td_imap_session_noop_finish (TdImapSession  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_imap_session_idle_async (TdImapSession       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+
+  task = op_task_new (self, td_imap_session_idle_async, g_new0 (OpArgs, 1), cancellable,
+                      callback, user_data);
+  run_operation (self, EV_IDLE, task);
+}
+
+gboolean
+td_imap_session_idle_finish (TdImapSession  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_imap_session_idle_done (TdImapSession *self)
+{
+  Command *cmd;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+
+  cmd = g_queue_peek_head (&self->outgoing);
+  if (self->state != ST_IDLE || cmd == NULL || cmd->kind != CMD_IDLE || cmd->idle_done)
+    return;
+  cmd->idle_done = TRUE;
+  if (cmd->idle_started)
+    {
+      cmd->continued = TRUE;
+      write_next (self);
+    }
+}
+
+void
+td_imap_session_get_quota_async (TdImapSession       *self,
+                                 const char          *raw_path,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (raw_path != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (raw_path);
+  task = op_task_new (self, td_imap_session_get_quota_async, args, cancellable, callback,
+                      user_data);
+  run_operation (self, EV_QUOTA, task);
+}
+
+gboolean
+td_imap_session_get_quota_finish (TdImapSession  *self,
+                                  GAsyncResult   *result,
+                                  guint64        *usage_kib,
+                                  guint64        *limit_kib,
+                                  GError        **error)
+{
+  g_autofree guint64 *values = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  values = g_task_propagate_pointer (G_TASK (result), error);
+  if (values == NULL)
+    return FALSE;
+  if (usage_kib != NULL)
+    *usage_kib = values[0];
+  if (limit_kib != NULL)
+    *limit_kib = values[1];
+  return TRUE;
 }

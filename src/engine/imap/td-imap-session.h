@@ -37,6 +37,10 @@ typedef struct
   guint32  uidnext;          /* 0 when the server did not say */
   guint64  highestmodseq;    /* 0 with NOMODSEQ or without CONDSTORE */
   gboolean read_only;
+  /* PERMANENTFLAGS: the flags this folder keeps (0 and FALSE when the server did not say,
+   * which means all of them, RFC 3501 7.1); keywords_allowed when it lists "\*" */
+  TdFlags  permanent_flags;
+  gboolean keywords_allowed;
 } TdImapMailbox;
 
 #define TD_TYPE_IMAP_SESSION (td_imap_session_get_type ())
@@ -143,6 +147,150 @@ char          *td_imap_uid_set_build           (const guint32 *uids,
                                                 gsize          max_len,
                                                 guint         *consumed);
 
-/* Signals: "closed" (GError *or NULL): the connection ended, cleanly or not. */
+/* --- Changing things (td-imap-session.c, "Changing") --- */
+
+/* ENABLE @capability (e.g. "QRESYNC") when logged in; afterwards td_imap_session_is_enabled()
+ * tells whether the server answered "* ENABLED" with it. */
+void      td_imap_session_enable_async   (TdImapSession       *self,
+                                          const char          *capability,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+gboolean  td_imap_session_enable_finish  (TdImapSession       *self,
+                                          GAsyncResult        *result,
+                                          GError             **error);
+gboolean  td_imap_session_is_enabled     (TdImapSession       *self,
+                                          const char          *capability);
+
+/* SELECT/EXAMINE with RFC 7162 "(QRESYNC (uidvalidity modseq))", only once QRESYNC is enabled
+ * (else TD_ERROR_WRONG_STATE). Each "* VANISHED (EARLIER) set" goes to @vanished_func
+ * expanded (bounded like search results), each FETCH (changed flags) to @fetch_func. With a
+ * different UIDVALIDITY the server sends neither; the mailbox returned says so. */
+typedef void (*TdImapVanishedFunc) (const guint32 *uids,
+                                    guint          n_uids,
+                                    gpointer       user_data);
+void      td_imap_session_select_qresync_async (TdImapSession       *self,
+                                                const char          *raw_path,
+                                                gboolean             read_only,
+                                                guint32              uidvalidity,
+                                                guint64              modseq,
+                                                TdImapVanishedFunc   vanished_func,
+                                                TdImapFetchFunc      fetch_func,
+                                                gpointer             func_data,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+const TdImapMailbox *td_imap_session_select_qresync_finish (TdImapSession  *self,
+                                                            GAsyncResult   *result,
+                                                            GError        **error);
+
+/* UID STORE @uid_set +FLAGS.SILENT (@flags) (or -FLAGS.SILENT); @flags is the inner list,
+ * "\\Seen $Forwarded" (flags and atoms only, else TD_ERROR_INVALID). With @unchanged_since
+ * (CONDSTORE) "(UNCHANGEDSINCE n)" and the uids of [MODIFIED ...] are returned (an empty
+ * array when every message changed). FETCH responses meanwhile go to @fetch_func (may be
+ * NULL). */
+void      td_imap_session_uid_store_async  (TdImapSession       *self,
+                                            const char          *uid_set,
+                                            gboolean             add,
+                                            const char          *flags,
+                                            guint64              unchanged_since,
+                                            TdImapFetchFunc      fetch_func,
+                                            gpointer             func_data,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+GArray   *td_imap_session_uid_store_finish (TdImapSession       *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+
+/* The COPYUID response code (RFC 4315): uidvalidity 0 when the server gave none. */
+typedef struct
+{
+  guint32  uidvalidity;
+  GArray  *src_uids;   /* guint32, paired with dst_uids */
+  GArray  *dst_uids;
+} TdImapCopyUid;
+
+void      td_imap_copy_uid_clear          (TdImapCopyUid       *copy_uid);
+/* UID COPY, or UID MOVE (RFC 6851) with @move (TD_ERROR_UNSUPPORTED without MOVE). */
+void      td_imap_session_uid_copy_async  (TdImapSession       *self,
+                                           const char          *uid_set,
+                                           const char          *raw_target,
+                                           gboolean             move,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean  td_imap_session_uid_copy_finish (TdImapSession       *self,
+                                           GAsyncResult        *result,
+                                           TdImapCopyUid       *out,
+                                           GError             **error);
+/* UID EXPUNGE @uid_set (UIDPLUS); with @uid_set NULL a plain EXPUNGE. */
+void      td_imap_session_expunge_async   (TdImapSession       *self,
+                                           const char          *uid_set,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean  td_imap_session_expunge_finish  (TdImapSession       *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+
+typedef enum
+{
+  TD_IMAP_MAILBOX_CREATE,
+  TD_IMAP_MAILBOX_DELETE,
+  TD_IMAP_MAILBOX_RENAME,
+  TD_IMAP_MAILBOX_SUBSCRIBE,
+  TD_IMAP_MAILBOX_UNSUBSCRIBE,
+} TdImapMailboxOp;
+
+/* CREATE, DELETE, RENAME (to @raw_new_path), SUBSCRIBE or UNSUBSCRIBE by raw name. CREATE of
+ * a mailbox that exists ([ALREADYEXISTS]) and DELETE of one that does not ([NONEXISTENT])
+ * succeed: a replay may send them twice. */
+void      td_imap_session_mailbox_op_async  (TdImapSession       *self,
+                                             TdImapMailboxOp      op,
+                                             const char          *raw_path,
+                                             const char          *raw_new_path,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  td_imap_session_mailbox_op_finish (TdImapSession       *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+/* NOOP, when logged in. */
+void      td_imap_session_noop_async        (TdImapSession       *self,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  td_imap_session_noop_finish       (TdImapSession       *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+/* IDLE (RFC 2177) with a folder selected (TD_ERROR_UNSUPPORTED without IDLE). Completes when
+ * the server ends it after td_imap_session_idle_done() sent DONE, or with an error. While it
+ * runs, other commands fail with TD_ERROR_WRONG_STATE. */
+void      td_imap_session_idle_async        (TdImapSession       *self,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  td_imap_session_idle_finish       (TdImapSession       *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+void      td_imap_session_idle_done         (TdImapSession       *self);
+/* GETQUOTAROOT @raw_path (QUOTA): the STORAGE use and limit in KiB; TD_ERROR_NOT_FOUND when
+ * no root has a storage limit. */
+void      td_imap_session_get_quota_async   (TdImapSession       *self,
+                                             const char          *raw_path,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  td_imap_session_get_quota_finish  (TdImapSession       *self,
+                                             GAsyncResult        *result,
+                                             guint64             *usage_kib,
+                                             guint64             *limit_kib,
+                                             GError             **error);
+
+/* Signals:
+ *   "closed" (GError *or NULL): the connection ended, cleanly or not.
+ *   "mailbox-changed" (): the server reported, unasked, a change of the selected folder
+ *                     (EXISTS, EXPUNGE, FETCH, VANISHED), e.g. during IDLE. */
 
 G_END_DECLS
