@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-error.h"
+#include "td-imap-replay.h"
 #include "td-imap-session.h"
 
 /* Tuned on the 10,000-message benchmark (bench/): enough in flight to keep the connection
@@ -23,6 +24,7 @@
 #define UID_SET_MAX_LEN        4000
 
 #define HEADER_ITEMS "UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]"
+#define HEADER_ITEMS_MODSEQ HEADER_ITEMS " MODSEQ"
 #define BODY_ITEMS   "UID BODY.PEEK[]"
 
 typedef enum
@@ -39,12 +41,17 @@ struct _TdImapSync
   TdAccount         *account;
   TdConnection      *connection;
   TdImapSession     *session;
+  TdImapReplay      *replay;
   TdCertificateInfo *certificate_info;
 
   /* The running sync; NULL once it returned. */
   GTask             *task;
   GCancellable      *cancellable;
   char              *password;
+  gboolean           replay_only;      /* send the journal, then log out */
+  gint64             fetch_folder_id;  /* fetch one body (set_fetch_body), else 0 */
+  char              *fetch_folder_path;
+  guint32            fetch_uid;
 
   GPtrArray         *folders;          /* TdImapListEntry*, selectable, in sync order */
   guint              folder_index;
@@ -55,6 +62,8 @@ struct _TdImapSync
   TdImapMailbox      mailbox;
   TdFolderState      local_state;
   gboolean           uidvalidity_changed;
+  gboolean           qresync;          /* selected with QRESYNC: changes came with the SELECT */
+  GArray            *vanished;         /* QRESYNC: uids expunged on the server */
   GArray            *local_uids;       /* ascending */
   GArray            *server_uids;      /* ascending */
   GArray            *flag_changes;     /* TdUidFlags */
@@ -90,6 +99,7 @@ td_imap_sync_dispose (GObject *object)
 
   if (self->session != NULL)
     td_imap_session_close (self->session);
+  g_clear_object (&self->replay);
   g_clear_object (&self->session);
   g_clear_object (&self->connection);
   g_clear_object (&self->store);
@@ -107,6 +117,7 @@ clear_folder_state (TdImapSync *self)
   g_clear_pointer (&self->local_uids, g_array_unref);
   g_clear_pointer (&self->server_uids, g_array_unref);
   g_clear_pointer (&self->flag_changes, g_array_unref);
+  g_clear_pointer (&self->vanished, g_array_unref);
   g_clear_pointer (&self->queue, g_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   self->queue_pos = 0;
@@ -115,6 +126,7 @@ clear_folder_state (TdImapSync *self)
   self->total = 0;
   self->folder_id = 0;
   self->uidvalidity_changed = FALSE;
+  self->qresync = FALSE;
 }
 
 static void
@@ -125,6 +137,7 @@ td_imap_sync_finalize (GObject *object)
   clear_folder_state (self);
   g_clear_pointer (&self->folders, g_ptr_array_unref);
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
+  g_free (self->fetch_folder_path);
   if (self->password != NULL)
     {
       memset (self->password, 0, strlen (self->password));
@@ -165,6 +178,29 @@ td_imap_sync_new (TdStore   *store,
   self->store = g_object_ref (store);
   self->account = g_object_ref (account);
   return self;
+}
+
+void
+td_imap_sync_set_fetch_body (TdImapSync *self,
+                             gint64      folder_id,
+                             const char *folder_path,
+                             guint32     uid)
+{
+  g_return_if_fail (TD_IS_IMAP_SYNC (self));
+  g_return_if_fail (folder_path != NULL && uid > 0);
+
+  self->fetch_folder_id = folder_id;
+  g_free (self->fetch_folder_path);
+  self->fetch_folder_path = g_strdup (folder_path);
+  self->fetch_uid = uid;
+}
+
+void
+td_imap_sync_set_replay_only (TdImapSync *self,
+                              gboolean    replay_only)
+{
+  g_return_if_fail (TD_IS_IMAP_SYNC (self));
+  self->replay_only = replay_only;
 }
 
 const TdCertificateInfo *
@@ -268,6 +304,8 @@ folder_state_saved_cb (GObject      *source,
   next_folder (self);
 }
 
+static void finish (TdImapSync *self);
+
 static void
 folder_done (TdImapSync *self)
 {
@@ -277,6 +315,22 @@ folder_done (TdImapSync *self)
     .highestmodseq = self->mailbox.highestmodseq,
   };
 
+  if (self->fetch_uid != 0)
+    {
+      /* one body fetched: the folder's state is the sync's to advance, not ours */
+      finish (self);
+      return;
+    }
+  if (state.uidvalidity == self->local_state.uidvalidity &&
+      state.uidnext == self->local_state.uidnext &&
+      state.highestmodseq == self->local_state.highestmodseq)
+    {
+      /* nothing to write: the no-change resync of a large account stays one round trip per
+       * folder */
+      self->folder_index++;
+      next_folder (self);
+      return;
+    }
   td_store_set_folder_state_async (self->store, self->folder_id, &state, self->cancellable,
                                    folder_state_saved_cb, g_object_ref (self));
 }
@@ -342,8 +396,11 @@ flags_item_cb (TdImapFetch *fetch,
 
   if ((fetch->fields & TD_IMAP_FETCH_HAS_UID) == 0 || (fetch->fields & TD_IMAP_FETCH_HAS_FLAGS) == 0)
     return;
+  memset (&change, 0, sizeof change);
   change.uid = fetch->uid;
   change.flags = fetch->flags & TD_FLAGS_STORED;
+  if (fetch->fields & TD_IMAP_FETCH_HAS_MODSEQ)
+    change.modseq = fetch->modseq;
   g_array_append_val (self->flag_changes, change);
 }
 
@@ -375,6 +432,13 @@ start_flags (TdImapSync *self)
   g_autofree char *set = NULL;
   guint32 last_known = 0;
   guint64 changed_since = 0;
+
+  if (self->qresync)
+    {
+      /* the SELECT brought the changed flags already */
+      start_bodies (self);
+      return;
+    }
 
   for (guint i = self->local_uids->len; i > 0; i--)
     {
@@ -495,6 +559,8 @@ fetch_item_cb (TdImapFetch *fetch,
         return;
       spec = td_message_spec_new (fetch->uid, fetch->flags & TD_FLAGS_STORED,
                                   fetch->internaldate, fetch->size, fetch->header);
+      if (fetch->fields & TD_IMAP_FETCH_HAS_MODSEQ)
+        spec->modseq = fetch->modseq;
       if (fetch->keywords != NULL && fetch->keywords->len > 0)
         {
           g_ptr_array_add (fetch->keywords, NULL);
@@ -581,7 +647,11 @@ pump (TdImapSync *self)
         }
       self->queue_pos += n;
       self->fetches_in_flight++;
-      td_imap_session_uid_fetch_async (self->session, set, headers ? HEADER_ITEMS : BODY_ITEMS, 0,
+      td_imap_session_uid_fetch_async (self->session, set,
+                                       !headers ? BODY_ITEMS
+                                       : self->mailbox.highestmodseq > 0 ? HEADER_ITEMS_MODSEQ
+                                       : HEADER_ITEMS,
+                                       0,
                                        fetch_item_cb, self, self->cancellable,
                                        fetched_cb, g_object_ref (self));
     }
@@ -760,6 +830,127 @@ folder_reset_cb (GObject      *source,
   list_local_uids (self);
 }
 
+/* --- A folder selected with QRESYNC: apply what the SELECT said, then fetch what is new --- */
+
+static void
+qresync_vanished_cb (const guint32 *uids,
+                     guint          n_uids,
+                     gpointer       user_data)
+{
+  TdImapSync *self = user_data;
+
+  if (self->vanished != NULL)
+    g_array_append_vals (self->vanished, uids, n_uids);
+}
+
+static void
+qresync_new_uids_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GArray) found = NULL;
+  GArray *fresh;
+  GError *error = NULL;
+
+  found = td_imap_session_uid_search_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  /* "UID n:*" also matches the highest uid when it is below n (RFC 3501 6.4.8) */
+  fresh = g_array_new (FALSE, FALSE, sizeof (guint32));
+  for (guint i = 0; i < found->len; i++)
+    {
+      guint32 uid = g_array_index (found, guint32, i);
+
+      if (uid >= self->local_state.uidnext)
+        g_array_append_val (fresh, uid);
+    }
+  g_clear_pointer (&self->local_uids, g_array_unref);
+  self->local_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_clear_pointer (&self->server_uids, g_array_unref);
+  self->server_uids = fresh;
+  start_headers (self);
+}
+
+static void
+qresync_fetch_new (TdImapSync *self)
+{
+  g_autofree char *criteria = NULL;
+  gboolean esearch = td_imap_session_has_capability (self->session, "ESEARCH");
+
+  if (self->mailbox.uidnext != 0 && self->mailbox.uidnext <= self->local_state.uidnext)
+    {
+      /* nothing new: no round trip */
+      g_clear_pointer (&self->local_uids, g_array_unref);
+      self->local_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_clear_pointer (&self->server_uids, g_array_unref);
+      self->server_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      start_headers (self);
+      return;
+    }
+  criteria = g_strdup_printf ("%sUID %u:*", esearch ? "RETURN (ALL) " : "",
+                              MAX (self->local_state.uidnext, 1));
+  td_imap_session_uid_search_async (self->session, criteria, self->cancellable,
+                                    qresync_new_uids_cb, g_object_ref (self));
+}
+
+static void
+qresync_flags_written_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_update_flags_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  qresync_fetch_new (self);
+}
+
+static void
+qresync_flags (TdImapSync *self)
+{
+  if (self->flag_changes->len == 0)
+    {
+      qresync_fetch_new (self);
+      return;
+    }
+  td_store_update_flags_async (self->store, self->folder_id, self->flag_changes,
+                               self->cancellable, qresync_flags_written_cb,
+                               g_object_ref (self));
+}
+
+static void
+qresync_vanished_removed_cb (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_remove_messages_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  qresync_flags (self);
+}
+
+static void
+qresync_apply (TdImapSync *self)
+{
+  if (self->vanished->len == 0)
+    {
+      qresync_flags (self);
+      return;
+    }
+  g_debug ("%u messages of %s were removed on the server", self->vanished->len,
+           self->folder_name);
+  td_store_remove_messages_async (self->store, self->folder_id, self->vanished,
+                                  self->cancellable, qresync_vanished_removed_cb,
+                                  g_object_ref (self));
+}
+
 static void
 selected_cb (GObject      *source,
              GAsyncResult *result,
@@ -769,17 +960,14 @@ selected_cb (GObject      *source,
   GError *error = NULL;
   const TdImapMailbox *mailbox;
 
-  mailbox = td_imap_session_select_finish (self->session, result, &error);
+  if (self->qresync)
+    mailbox = td_imap_session_select_qresync_finish (self->session, result, &error);
+  else
+    mailbox = td_imap_session_select_finish (self->session, result, &error);
   if (!check (self, error))
     return;
 
   self->mailbox = *mailbox;
-
-  if (!td_store_get_folder_state (self->store, self->folder_id, &self->local_state, &error))
-    {
-      fail (self, error);
-      return;
-    }
 
   if (self->local_state.uidvalidity != 0 &&
       self->local_state.uidvalidity != self->mailbox.uidvalidity)
@@ -790,13 +978,19 @@ selected_cb (GObject      *source,
       g_message ("UIDVALIDITY of %s changed (%u -> %u): downloading it again",
                  self->folder_name, self->local_state.uidvalidity, self->mailbox.uidvalidity);
       self->uidvalidity_changed = TRUE;
+      self->qresync = FALSE;
+      g_clear_pointer (&self->vanished, g_array_unref);
+      g_clear_pointer (&self->flag_changes, g_array_unref);
       self->local_state = state;
       td_store_reset_folder_async (self->store, self->folder_id, &state, self->cancellable,
                                    folder_reset_cb, g_object_ref (self));
       return;
     }
 
-  list_local_uids (self);
+  if (self->qresync)
+    qresync_apply (self);
+  else
+    list_local_uids (self);
 }
 
 static void
@@ -810,8 +1004,7 @@ next_folder (TdImapSync *self)
 
   if (self->folder_index >= self->folders->len)
     {
-      progress (self, _("Finishing"), 0, 0);
-      td_imap_session_logout_async (self->session, NULL, logout_cb, g_object_ref (self));
+      finish (self);
       return;
     }
 
@@ -827,6 +1020,28 @@ next_folder (TdImapSync *self)
   self->folder_id = td_folder_get_id (folder);
   self->folder_name = g_strdup (td_folder_get_name (folder));
   progress (self, td_folder_get_name (folder), self->folder_index, self->folders->len);
+
+  if (!td_store_get_folder_state (self->store, self->folder_id, &self->local_state, &error))
+    {
+      fail (self, error);
+      return;
+    }
+  if (td_imap_session_is_enabled (self->session, "QRESYNC") &&
+      self->local_state.uidvalidity != 0 && self->local_state.highestmodseq != 0)
+    {
+      /* RFC 7162 3.2.5: the server tells what changed since our HIGHESTMODSEQ (VANISHED
+       * (EARLIER) and FETCH) in the answer to the SELECT itself */
+      self->qresync = TRUE;
+      self->vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
+      self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+      td_imap_session_select_qresync_async (self->session, entry->raw_path, TRUE,
+                                            self->local_state.uidvalidity,
+                                            self->local_state.highestmodseq,
+                                            qresync_vanished_cb, flags_item_cb, self,
+                                            self->cancellable, selected_cb,
+                                            g_object_ref (self));
+      return;
+    }
   td_imap_session_select_async (self->session, entry->raw_path, TRUE, self->cancellable,
                                 selected_cb, g_object_ref (self));
 }
@@ -933,6 +1148,177 @@ listed_cb (GObject      *source,
 }
 
 static void
+finish (TdImapSync *self)
+{
+  progress (self, _("Finishing"), 0, 0);
+  td_imap_session_logout_async (self->session, NULL, logout_cb, g_object_ref (self));
+}
+
+static void
+start_listing (TdImapSync *self)
+{
+  progress (self, _("Listing folders"), 0, 0);
+  td_imap_session_list_async (self->session, self->cancellable, listed_cb, g_object_ref (self));
+}
+
+static void
+quota_saved_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_set_account_quota_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  start_listing (self);
+}
+
+static void
+quota_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GError) error = NULL;
+  guint64 usage = 0, limit = 0;
+
+  if (!td_imap_session_get_quota_finish (self->session, result, &usage, &limit, &error))
+    {
+      /* no storage quota, or the server would not say: not a reason to stop */
+      if (!g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND) &&
+          !g_error_matches (error, TD_ERROR, TD_ERROR_PROTOCOL))
+        {
+          check (self, g_steal_pointer (&error));
+          return;
+        }
+      start_listing (self);
+      return;
+    }
+  if ((gint64) usage == td_account_get_quota_usage (self->account) &&
+      (gint64) limit == td_account_get_quota_limit (self->account))
+    {
+      start_listing (self);
+      return;
+    }
+  td_store_set_account_quota_async (self->store, td_account_get_id (self->account),
+                                    (gint64) usage, (gint64) limit, self->cancellable,
+                                    quota_saved_cb, g_object_ref (self));
+}
+
+/* The space used on the server (RFC 9208), shown with the account; then the folders. */
+static void
+list_folders (TdImapSync *self)
+{
+  if (self->replay_only)
+    {
+      finish (self);
+      return;
+    }
+  if (td_imap_session_has_capability (self->session, "QUOTA"))
+    {
+      td_imap_session_get_quota_async (self->session, "INBOX", self->cancellable, quota_cb,
+                                       g_object_ref (self));
+      return;
+    }
+  start_listing (self);
+}
+
+static void
+replay_progress_cb (TdImapReplay *replay,
+                    guint         done,
+                    guint         total,
+                    gpointer      user_data)
+{
+  TdImapSync *self = user_data;
+
+  progress (self, _("Sending your changes"), done, total);
+}
+
+static void
+replayed_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_imap_replay_run_finish (self->replay, result, &error);
+  if (!check (self, error))
+    return;
+  if (td_imap_replay_get_replayed (self->replay) + td_imap_replay_get_dropped (self->replay) > 0)
+    g_debug ("Sent %u changes to %s (%u could not be applied)",
+             td_imap_replay_get_replayed (self->replay), td_account_get_address (self->account),
+             td_imap_replay_get_dropped (self->replay));
+  list_folders (self);
+}
+
+/* Local actions first: the folders listed and the flags fetched afterwards then already hold
+ * them, and nothing done here offline is overwritten by the server's older state. */
+static void
+start_replay (TdImapSync *self)
+{
+  if (td_store_count_journal (self->store, td_account_get_id (self->account)) == 0)
+    {
+      list_folders (self);
+      return;
+    }
+  progress (self, _("Sending your changes"), 0, 0);
+  g_clear_object (&self->replay);
+  self->replay = td_imap_replay_new (self->store, self->account, self->session);
+  g_signal_connect_object (self->replay, "progress", G_CALLBACK (replay_progress_cb), self, 0);
+  td_imap_replay_run_async (self->replay, self->cancellable, replayed_cb, g_object_ref (self));
+}
+
+static void
+enabled_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Without QRESYNC the sync takes the CONDSTORE or the plain path: slower, not wrong. */
+  if (!td_imap_session_enable_finish (self->session, result, &error) && error != NULL)
+    {
+      if (!g_error_matches (error, TD_ERROR, TD_ERROR_PROTOCOL))
+        {
+          check (self, g_steal_pointer (&error));
+          return;
+        }
+      g_debug ("ENABLE QRESYNC refused: %s", error->message);
+    }
+  start_replay (self);
+}
+
+/* One body, for a message outside the sync window that the user opened. */
+static void
+fetch_selected_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  const TdImapMailbox *mailbox;
+  GError *error = NULL;
+
+  mailbox = td_imap_session_select_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  self->mailbox = *mailbox;
+  self->folder_id = self->fetch_folder_id;
+  self->folder_name = g_strdup (self->fetch_folder_path);
+  self->queue = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_append_val (self->queue, self->fetch_uid);
+  self->queue_pos = 0;
+  self->phase = PHASE_BODIES;
+  self->done = 0;
+  self->total = 1;
+  pump (self);
+}
+
+static void
 logged_in_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -944,8 +1330,20 @@ logged_in_cb (GObject      *source,
   if (!check (self, error))
     return;
 
-  progress (self, _("Listing folders"), 0, 0);
-  td_imap_session_list_async (self->session, self->cancellable, listed_cb, g_object_ref (self));
+  if (self->fetch_uid != 0)
+    {
+      g_autofree char *raw = td_imap_utf7_encode (self->fetch_folder_path);
+
+      progress (self, _("Downloading the message"), 0, 1);
+      td_imap_session_select_async (self->session, raw, TRUE, self->cancellable,
+                                    fetch_selected_cb, g_object_ref (self));
+      return;
+    }
+  if (td_imap_session_has_capability (self->session, "QRESYNC"))
+    td_imap_session_enable_async (self->session, "QRESYNC", self->cancellable, enabled_cb,
+                                  g_object_ref (self));
+  else
+    start_replay (self);
 }
 
 static void

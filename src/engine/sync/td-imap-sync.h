@@ -8,6 +8,13 @@
  * next sync carries on where it stopped. The folder's sync state (UIDVALIDITY, UIDNEXT,
  * HIGHESTMODSEQ) is saved only after the folder synced completely.
  *
+ * Before any folder, the journal of local actions is replayed (td-imap-replay.h), so the
+ * server has every change made here before its state is read back. With QRESYNC (RFC 7162)
+ * a folder synced before is opened with SELECT (QRESYNC ...): the server says what vanished
+ * and which flags changed since, and only uids above the last UIDNEXT are asked for, so a
+ * resync without changes costs one round trip per folder. With CONDSTORE alone, flags come
+ * with CHANGEDSINCE; without either, all uids and flags are compared.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
@@ -34,6 +41,15 @@ void        td_imap_sync_run_async            (TdImapSync          *self,
 gboolean    td_imap_sync_run_finish           (TdImapSync          *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+/* Instead of a sync: fetch the body of one message (@uid in the folder @folder_id, path
+ * @folder_path) and store it — for a message outside the sync window that the user opens. */
+void        td_imap_sync_set_fetch_body       (TdImapSync          *self,
+                                               gint64               folder_id,
+                                               const char          *folder_path,
+                                               guint32              uid);
+/* Only send the journal of local actions (connect, log in, replay, log out). */
+void        td_imap_sync_set_replay_only      (TdImapSync          *self,
+                                               gboolean             replay_only);
 /* After a TD_ERROR_CERTIFICATE failure: the refused certificate. */
 const TdCertificateInfo *td_imap_sync_get_certificate_info (TdImapSync *self);
 

@@ -1,0 +1,589 @@
+/* td-imap-watch.c: keeps one IMAP folder watched for changes (IDLE, else polling)
+ *
+ * One connection at a time. Every callback first checks that its session is still the
+ * current one: a session replaced by a reconnect (or dropped by stop) is ignored.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-sync"
+
+#include "config.h"
+
+#include "td-imap-watch.h"
+
+#include <string.h>
+
+#include "td-error.h"
+#include "td-imap-session.h"
+
+/* RFC 2177: servers may end an IDLE after 30 minutes; renew well before. */
+#define IDLE_RENEW_SECONDS     (25 * 60)
+#define BACKOFF_FIRST_SECONDS  1
+#define BACKOFF_MAX_SECONDS    (5 * 60)
+#define DEFAULT_POLL_SECONDS   300
+
+struct _TdImapWatch
+{
+  GObject          parent_instance;
+
+  TdAccount       *account;
+  char            *folder_path;
+  char            *password;
+
+  TdConnection    *connection;
+  TdImapSession   *session;
+  GCancellable    *cancellable;     /* of the current session's operations */
+
+  gboolean         running;
+  gboolean         online;
+  guint            poll_interval;
+  guint            backoff;         /* seconds before the next reconnect */
+  guint            timer_id;        /* reconnect, poll or IDLE renewal */
+  gboolean         reconnect_pending;
+
+  GNetworkMonitor *monitor;
+  gulong           network_changed_id;
+  GDBusConnection *system_bus;
+  guint            sleep_subscription;
+  GCancellable    *bus_cancellable;
+};
+
+G_DEFINE_FINAL_TYPE (TdImapWatch, td_imap_watch, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ONLINE,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_CHANGED,
+  SIGNAL_FAILED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void connect_now       (TdImapWatch *self);
+static void wait_for_changes  (TdImapWatch *self);
+
+static void
+clear_password (TdImapWatch *self)
+{
+  if (self->password != NULL)
+    {
+      memset (self->password, 0, strlen (self->password));
+      g_clear_pointer (&self->password, g_free);
+    }
+}
+
+static void
+set_online (TdImapWatch *self,
+            gboolean     online)
+{
+  if (self->online == online)
+    return;
+  self->online = online;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ONLINE]);
+}
+
+static void
+clear_timer (TdImapWatch *self)
+{
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->reconnect_pending = FALSE;
+}
+
+/* Drops the current session (if any) without waiting for anything. */
+static void
+drop_session (TdImapWatch *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      td_imap_session_close (self->session);
+    }
+  g_clear_object (&self->session);
+  g_clear_object (&self->connection);
+}
+
+static void
+td_imap_watch_dispose (GObject *object)
+{
+  TdImapWatch *self = (TdImapWatch *) object;
+
+  clear_timer (self);
+  drop_session (self);
+  if (self->bus_cancellable != NULL)
+    g_cancellable_cancel (self->bus_cancellable);
+  g_clear_object (&self->bus_cancellable);
+  if (self->system_bus != NULL && self->sleep_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (self->system_bus, self->sleep_subscription);
+  self->sleep_subscription = 0;
+  g_clear_object (&self->system_bus);
+  g_clear_signal_handler (&self->network_changed_id, self->monitor);
+  self->monitor = NULL;
+  g_clear_object (&self->account);
+
+  G_OBJECT_CLASS (td_imap_watch_parent_class)->dispose (object);
+}
+
+static void
+td_imap_watch_finalize (GObject *object)
+{
+  TdImapWatch *self = (TdImapWatch *) object;
+
+  clear_password (self);
+  g_free (self->folder_path);
+
+  G_OBJECT_CLASS (td_imap_watch_parent_class)->finalize (object);
+}
+
+static void
+td_imap_watch_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  TdImapWatch *self = TD_IMAP_WATCH (object);
+
+  switch (prop_id)
+    {
+    case PROP_ONLINE:
+      g_value_set_boolean (value, self->online);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_imap_watch_class_init (TdImapWatchClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = td_imap_watch_dispose;
+  object_class->finalize = td_imap_watch_finalize;
+  object_class->get_property = td_imap_watch_get_property;
+
+  properties[PROP_ONLINE] =
+    g_param_spec_boolean ("online", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FAILED] =
+    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+td_imap_watch_init (TdImapWatch *self)
+{
+  self->poll_interval = DEFAULT_POLL_SECONDS;
+  self->backoff = BACKOFF_FIRST_SECONDS;
+}
+
+/* --- Failing and coming back --- */
+
+static gboolean
+reconnect_cb (gpointer user_data)
+{
+  TdImapWatch *self = user_data;
+
+  self->timer_id = 0;
+  self->reconnect_pending = FALSE;
+  connect_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The connection failed or ended: try again later, or give up for good. */
+static void
+session_failed (TdImapWatch  *self,
+                const GError *error)
+{
+  guint delay_ms;
+
+  drop_session (self);
+  clear_timer (self);
+  set_online (self, FALSE);
+  if (!self->running)
+    return;
+
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_AUTH) ||
+      g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) ||
+      g_error_matches (error, TD_ERROR, TD_ERROR_TLS_REQUIRED))
+    {
+      /* trying again would only fail again (and lock the account on some servers) */
+      g_message ("Watching %s of %s stopped: %s", self->folder_path,
+                 td_account_get_address (self->account), error->message);
+      self->running = FALSE;
+      clear_password (self);
+      g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
+      return;
+    }
+
+  /* exponential backoff with up to 25% jitter */
+  delay_ms = self->backoff * 1000;
+  delay_ms += (guint) g_random_int_range (0, (gint32) (delay_ms / 4 + 1));
+  self->backoff = MIN (self->backoff * 2, BACKOFF_MAX_SECONDS);
+  g_debug ("Watching %s of %s: %s; again in %u ms", self->folder_path,
+           td_account_get_address (self->account), error != NULL ? error->message : "closed",
+           delay_ms);
+  self->reconnect_pending = TRUE;
+  self->timer_id = g_timeout_add (delay_ms, reconnect_cb, self);
+}
+
+/* TRUE when @session is the current one and @error is unset; handles the rest. */
+static gboolean
+check (TdImapWatch   *self,
+       GObject       *session,
+       GError        *error)
+{
+  g_autoptr(GError) owned = error;
+
+  if (session != (GObject *) self->session || !self->running)
+    return FALSE;
+  if (owned != NULL)
+    {
+      session_failed (self, owned);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+session_closed_cb (TdImapSession *session,
+                   const GError  *error,
+                   TdImapWatch   *self)
+{
+  g_autoptr(GError) copy = NULL;
+
+  if (session != self->session || !self->running)
+    return;
+  copy = error != NULL ? g_error_copy (error)
+                       : g_error_new_literal (TD_ERROR, TD_ERROR_CONNECTION,
+                                              "The server closed the connection");
+  session_failed (self, copy);
+}
+
+static void
+mailbox_changed_cb (TdImapSession *session,
+                    TdImapWatch   *self)
+{
+  if (session == self->session && self->running)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+/* --- Waiting: IDLE, or NOOP every poll interval --- */
+
+static void
+idle_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_idle_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+  /* renewed: go on idling */
+  wait_for_changes (self);
+}
+
+static gboolean
+renew_idle_cb (gpointer user_data)
+{
+  TdImapWatch *self = user_data;
+
+  self->timer_id = 0;
+  if (self->session != NULL)
+    td_imap_session_idle_done (self->session);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+noop_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_noop_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+  /* without IDLE nothing tells what changed: each poll asks for a sync */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  wait_for_changes (self);
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  TdImapWatch *self = user_data;
+
+  self->timer_id = 0;
+  if (self->session != NULL)
+    td_imap_session_noop_async (self->session, self->cancellable, noop_done_cb,
+                                g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for_changes (TdImapWatch *self)
+{
+  clear_timer (self);
+  if (td_imap_session_has_capability (self->session, "IDLE"))
+    {
+      td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
+                                  g_object_ref (self));
+      self->timer_id = g_timeout_add_seconds (IDLE_RENEW_SECONDS, renew_idle_cb, self);
+    }
+  else
+    self->timer_id = g_timeout_add_seconds (self->poll_interval, poll_cb, self);
+}
+
+/* --- Connecting --- */
+
+static void
+selected_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_select_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+
+  self->backoff = BACKOFF_FIRST_SECONDS;
+  set_online (self, TRUE);
+  /* whatever happened while we were away */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (self->session != NULL && self->running)
+    wait_for_changes (self);
+}
+
+static void
+logged_in_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  g_autofree char *raw = NULL;
+  GError *error = NULL;
+
+  td_imap_session_login_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+  raw = td_imap_utf7_encode (self->folder_path);
+  td_imap_session_select_async (self->session, raw, TRUE, self->cancellable, selected_cb,
+                                g_object_ref (self));
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_connect_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+  td_imap_session_login_async (self->session, td_account_get_username (self->account),
+                               self->password, self->cancellable, logged_in_cb,
+                               g_object_ref (self));
+}
+
+static void
+connect_now (TdImapWatch *self)
+{
+  clear_timer (self);
+  drop_session (self);
+  set_online (self, FALSE);
+  if (!self->running)
+    return;
+
+  self->cancellable = g_cancellable_new ();
+  self->connection = td_connection_new (td_account_get_host (self->account),
+                                        td_account_get_port (self->account),
+                                        td_account_get_security (self->account));
+  td_connection_set_pinned_fingerprint (self->connection,
+                                        td_account_get_pinned_fingerprint (self->account));
+  self->session = td_imap_session_new (self->connection);
+  g_signal_connect (self->session, "closed", G_CALLBACK (session_closed_cb), self);
+  g_signal_connect (self->session, "mailbox-changed", G_CALLBACK (mailbox_changed_cb), self);
+  td_imap_session_connect_async (self->session, self->cancellable, connected_cb,
+                                 g_object_ref (self));
+}
+
+/* --- The network and suspend --- */
+
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    TdImapWatch     *self)
+{
+  if (available && self->running && self->reconnect_pending)
+    {
+      g_debug ("The network is back: reconnecting to %s now",
+               td_account_get_host (self->account));
+      self->backoff = BACKOFF_FIRST_SECONDS;
+      connect_now (self);
+    }
+}
+
+static void
+prepare_for_sleep_cb (GDBusConnection *connection,
+                      const char      *sender,
+                      const char      *path,
+                      const char      *interface,
+                      const char      *signal,
+                      GVariant        *parameters,
+                      gpointer         user_data)
+{
+  TdImapWatch *self = user_data;
+  gboolean going_to_sleep = FALSE;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(b)")))
+    return;
+  g_variant_get (parameters, "(b)", &going_to_sleep);
+  if (!going_to_sleep && self->running)
+    {
+      /* the old connection is most likely dead after a suspend, even if nothing said so */
+      g_debug ("Resumed from suspend: reconnecting to %s", td_account_get_host (self->account));
+      self->backoff = BACKOFF_FIRST_SECONDS;
+      connect_now (self);
+    }
+}
+
+static void
+system_bus_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *bus = g_bus_get_finish (result, &error);
+
+  if (bus == NULL)
+    {
+      /* no system bus (a container, a test): suspend is simply not noticed */
+      g_debug ("No system bus: %s", error->message);
+      return;
+    }
+  if (self->account == NULL)
+    {
+      g_object_unref (bus);
+      return;
+    }
+  self->system_bus = bus;
+  self->sleep_subscription =
+    g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
+                                        "org.freedesktop.login1.Manager", "PrepareForSleep",
+                                        "/org/freedesktop/login1", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, prepare_for_sleep_cb, self,
+                                        NULL);
+}
+
+/* --- Public --- */
+
+TdImapWatch *
+td_imap_watch_new (TdAccount  *account,
+                   const char *folder_path)
+{
+  TdImapWatch *self;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (folder_path != NULL, NULL);
+
+  self = g_object_new (TD_TYPE_IMAP_WATCH, NULL);
+  self->account = g_object_ref (account);
+  self->folder_path = g_strdup (folder_path);
+  return self;
+}
+
+void
+td_imap_watch_start (TdImapWatch *self,
+                     const char  *password)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+  g_return_if_fail (password != NULL);
+
+  if (self->running)
+    return;
+  clear_password (self);
+  self->password = g_strdup (password);
+  self->running = TRUE;
+  self->backoff = BACKOFF_FIRST_SECONDS;
+
+  if (self->monitor == NULL)
+    {
+      self->monitor = g_network_monitor_get_default ();
+      self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
+                                                   G_CALLBACK (network_changed_cb), self);
+    }
+  if (self->bus_cancellable == NULL)
+    {
+      self->bus_cancellable = g_cancellable_new ();
+      g_bus_get (G_BUS_TYPE_SYSTEM, self->bus_cancellable, system_bus_cb, g_object_ref (self));
+    }
+  connect_now (self);
+}
+
+void
+td_imap_watch_stop (TdImapWatch *self)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+
+  self->running = FALSE;
+  clear_timer (self);
+  drop_session (self);
+  clear_password (self);
+  set_online (self, FALSE);
+}
+
+const char *
+td_imap_watch_get_folder_path (TdImapWatch *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_WATCH (self), NULL);
+  return self->folder_path;
+}
+
+gboolean
+td_imap_watch_get_online (TdImapWatch *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_WATCH (self), FALSE);
+  return self->online;
+}
+
+void
+td_imap_watch_set_poll_interval (TdImapWatch *self,
+                                 guint        seconds)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+  self->poll_interval = MAX (seconds, 1);
+}
+
+void
+td_imap_watch_reconnect_now (TdImapWatch *self)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+
+  if (self->running && self->reconnect_pending)
+    {
+      self->backoff = BACKOFF_FIRST_SECONDS;
+      connect_now (self);
+    }
+}

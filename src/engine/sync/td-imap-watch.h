@@ -1,0 +1,52 @@
+/* td-imap-watch.h: keeps one IMAP folder watched for changes (IDLE, else polling)
+ *
+ * A watch holds one connection of its own, logged in with the folder EXAMINEd, and says
+ * "changed" whenever the server reports something new there (RFC 2177 IDLE: EXISTS, EXPUNGE,
+ * FETCH, VANISHED), so its owner syncs. IDLE is renewed every 25 minutes (servers may end it
+ * after 30). A server without IDLE is polled with NOOP every poll-interval seconds, and each
+ * poll says "changed".
+ *
+ * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
+ * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
+ * once; at once when the network comes back (GNetworkMonitor) or the computer wakes from
+ * suspend (logind's PrepareForSleep). Every (re)connection says "changed" too: whatever
+ * happened while offline is fetched. "online" tells whether the connection is up.
+ *
+ * A refused password or certificate is not retried: the watch stops and says "failed".
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "td-account.h"
+
+G_BEGIN_DECLS
+
+#define TD_TYPE_IMAP_WATCH (td_imap_watch_get_type ())
+
+G_DECLARE_FINAL_TYPE (TdImapWatch, td_imap_watch, TD, IMAP_WATCH, GObject)
+
+/* @folder_path: the UTF-8 path ("INBOX"). */
+TdImapWatch *td_imap_watch_new               (TdAccount   *account,
+                                              const char  *folder_path);
+/* Starts watching with @password (kept in memory, zeroed when the watch is disposed).
+ * Idempotent; a stopped or failed watch starts again. */
+void         td_imap_watch_start             (TdImapWatch *self,
+                                              const char  *password);
+void         td_imap_watch_stop              (TdImapWatch *self);
+const char  *td_imap_watch_get_folder_path   (TdImapWatch *self);
+gboolean     td_imap_watch_get_online        (TdImapWatch *self);
+/* Seconds between polls when the server has no IDLE (default 300, at least 1). */
+void         td_imap_watch_set_poll_interval (TdImapWatch *self,
+                                              guint        seconds);
+/* Tries to connect now if it is waiting to reconnect. */
+void         td_imap_watch_reconnect_now     (TdImapWatch *self);
+
+/* Properties: "online" (gboolean).
+ * Signals:
+ *   "changed" (): the folder changed on the server, or the watch (re)connected
+ *   "failed"  (const GError *): stopped for good (password or certificate refused) */
+
+G_END_DECLS
