@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
 #include <locale.h>
 #include <stdio.h>
 #include <termios.h>
@@ -25,6 +26,7 @@ typedef struct
   TdStore          *store;
   TdAccountManager *manager;
   gboolean          progress_shown;
+  gboolean          offline;
 } Cli;
 
 typedef int (*CommandFunc) (Cli *cli, int argc, char **argv);
@@ -45,9 +47,24 @@ static const char *usage_text =
      "                                List messages: id, date, from, subject, flags\n"
      "  show ID                       Show a message: headers and text\n"
      "  search QUERY…                 Search subjects, addresses and text\n"
+     "  flag ID… +FLAG|-FLAG…         Change flags: seen, answered, flagged, forwarded, draft,\n"
+     "                                junk, notjunk, deleted, or a $keyword\n"
+     "  move ID… FOLDER [--account A] Move messages to a folder of their account\n"
+     "  copy ID… FOLDER [--account A] Copy messages to a folder of their account\n"
+     "  delete ID…                    Move messages to the Trash (from the Trash: for good)\n"
+     "  archive ID…                   Move messages to the Archive folder\n"
+     "  folder create|rename|delete|subscribe|unsubscribe|empty PATH [NEW] [--account A]\n"
+     "                                Manage folders (rename takes the new path)\n"
+     "  watch [ACCOUNT] [--poll-interval SECONDS]\n"
+     "                                Sync, then stay connected (IDLE) and print a line for\n"
+     "                                each new message in an Inbox as it arrives; Ctrl+C ends\n"
+     "\n"
+     "Changes are made here at once and sent to the server right after; when it cannot be\n"
+     "reached they are kept and sent by the next “sync”.\n"
      "\n"
      "Global options:\n"
      "  --profile DIR                 The profile directory (default: $XDG_DATA_HOME/tidings)\n"
+     "  --offline                     Do not connect: changes wait for the next sync\n"
      "  --help, --version\n"
      "\n"
      "ACCOUNT is an account id, its address or its name. Passwords are kept in the\n"
@@ -720,6 +737,555 @@ cmd_search (Cli   *cli,
   return 0;
 }
 
+/* --- changing: flags, moves, folders --- */
+
+/* Message ids from @argv[first..last), each as "ls" prints it; NULL after a usage error. */
+static GArray *
+parse_ids (char **argv,
+           int    first,
+           int    last)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (int i = first; i < last; i++)
+    {
+      char *end = NULL;
+      gint64 id = g_ascii_strtoll (argv[i], &end, 10);
+
+      if (end == argv[i] || *end != '\0' || id <= 0)
+        {
+          g_autofree char *msg = g_strdup_printf (_("“%s” is not a message id as “ls” or "
+                                                    "“search” print it"), argv[i]);
+
+          usage_error (msg);
+          return NULL;
+        }
+      g_array_append_val (ids, id);
+    }
+  return g_steal_pointer (&ids);
+}
+
+/* The accounts the messages belong to (TdAccount*); says so and returns NULL when one of them
+ * does not exist. */
+static GPtrArray *
+accounts_of (Cli    *cli,
+             GArray *ids)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr(TdMessage) message = td_store_get_message (cli->store, id, NULL);
+      g_autoptr(TdFolder) folder = NULL;
+      g_autoptr(TdAccount) account = NULL;
+
+      if (message == NULL)
+        {
+          g_printerr (_("tidings-cli: There is no message %" G_GINT64_FORMAT ".\n"), id);
+          return NULL;
+        }
+      folder = td_store_get_folder (cli->store, td_message_get_folder_id (message), NULL);
+      if (folder == NULL)
+        continue;
+      account = td_store_get_account (cli->store, td_folder_get_account_id (folder), NULL);
+      if (account == NULL)
+        continue;
+      for (guint j = 0; j < accounts->len && account != NULL; j++)
+        if (td_account_get_id (g_ptr_array_index (accounts, j)) == td_account_get_id (account))
+          g_clear_object (&account);
+      if (account != NULL)
+        g_ptr_array_add (accounts, g_steal_pointer (&account));
+    }
+  return g_steal_pointer (&accounts);
+}
+
+/* After a local action: sends the journal of each account (unless --offline). A server that
+ * cannot be reached is not a failure: the change is kept and goes with the next sync. */
+static int
+send_changes (Cli       *cli,
+              GPtrArray *accounts)
+{
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      TdAccount *listed = g_ptr_array_index (accounts, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, td_account_get_id (listed));
+      TdAccount *account = td_account_manager_find_account (cli->manager, id);
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      guint pending;
+
+      if (account == NULL)
+        continue;
+      if (cli->offline)
+        {
+          pending = td_store_count_journal (cli->store, td_account_get_id (account));
+          g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                                   "%s: %u change waits for the next sync\n",
+                                   "%s: %u changes wait for the next sync\n", pending),
+                      td_account_get_name (account), pending);
+          continue;
+        }
+      td_account_manager_send_changes_async (cli->manager, account, NULL, store_result_cb,
+                                             &result);
+      if (!td_account_manager_send_changes_finish (cli->manager, wait_result (&result), &error))
+        {
+          if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) ||
+              g_error_matches (error, TD_ERROR, TD_ERROR_AUTH) ||
+              g_error_matches (error, TD_ERROR, TD_ERROR_NO_PASSWORD))
+            {
+              print_error (_("Could not send the change to the server"), error);
+              g_printerr (_("It is saved here and will be sent by the next sync that "
+                            "succeeds.\n"));
+              return 1;
+            }
+          g_printerr (_("tidings-cli: %s: the server cannot be reached now (%s); the change is "
+                        "saved here and will be sent by the next sync.\n"),
+                      td_account_get_name (account), error->message);
+        }
+    }
+  return 0;
+}
+
+/* "seen" -> TD_FLAG_SEEN; a "$keyword" goes to @keyword; FALSE for an unknown name. */
+static gboolean
+parse_flag_name (const char  *name,
+                 TdFlags     *flag,
+                 const char **keyword)
+{
+  static const struct { const char *name; TdFlags flag; const char *keyword; } names[] = {
+    { "seen", TD_FLAG_SEEN, NULL },
+    { "read", TD_FLAG_SEEN, NULL },
+    { "answered", TD_FLAG_ANSWERED, NULL },
+    { "replied", TD_FLAG_ANSWERED, NULL },
+    { "flagged", TD_FLAG_FLAGGED, NULL },
+    { "starred", TD_FLAG_FLAGGED, NULL },
+    { "forwarded", TD_FLAG_FORWARDED, NULL },
+    { "draft", TD_FLAG_DRAFT, NULL },
+    { "deleted", TD_FLAG_DELETED, NULL },
+    { "junk", TD_FLAG_JUNK, NULL },
+    { "notjunk", 0, "$NotJunk" },
+  };
+
+  *flag = 0;
+  *keyword = NULL;
+  if (name[0] == '$' && name[1] != '\0')
+    {
+      for (const char *p = name + 1; *p != '\0'; p++)
+        if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
+          return FALSE;
+      *keyword = name;
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (name, names[i].name) == 0)
+      {
+        *flag = names[i].flag;
+        *keyword = names[i].keyword;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+finish_action (Cli          *cli,
+               GAsyncResult *result)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!td_account_manager_action_finish (cli->manager, result, &error))
+    {
+      print_error (NULL, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+cmd_flag (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  const char *keyword_add = NULL, *keyword_remove = NULL;
+  TdFlags add = 0, remove = 0;
+  int first_change = 1;
+
+  while (first_change < argc && argv[first_change][0] != '+' && argv[first_change][0] != '-')
+    first_change++;
+  if (first_change == 1 || first_change == argc)
+    return usage_error (_("Usage: flag ID… +FLAG|-FLAG…"));
+  for (int i = first_change; i < argc; i++)
+    {
+      const char *keyword = NULL;
+      TdFlags flag = 0;
+
+      if ((argv[i][0] != '+' && argv[i][0] != '-') ||
+          !parse_flag_name (argv[i] + 1, &flag, &keyword))
+        {
+          g_autofree char *msg = g_strdup_printf (_("Unknown flag “%s”"), argv[i]);
+
+          return usage_error (msg);
+        }
+      if (keyword != NULL && ((argv[i][0] == '+' && keyword_add != NULL) ||
+                              (argv[i][0] == '-' && keyword_remove != NULL)))
+        return usage_error (_("Only one keyword can be added and one removed at a time"));
+      if (argv[i][0] == '+')
+        {
+          add |= flag;
+          remove &= ~flag;
+          if (keyword != NULL)
+            keyword_add = keyword;
+        }
+      else
+        {
+          remove |= flag;
+          add &= ~flag;
+          if (keyword != NULL)
+            keyword_remove = keyword;
+        }
+    }
+  if ((ids = parse_ids (argv, 1, first_change)) == NULL)
+    return 2;
+  if (!open_profile (cli) || (accounts = accounts_of (cli, ids)) == NULL)
+    return 1;
+
+  td_account_manager_flag_messages_async (cli->manager, ids, add, remove, keyword_add,
+                                          keyword_remove, NULL, store_result_cb, &result);
+  if (!finish_action (cli, wait_result (&result)))
+    return 1;
+  return send_changes (cli, accounts);
+}
+
+/* A folder by path in @account_name's account or, without it, the account of @ids. */
+static TdFolder *
+find_target_folder (Cli        *cli,
+                    const char *path,
+                    const char *account_name,
+                    GPtrArray  *accounts)
+{
+  TdAccount *account = NULL;
+  TdFolder *folder;
+
+  if (account_name != NULL)
+    {
+      if ((account = find_account (cli, account_name)) == NULL)
+        return NULL;
+    }
+  else if (accounts->len == 1)
+    account = g_ptr_array_index (accounts, 0);
+  else
+    {
+      g_printerr (_("tidings-cli: The messages are in several accounts; say which with "
+                    "--account.\n"));
+      return NULL;
+    }
+
+  folder = td_store_find_folder (cli->store, td_account_get_id (account), path, NULL);
+  if (folder == NULL && g_ascii_strcasecmp (path, "inbox") == 0)
+    folder = td_store_find_folder (cli->store, td_account_get_id (account), "INBOX", NULL);
+  if (folder == NULL)
+    g_printerr (_("tidings-cli: No folder “%s” (see “tidings-cli folders”).\n"), path);
+  return folder;
+}
+
+static int
+move_or_copy (Cli      *cli,
+              int       argc,
+              char    **argv,
+              gboolean  copy)
+{
+  g_autofree char *account_name = NULL;
+  GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_name, N_("The account of the folder"), "A" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ID… FOLDER");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(TdFolder) folder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc < 3)
+    return usage_error (copy ? _("Usage: copy ID… FOLDER [--account A]")
+                             : _("Usage: move ID… FOLDER [--account A]"));
+  if ((ids = parse_ids (argv, 1, argc - 1)) == NULL)
+    return 2;
+  if (!open_profile (cli) || (accounts = accounts_of (cli, ids)) == NULL)
+    return 1;
+  if ((folder = find_target_folder (cli, argv[argc - 1], account_name, accounts)) == NULL)
+    return 1;
+
+  td_account_manager_move_messages_async (cli->manager, ids, td_folder_get_id (folder), copy,
+                                          NULL, store_result_cb, &result);
+  if (!finish_action (cli, wait_result (&result)))
+    return 1;
+  return send_changes (cli, accounts);
+}
+
+static int
+cmd_move (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  return move_or_copy (cli, argc, argv, FALSE);
+}
+
+static int
+cmd_copy (Cli   *cli,
+          int    argc,
+          char **argv)
+{
+  return move_or_copy (cli, argc, argv, TRUE);
+}
+
+static int
+delete_or_archive (Cli      *cli,
+                   int       argc,
+                   char    **argv,
+                   gboolean  archive)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (argc < 2)
+    return usage_error (archive ? _("Usage: archive ID…") : _("Usage: delete ID…"));
+  if ((ids = parse_ids (argv, 1, argc)) == NULL)
+    return 2;
+  if (!open_profile (cli) || (accounts = accounts_of (cli, ids)) == NULL)
+    return 1;
+
+  if (archive)
+    td_account_manager_archive_messages_async (cli->manager, ids, NULL, store_result_cb, &result);
+  else
+    td_account_manager_delete_messages_async (cli->manager, ids, NULL, store_result_cb, &result);
+  if (!finish_action (cli, wait_result (&result)))
+    return 1;
+  return send_changes (cli, accounts);
+}
+
+static int
+cmd_delete (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  return delete_or_archive (cli, argc, argv, FALSE);
+}
+
+static int
+cmd_archive (Cli   *cli,
+             int    argc,
+             char **argv)
+{
+  return delete_or_archive (cli, argc, argv, TRUE);
+}
+
+static int
+cmd_folder (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  g_autofree char *account_name = NULL;
+  GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_name, N_("The account of the folder"), "A" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ACTION PATH [NEW]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(TdFolder) folder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TdAccount *account;
+  const char *action;
+  gboolean rename;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  action = argc > 1 ? argv[1] : "";
+  rename = g_strcmp0 (action, "rename") == 0;
+  if ((rename && argc != 4) || (!rename && argc != 3) ||
+      !g_strv_contains ((const char * const[]) { "create", "rename", "delete", "subscribe",
+                                                 "unsubscribe", "empty", NULL }, action))
+    return usage_error (_("Usage: folder create|rename|delete|subscribe|unsubscribe|empty PATH "
+                          "[NEW] [--account A]"));
+  if (!open_profile (cli) || (account = find_account (cli, account_name)) == NULL)
+    return 1;
+  g_ptr_array_add (accounts, g_object_ref (account));
+
+  if (strcmp (action, "create") == 0)
+    td_account_manager_create_folder_async (cli->manager, account, argv[2], NULL,
+                                            store_result_cb, &result);
+  else
+    {
+      folder = td_store_find_folder (cli->store, td_account_get_id (account), argv[2], NULL);
+      if (folder == NULL)
+        {
+          g_printerr (_("tidings-cli: No folder “%s” (see “tidings-cli folders”).\n"), argv[2]);
+          return 1;
+        }
+      if (rename)
+        td_account_manager_rename_folder_async (cli->manager, td_folder_get_id (folder),
+                                                argv[3], NULL, store_result_cb, &result);
+      else if (strcmp (action, "delete") == 0)
+        td_account_manager_delete_folder_async (cli->manager, td_folder_get_id (folder), NULL,
+                                                store_result_cb, &result);
+      else if (strcmp (action, "empty") == 0)
+        td_account_manager_empty_folder_async (cli->manager, td_folder_get_id (folder), NULL,
+                                               store_result_cb, &result);
+      else
+        td_account_manager_subscribe_folder_async (cli->manager, td_folder_get_id (folder),
+                                                   strcmp (action, "subscribe") == 0, NULL,
+                                                   store_result_cb, &result);
+    }
+  if (!finish_action (cli, wait_result (&result)))
+    return 1;
+  return send_changes (cli, accounts);
+}
+
+/* --- watch --- */
+
+typedef struct
+{
+  Cli        *cli;
+  TdAccount  *account;    /* NULL: all */
+  gint64      max_seen;   /* highest message id printed or known at the start */
+  GMainLoop  *loop;
+  int         status;
+} Watch;
+
+/* Prints the Inbox messages above max_seen; with @quiet only moves max_seen. */
+static void
+watch_scan (Watch    *w,
+            gboolean  quiet)
+{
+  GListModel *accounts = td_account_manager_get_accounts (w->cli->manager);
+  gint64 max = w->max_seen;
+
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
+      g_autoptr(TdFolder) inbox = NULL;
+      g_autoptr(GPtrArray) page = NULL;
+
+      if (w->account != NULL && td_account_get_id (a) != td_account_get_id (w->account))
+        continue;
+      inbox = td_store_find_folder (w->cli->store, td_account_get_id (a), "INBOX", NULL);
+      if (inbox == NULL)
+        continue;
+      page = td_store_page_messages (w->cli->store, td_folder_get_id (inbox), 0, 200, NULL);
+      for (guint j = 0; page != NULL && j < page->len; j++)
+        {
+          TdMessage *m = g_ptr_array_index (page, j);
+
+          if (td_message_get_id (m) <= w->max_seen)
+            continue;
+          max = MAX (max, td_message_get_id (m));
+          if (!quiet)
+            print_message_line (m);
+        }
+    }
+  w->max_seen = max;
+  fflush (stdout);
+}
+
+static void
+watch_sync_finished_cb (TdAccountManager *manager,
+                        TdAccount        *account,
+                        const GError     *error,
+                        Watch            *w)
+{
+  if (error != NULL)
+    g_printerr (_("tidings-cli: %s: %s\n"), td_account_get_name (account), error->message);
+  watch_scan (w, FALSE);
+}
+
+static void
+watch_online_cb (TdAccountManager *manager,
+                 TdAccount        *account,
+                 gboolean          online,
+                 Watch            *w)
+{
+  g_printerr (online ? _("%s: connected, waiting for new mail\n")
+                     : _("%s: offline, trying again\n"),
+              td_account_get_name (account));
+}
+
+static gboolean
+watch_quit_cb (gpointer user_data)
+{
+  Watch *w = user_data;
+
+  g_main_loop_quit (w->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+cmd_watch (Cli   *cli,
+           int    argc,
+           char **argv)
+{
+  int poll_interval = 300;
+  GOptionEntry entries[] = {
+    { "poll-interval", 0, 0, G_OPTION_ARG_INT, &poll_interval,
+      N_("Seconds between checks of servers without IDLE (default 300)"), "SECONDS" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("[ACCOUNT]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  Watch w = { cli, NULL, 0, NULL, 0 };
+  guint sigint, sigterm;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc > 2 || poll_interval < 1)
+    return usage_error (_("Usage: watch [ACCOUNT] [--poll-interval SECONDS]"));
+  if (!open_profile (cli))
+    return 1;
+  if (argc == 2 && (w.account = find_account (cli, argv[1])) == NULL)
+    return 1;
+  if (w.account == NULL &&
+      g_list_model_get_n_items (td_account_manager_get_accounts (cli->manager)) == 0)
+    {
+      find_account (cli, NULL);
+      return 1;
+    }
+
+  /* what is there now is not news */
+  td_account_manager_sync_async (cli->manager, w.account, NULL, store_result_cb, &result);
+  if (!td_account_manager_sync_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (_("Sync failed"), error);
+      return 1;
+    }
+  watch_scan (&w, TRUE);
+
+  w.loop = g_main_loop_new (NULL, FALSE);
+  g_signal_connect (cli->manager, "sync-finished", G_CALLBACK (watch_sync_finished_cb), &w);
+  g_signal_connect (cli->manager, "online-changed", G_CALLBACK (watch_online_cb), &w);
+  td_account_manager_set_poll_interval (cli->manager, (guint) poll_interval);
+  td_account_manager_start_push (cli->manager);
+  sigint = g_unix_signal_add (SIGINT, watch_quit_cb, &w);
+  sigterm = g_unix_signal_add (SIGTERM, watch_quit_cb, &w);
+  g_main_loop_run (w.loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  td_account_manager_stop_push (cli->manager);
+  g_signal_handlers_disconnect_by_data (cli->manager, &w);
+  g_main_loop_unref (w.loop);
+  return w.status;
+}
+
 static const struct {
   const char  *name;
   CommandFunc  func;
@@ -730,6 +1296,13 @@ static const struct {
   { "ls", cmd_ls },
   { "show", cmd_show },
   { "search", cmd_search },
+  { "flag", cmd_flag },
+  { "move", cmd_move },
+  { "copy", cmd_copy },
+  { "delete", cmd_delete },
+  { "archive", cmd_archive },
+  { "folder", cmd_folder },
+  { "watch", cmd_watch },
 };
 
 int
@@ -765,6 +1338,8 @@ main (int    argc,
           g_free (cli.profile);
           cli.profile = g_strdup (argv[++i]);
         }
+      else if (g_strcmp0 (argv[i], "--offline") == 0)
+        cli.offline = TRUE;
       else if (g_str_has_prefix (argv[i], "--profile="))
         {
           g_free (cli.profile);

@@ -12,6 +12,7 @@
 
 #include "td-error.h"
 #include "td-imap-sync.h"
+#include "td-imap-watch.h"
 
 struct _TdAccountManager
 {
@@ -25,6 +26,16 @@ struct _TdAccountManager
   GHashTable     *running;
   /* account id -> TdCertificateInfo of the last refused certificate */
   GHashTable     *refused;
+  /* account ids whose journal grew while their sync ran: sent again when it ends */
+  GHashTable     *resend;
+  /* account ids that changed on the server while their sync ran: synced again after it */
+  GHashTable     *resync;
+  /* push: account id -> GPtrArray of TdImapWatch (the Inbox, and the folder being viewed) */
+  GHashTable     *watches;
+  gboolean        pushing;
+  guint           poll_interval;
+  char           *viewed_path;
+  gint64          viewed_account;
   gulong          accounts_changed_id;
 };
 
@@ -37,6 +48,7 @@ enum {
 };
 
 enum {
+  SIGNAL_ONLINE_CHANGED,
   SIGNAL_SYNC_STARTED,
   SIGNAL_SYNC_PROGRESS,
   SIGNAL_SYNC_FINISHED,
@@ -102,6 +114,12 @@ td_account_manager_dispose (GObject *object)
   g_clear_object (&self->accounts);
   g_clear_pointer (&self->running, g_hash_table_unref);
   g_clear_pointer (&self->refused, g_hash_table_unref);
+  g_clear_pointer (&self->resend, g_hash_table_unref);
+  g_clear_pointer (&self->resync, g_hash_table_unref);
+  if (self->watches != NULL)
+    td_account_manager_stop_push (self);
+  g_clear_pointer (&self->watches, g_hash_table_unref);
+  g_clear_pointer (&self->viewed_path, g_free);
 
   G_OBJECT_CLASS (td_account_manager_parent_class)->dispose (object);
 }
@@ -137,6 +155,9 @@ td_account_manager_class_init (TdAccountManagerClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  signals[SIGNAL_ONLINE_CHANGED] =
+    g_signal_new ("online-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, TD_TYPE_ACCOUNT, G_TYPE_BOOLEAN);
   signals[SIGNAL_SYNC_STARTED] =
     g_signal_new ("sync-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, TD_TYPE_ACCOUNT);
@@ -156,6 +177,11 @@ td_account_manager_init (TdAccountManager *self)
   self->accounts = g_list_store_new (TD_TYPE_ACCOUNT);
   self->running = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) g_ptr_array_unref);
+  self->resend = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->resync = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->watches = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify) g_ptr_array_unref);
+  self->poll_interval = 300;
   self->refused = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) td_certificate_info_free);
 }
@@ -425,6 +451,7 @@ typedef struct
   TdAccount        *account;
   TdImapSync       *sync;
   GCancellable     *cancellable;
+  gboolean          replay_only;
 } OneSync;
 
 static void
@@ -437,12 +464,20 @@ one_sync_free (OneSync *one)
   g_free (one);
 }
 
+static void sync_one (TdAccountManager *self,
+                      TdAccount        *account,
+                      gboolean          replay_only,
+                      GCancellable     *cancellable,
+                      GTask            *task);
+
 static void
 one_sync_complete (OneSync      *one,
                    const GError *error)
 {
   TdAccountManager *self = one->self;
   gint64 id = td_account_get_id (one->account);
+  g_autoptr(TdAccountManager) keep = g_object_ref (self);
+  g_autoptr(TdAccount) account = g_object_ref (one->account);
   GPtrArray *waiters;
 
   waiters = g_hash_table_lookup (self->running, &id);
@@ -465,6 +500,16 @@ one_sync_complete (OneSync      *one,
     }
   g_ptr_array_unref (waiters);
   one_sync_free (one);
+
+  /* The server changed while it ran (a push came in): sync again. Else changes made here
+   * while it ran went to the journal after its replay: send them now. */
+  if (g_hash_table_remove (self->resync, &id) && error == NULL)
+    {
+      g_hash_table_remove (self->resend, &id);
+      sync_one (self, account, FALSE, NULL, g_task_new (self, NULL, NULL, NULL));
+    }
+  else if (g_hash_table_remove (self->resend, &id) && error == NULL)
+    sync_one (self, account, TRUE, NULL, g_task_new (self, NULL, NULL, NULL));
 }
 
 static void
@@ -519,15 +564,19 @@ password_cb (GObject      *source,
     }
 
   one->sync = td_imap_sync_new (one->self->store, one->account);
+  td_imap_sync_set_replay_only (one->sync, one->replay_only);
   g_signal_connect (one->sync, "progress", G_CALLBACK (sync_progress_cb), one);
   td_imap_sync_run_async (one->sync, password, one->cancellable, sync_done_cb, one);
   td_credentials_free_password (password);
 }
 
-/* Starts (or joins) the sync of one account; @task completes when it ends. */
+/* Starts (or joins) the sync of one account; @task (taken) completes when it ends. With
+ * @replay_only, only the journal is sent; joining a running sync then also sends the journal
+ * again once it ends (what was added meanwhile). */
 static void
 sync_one (TdAccountManager *self,
           TdAccount        *account,
+          gboolean          replay_only,
           GCancellable     *cancellable,
           GTask            *task)
 {
@@ -538,6 +587,12 @@ sync_one (TdAccountManager *self,
 
   if (waiters != NULL)
     {
+      if (replay_only)
+        {
+          key = g_new (gint64, 1);
+          *key = id;
+          g_hash_table_add (self->resend, key);
+        }
       g_ptr_array_add (waiters, task);
       return;
     }
@@ -563,6 +618,7 @@ sync_one (TdAccountManager *self,
   one->self = g_object_ref (self);
   one->account = g_object_ref (account);
   one->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  one->replay_only = replay_only;
 
   g_signal_emit (self, signals[SIGNAL_SYNC_STARTED], 0, account);
   td_credentials_lookup_async (self->credentials, account, cancellable, password_cb, one);
@@ -622,7 +678,7 @@ sync_next_of_all (GTask *task)
     }
 
   one = g_task_new (self, g_task_get_cancellable (task), all_one_done_cb, task);
-  sync_one (self, g_ptr_array_index (data->accounts, data->next++),
+  sync_one (self, g_ptr_array_index (data->accounts, data->next++), FALSE,
             g_task_get_cancellable (task), one);
 }
 
@@ -645,7 +701,7 @@ td_account_manager_sync_async (TdAccountManager    *self,
 
   if (account != NULL)
     {
-      sync_one (self, account, cancellable, task);
+      sync_one (self, account, FALSE, cancellable, task);
       return;
     }
 
@@ -662,6 +718,445 @@ gboolean
 td_account_manager_sync_finish (TdAccountManager  *self,
                                 GAsyncResult      *result,
                                 GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_account_manager_send_changes_async (TdAccountManager    *self,
+                                       TdAccount           *account,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_send_changes_async);
+  if (td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP ||
+      td_store_count_journal (self->store, td_account_get_id (account)) == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  sync_one (self, account, TRUE, cancellable, task);
+}
+
+gboolean
+td_account_manager_send_changes_finish (TdAccountManager  *self,
+                                        GAsyncResult      *result,
+                                        GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Push --- */
+
+static void
+push_sync_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* "sync-finished" told the window already */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Sync after a push failed: %s", error->message);
+}
+
+static void
+watch_changed_cb (TdImapWatch      *watch,
+                  TdAccountManager *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (watch), "td-account");
+  gint64 id = td_account_get_id (account);
+
+  if (g_hash_table_contains (self->running, &id))
+    {
+      gint64 *key = g_new (gint64, 1);
+
+      *key = id;
+      g_hash_table_add (self->resync, key);
+      return;
+    }
+  sync_one (self, account, FALSE, NULL, g_task_new (self, NULL, push_sync_done_cb, NULL));
+}
+
+gboolean
+td_account_manager_is_online (TdAccountManager *self,
+                              TdAccount        *account)
+{
+  gint64 id;
+  GPtrArray *watches;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+
+  id = td_account_get_id (account);
+  watches = g_hash_table_lookup (self->watches, &id);
+  for (guint i = 0; watches != NULL && i < watches->len; i++)
+    if (td_imap_watch_get_online (g_ptr_array_index (watches, i)))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+watch_online_cb (TdImapWatch      *watch,
+                 GParamSpec       *pspec,
+                 TdAccountManager *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (watch), "td-account");
+
+  g_signal_emit (self, signals[SIGNAL_ONLINE_CHANGED], 0, account,
+                 td_account_manager_is_online (self, account));
+}
+
+static void
+watch_failed_cb (TdImapWatch      *watch,
+                 const GError     *error,
+                 TdAccountManager *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (watch), "td-account");
+
+  /* a sync says why (password or certificate) the way the window already shows */
+  sync_one (self, account, FALSE, NULL, g_task_new (self, NULL, push_sync_done_cb, NULL));
+}
+
+static TdImapWatch *
+add_watch (TdAccountManager *self,
+           TdAccount        *account,
+           const char       *path,
+           const char       *password)
+{
+  gint64 id = td_account_get_id (account);
+  GPtrArray *watches = g_hash_table_lookup (self->watches, &id);
+  TdImapWatch *watch;
+
+  if (watches == NULL)
+    {
+      gint64 *key = g_new (gint64, 1);
+
+      *key = id;
+      watches = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_insert (self->watches, key, watches);
+    }
+  watch = td_imap_watch_new (account, path);
+  g_object_set_data_full (G_OBJECT (watch), "td-account", g_object_ref (account),
+                          g_object_unref);
+  td_imap_watch_set_poll_interval (watch, self->poll_interval);
+  g_signal_connect (watch, "changed", G_CALLBACK (watch_changed_cb), self);
+  g_signal_connect (watch, "notify::online", G_CALLBACK (watch_online_cb), self);
+  g_signal_connect (watch, "failed", G_CALLBACK (watch_failed_cb), self);
+  g_ptr_array_add (watches, watch);
+  td_imap_watch_start (watch, password);
+  return watch;
+}
+
+typedef struct
+{
+  TdAccountManager *self;
+  TdAccount        *account;
+} PushStart;
+
+static void
+push_password_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PushStart *start = user_data;
+  g_autoptr(TdAccountManager) self = start->self;
+  g_autoptr(TdAccount) account = start->account;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  g_free (start);
+  password = td_credentials_lookup_finish (TD_CREDENTIALS (source), result, &error);
+  if (password == NULL)
+    {
+      /* the sync on start asks the user; push starts again with the next start_push */
+      g_debug ("No push for %s: %s", td_account_get_address (account), error->message);
+      return;
+    }
+  if (self->pushing)
+    {
+      gint64 id = td_account_get_id (account);
+
+      add_watch (self, account, "INBOX", password);
+      if (self->viewed_path != NULL && self->viewed_account == id &&
+          g_ascii_strcasecmp (self->viewed_path, "INBOX") != 0)
+        add_watch (self, account, self->viewed_path, password);
+    }
+  td_credentials_free_password (password);
+}
+
+void
+td_account_manager_start_push (TdAccountManager *self)
+{
+  GListModel *accounts;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+
+  self->pushing = TRUE;
+  accounts = G_LIST_MODEL (self->accounts);
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
+      gint64 id = td_account_get_id (account);
+      PushStart *start;
+
+      if (td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP ||
+          g_hash_table_contains (self->watches, &id))
+        continue;
+      start = g_new0 (PushStart, 1);
+      start->self = g_object_ref (self);
+      start->account = g_object_ref (account);
+      td_credentials_lookup_async (self->credentials, account, NULL, push_password_cb, start);
+    }
+}
+
+void
+td_account_manager_stop_push (TdAccountManager *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+
+  self->pushing = FALSE;
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GPtrArray *watches = value;
+
+      for (guint i = 0; i < watches->len; i++)
+        {
+          TdImapWatch *watch = g_ptr_array_index (watches, i);
+
+          g_signal_handlers_disconnect_by_data (watch, self);
+          td_imap_watch_stop (watch);
+        }
+    }
+  g_hash_table_remove_all (self->watches);
+}
+
+static void
+viewed_password_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  PushStart *start = user_data;
+  g_autoptr(TdAccountManager) self = start->self;
+  g_autoptr(TdAccount) account = start->account;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  g_free (start);
+  password = td_credentials_lookup_finish (TD_CREDENTIALS (source), result, &error);
+  if (password == NULL)
+    return;
+  if (self->pushing && self->viewed_path != NULL &&
+      self->viewed_account == td_account_get_id (account))
+    add_watch (self, account, self->viewed_path, password);
+  td_credentials_free_password (password);
+}
+
+static TdAccount *
+account_by_id (TdAccountManager *self,
+               gint64            id)
+{
+  GListModel *accounts = G_LIST_MODEL (self->accounts);
+
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
+
+      if (td_account_get_id (account) == id)
+        return g_steal_pointer (&account);
+    }
+  return NULL;
+}
+
+void
+td_account_manager_set_viewed_folder (TdAccountManager *self,
+                                      TdFolder         *folder)
+{
+  g_autoptr(TdAccount) account = NULL;
+  GPtrArray *watches;
+  gint64 id;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (folder == NULL || TD_IS_FOLDER (folder));
+
+  /* the old viewed folder's watch goes (the Inbox watch stays) */
+  if (self->viewed_path != NULL)
+    {
+      watches = g_hash_table_lookup (self->watches, &self->viewed_account);
+      for (guint i = 0; watches != NULL && i < watches->len; i++)
+        {
+          TdImapWatch *watch = g_ptr_array_index (watches, i);
+
+          if (g_strcmp0 (td_imap_watch_get_folder_path (watch), self->viewed_path) == 0 &&
+              g_ascii_strcasecmp (self->viewed_path, "INBOX") != 0)
+            {
+              g_signal_handlers_disconnect_by_data (watch, self);
+              td_imap_watch_stop (watch);
+              g_ptr_array_remove_index (watches, i);
+              break;
+            }
+        }
+    }
+  g_clear_pointer (&self->viewed_path, g_free);
+  self->viewed_account = 0;
+  if (folder == NULL)
+    return;
+
+  self->viewed_path = g_strdup (td_folder_get_path (folder));
+  self->viewed_account = td_folder_get_account_id (folder);
+  if (!self->pushing || g_ascii_strcasecmp (self->viewed_path, "INBOX") == 0)
+    return;
+  id = self->viewed_account;
+  if (!g_hash_table_contains (self->watches, &id))
+    return;                             /* its password is being looked up: added then */
+  account = account_by_id (self, id);
+  if (account == NULL)
+    return;
+  {
+    PushStart *start = g_new0 (PushStart, 1);
+
+    /* the Inbox watch has a password, but it is not shared: look it up again */
+    start->self = g_object_ref (self);
+    start->account = g_object_ref (account);
+    td_credentials_lookup_async (self->credentials, account, NULL, viewed_password_cb, start);
+  }
+}
+
+void
+td_account_manager_set_poll_interval (TdAccountManager *self,
+                                      guint             seconds)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+
+  self->poll_interval = MAX (seconds, 1);
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GPtrArray *watches = value;
+
+      for (guint i = 0; i < watches->len; i++)
+        td_imap_watch_set_poll_interval (g_ptr_array_index (watches, i), self->poll_interval);
+    }
+}
+
+/* --- One body on demand --- */
+
+typedef struct
+{
+  TdImapSync *sync;
+  gint64      folder_id;
+  char       *path;
+  guint32     uid;
+} FetchBody;
+
+static void
+fetch_body_free (FetchBody *data)
+{
+  g_clear_object (&data->sync);
+  g_free (data->path);
+  g_free (data);
+}
+
+static void
+fetch_body_done_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!td_imap_sync_run_finish (TD_IMAP_SYNC (source), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+fetch_body_password_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FetchBody *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  char *password;
+
+  password = td_credentials_lookup_finish (TD_CREDENTIALS (source), result, &error);
+  if (password == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  td_imap_sync_run_async (data->sync, password, g_task_get_cancellable (task),
+                          fetch_body_done_cb, g_object_ref (task));
+  td_credentials_free_password (password);
+}
+
+void
+td_account_manager_fetch_body_async (TdAccountManager    *self,
+                                     gint64               message_id,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(TdMessage) message = NULL;
+  g_autoptr(TdFolder) folder = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  GError *error = NULL;
+  FetchBody *data;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_fetch_body_async);
+
+  if ((message = td_store_get_message (self->store, message_id, &error)) == NULL ||
+      (folder = td_store_get_folder (self->store, td_message_get_folder_id (message),
+                                     &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  account = account_by_id (self, td_folder_get_account_id (folder));
+  if (account == NULL || td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP ||
+      td_message_get_uid (message) == 0)
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_NOT_FOUND,
+                               _("This message is not on a server Tidings can ask for it."));
+      return;
+    }
+
+  data = g_new0 (FetchBody, 1);
+  data->sync = td_imap_sync_new (self->store, account);
+  td_imap_sync_set_fetch_body (data->sync, td_folder_get_id (folder), td_folder_get_path (folder),
+                               td_message_get_uid (message));
+  g_task_set_task_data (task, data, (GDestroyNotify) fetch_body_free);
+  td_credentials_lookup_async (self->credentials, account, cancellable, fetch_body_password_cb,
+                               g_object_ref (task));
+}
+
+gboolean
+td_account_manager_fetch_body_finish (TdAccountManager  *self,
+                                      GAsyncResult      *result,
+                                      GError           **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -68,8 +68,119 @@ gboolean  td_account_manager_is_syncing           (TdAccountManager    *self);
 const TdCertificateInfo *td_account_manager_get_refused_certificate (TdAccountManager *self,
                                                                      TdAccount        *account);
 
+/* Sends the journal of local actions of @account to its server, without a full sync (done
+ * at once when the journal is empty). A sync already running is joined, and the journal is
+ * sent again when it ends. Fails like a sync when the server cannot be reached; the actions
+ * then stay in the journal for the next attempt. */
+void      td_account_manager_send_changes_async   (TdAccountManager    *self,
+                                                   TdAccount           *account,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean  td_account_manager_send_changes_finish  (TdAccountManager    *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+
+/* --- Actions (td-account-manager-actions.c) ---
+ * Each is applied to the store and journaled in one transaction: it shows at once, works
+ * offline, and survives a restart. Send it with td_account_manager_send_changes_async().
+ * @message_ids: GArray of gint64 (message rows, of any accounts). Every action finishes with
+ * td_account_manager_action_finish(). */
+gboolean  td_account_manager_action_finish        (TdAccountManager    *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+/* Adds and removes flags (and one keyword each, e.g. "$NotJunk"; may be NULL). */
+void      td_account_manager_flag_messages_async  (TdAccountManager    *self,
+                                                   GArray              *message_ids,
+                                                   TdFlags              add,
+                                                   TdFlags              remove,
+                                                   const char          *keyword_add,
+                                                   const char          *keyword_remove,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* Moves (or copies) to a folder of the same account. */
+void      td_account_manager_move_messages_async  (TdAccountManager    *self,
+                                                   GArray              *message_ids,
+                                                   gint64               target_folder_id,
+                                                   gboolean             copy,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* To the account's Trash; from Trash (or without one) removed for good. */
+void      td_account_manager_delete_messages_async (TdAccountManager   *self,
+                                                    GArray             *message_ids,
+                                                    GCancellable       *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer            user_data);
+/* To the account's Archive folder; TD_ERROR_NOT_FOUND when it has none. */
+void      td_account_manager_archive_messages_async (TdAccountManager   *self,
+                                                     GArray             *message_ids,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+/* Removes every message of the folder for good (Empty Trash). */
+void      td_account_manager_empty_folder_async   (TdAccountManager    *self,
+                                                   gint64               folder_id,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* @path: the full path, parts separated by the account's hierarchy separator. */
+void      td_account_manager_create_folder_async  (TdAccountManager    *self,
+                                                   TdAccount           *account,
+                                                   const char          *path,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+void      td_account_manager_rename_folder_async  (TdAccountManager    *self,
+                                                   gint64               folder_id,
+                                                   const char          *new_path,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+void      td_account_manager_delete_folder_async  (TdAccountManager    *self,
+                                                   gint64               folder_id,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+void      td_account_manager_subscribe_folder_async (TdAccountManager   *self,
+                                                     gint64              folder_id,
+                                                     gboolean            subscribe,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+
+/* Downloads and stores the body of one message now (one outside the sync window, opened by
+ * the user); it is kept afterwards. */
+void      td_account_manager_fetch_body_async     (TdAccountManager    *self,
+                                                   gint64               message_id,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean  td_account_manager_fetch_body_finish    (TdAccountManager    *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+
+/* --- Push ---
+ * Keeps the Inbox of every IMAP account watched (IDLE, else polling; td-imap-watch.h) and
+ * syncs an account whenever its server reports a change and whenever the watch (re)connects,
+ * so new mail shows without a manual sync and what happened offline comes in when the network
+ * is back. The folder being viewed is watched too. */
+void      td_account_manager_start_push           (TdAccountManager    *self);
+void      td_account_manager_stop_push            (TdAccountManager    *self);
+/* The folder the user is looking at (NULL: none); watched as well as the Inbox. */
+void      td_account_manager_set_viewed_folder    (TdAccountManager    *self,
+                                                   TdFolder            *folder);
+/* Seconds between polls of servers without IDLE (default 300). */
+void      td_account_manager_set_poll_interval    (TdAccountManager    *self,
+                                                   guint                seconds);
+/* TRUE while a watch of the account is connected. */
+gboolean  td_account_manager_is_online            (TdAccountManager    *self,
+                                                   TdAccount           *account);
+
 /* Properties: "syncing" (gboolean).
  * Signals:
+ *   "online-changed" (TdAccount *account, gboolean online): push connection up or down
  *   "sync-started"  (TdAccount *account)
  *   "sync-progress" (TdAccount *account, const char *what, guint done, guint total)
  *                   what is translated, e.g. "Downloading messages in Inbox"

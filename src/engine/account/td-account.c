@@ -22,6 +22,8 @@ struct _TdAccount
   TdSecurity     security;
   char          *username;
   char          *pinned_fingerprint;
+  gint64         quota_usage;    /* KiB, -1 unknown */
+  gint64         quota_limit;
 };
 
 G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
@@ -152,6 +154,8 @@ td_account_class_init (TdAccountClass *klass)
 static void
 td_account_init (TdAccount *self)
 {
+  self->quota_usage = -1;
+  self->quota_limit = -1;
 }
 
 TdAccount *
@@ -280,4 +284,28 @@ td_account_set_pinned_fingerprint (TdAccount  *self,
   set_string (self, &self->pinned_fingerprint,
               fingerprint != NULL && *fingerprint != '\0' ? fingerprint : NULL,
               PROP_PINNED_FINGERPRINT);
+}
+
+gint64
+td_account_get_quota_usage (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), -1);
+  return self->quota_usage;
+}
+
+gint64
+td_account_get_quota_limit (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), -1);
+  return self->quota_limit;
+}
+
+void
+td_account_set_quota (TdAccount *self,
+                      gint64     usage_kib,
+                      gint64     limit_kib)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  self->quota_usage = usage_kib;
+  self->quota_limit = limit_kib;
 }

@@ -42,5 +42,11 @@ const char    *td_account_get_username           (TdAccount     *self);
 const char    *td_account_get_pinned_fingerprint (TdAccount     *self);
 void           td_account_set_pinned_fingerprint (TdAccount     *self,
                                                   const char    *fingerprint);
+/* The server's storage quota (RFC 9208) in KiB as last seen; -1 when not known. */
+gint64         td_account_get_quota_usage        (TdAccount     *self);
+gint64         td_account_get_quota_limit        (TdAccount     *self);
+void           td_account_set_quota              (TdAccount     *self,
+                                                  gint64         usage_kib,
+                                                  gint64         limit_kib);
 
 G_END_DECLS
