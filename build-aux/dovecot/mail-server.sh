@@ -28,7 +28,9 @@
 # As root, Dovecot runs as nobody/nogroup (setpriv) and DIR belongs to nobody; DIR's parent
 # directories must be searchable by nobody (anything under /tmp is).
 # Environment: TD_MAIL_SEPARATOR (hierarchy separator, default "/"); TD_MAIL_MINIMAL=1 (a plain
-# IMAP4rev1 server without SPECIAL-USE, CONDSTORE, UIDPLUS, ESEARCH and LIST-EXTENDED).
+# IMAP4rev1 server without SPECIAL-USE, CONDSTORE, UIDPLUS, ESEARCH and LIST-EXTENDED);
+# TD_MAIL_CAPS (the capabilities to announce after login instead of Dovecot's own, e.g. without
+# QRESYNC: the commands still work, a client must not use what is not announced).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -155,6 +157,8 @@ write_config () {
     # LIST-EXTENDED, so clients must fall back to guessing roles and fetching all flags.
     sed -i -e '/special_use = /d' "$dir/dovecot.conf"
     printf 'imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE\n' >> "$dir/dovecot.conf"
+  elif [ -n "${TD_MAIL_CAPS:-}" ]; then
+    printf 'imap_capability = %s\n' "$TD_MAIL_CAPS" >> "$dir/dovecot.conf"
   fi
   printf 'imap=%s\nimaps=%s\npop3=%s\npop3s=%s\nsubmission=%s\nsubmissions=%s\nsink=%s\n' \
     "$@" > "$dir/ports.tmp"

@@ -359,6 +359,350 @@ test_killed_sync (void)
   g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t200\t200\n"));
 }
 
+/* --- Changing things: flag, move, delete, folder --- */
+
+/* The proxy runs in a thread of its own: run_cli() blocks this one. */
+typedef struct
+{
+  guint16       target;
+  TdTestProxy  *proxy;
+  GMainContext *context;
+  GMainLoop    *loop;
+  GThread      *thread;
+  gboolean      ready;
+  GMutex        mutex;
+  GCond         cond;
+  guint64       cut;
+} ProxyThread;
+
+static gpointer
+proxy_thread_main (gpointer data)
+{
+  ProxyThread *pt = data;
+
+  g_main_context_push_thread_default (pt->context);
+  pt->proxy = td_test_proxy_new (pt->target, 0);
+  g_mutex_lock (&pt->mutex);
+  pt->ready = TRUE;
+  g_cond_signal (&pt->cond);
+  g_mutex_unlock (&pt->mutex);
+  g_main_loop_run (pt->loop);
+  td_test_proxy_free (pt->proxy);
+  g_main_context_pop_thread_default (pt->context);
+  return NULL;
+}
+
+static ProxyThread *
+proxy_thread_start (guint16 target)
+{
+  ProxyThread *pt = g_new0 (ProxyThread, 1);
+
+  pt->target = target;
+  pt->context = g_main_context_new ();
+  pt->loop = g_main_loop_new (pt->context, FALSE);
+  g_mutex_init (&pt->mutex);
+  g_cond_init (&pt->cond);
+  pt->thread = g_thread_new ("proxy", proxy_thread_main, pt);
+  g_mutex_lock (&pt->mutex);
+  while (!pt->ready)
+    g_cond_wait (&pt->cond, &pt->mutex);
+  g_mutex_unlock (&pt->mutex);
+  return pt;
+}
+
+static gboolean
+proxy_set_cut_cb (gpointer data)
+{
+  ProxyThread *pt = data;
+
+  /* 1 byte more than what went through: every new connection is dropped at once */
+  td_test_proxy_set_cut_after (pt->proxy, pt->cut == 0 ? 0
+                               : td_test_proxy_get_forwarded (pt->proxy) + 1);
+  g_mutex_lock (&pt->mutex);
+  pt->ready = TRUE;
+  g_cond_signal (&pt->cond);
+  g_mutex_unlock (&pt->mutex);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes the server away (@online FALSE) or brings it back. */
+static void
+proxy_thread_set_online (ProxyThread *pt,
+                         gboolean     online)
+{
+  g_mutex_lock (&pt->mutex);
+  pt->ready = FALSE;
+  pt->cut = online ? 0 : 1;
+  g_mutex_unlock (&pt->mutex);
+  g_main_context_invoke (pt->context, proxy_set_cut_cb, pt);
+  g_mutex_lock (&pt->mutex);
+  while (!pt->ready)
+    g_cond_wait (&pt->cond, &pt->mutex);
+  g_mutex_unlock (&pt->mutex);
+}
+
+static void
+proxy_thread_stop (ProxyThread *pt)
+{
+  g_main_loop_quit (pt->loop);
+  g_thread_join (pt->thread);
+  g_main_loop_unref (pt->loop);
+  g_main_context_unref (pt->context);
+  g_mutex_clear (&pt->mutex);
+  g_cond_clear (&pt->cond);
+  g_free (pt);
+}
+
+/* The id "ls FOLDER" prints for the message with @subject. */
+static char *
+message_id_of (const char *profile,
+               const char *folder,
+               const char *subject)
+{
+  g_auto(Run) ls = { 0 };
+  g_auto(GStrv) lines = NULL;
+
+  run_cli (&ls, profile, NULL, "ls", folder, "--limit", "1000", NULL);
+  g_assert_cmpint (ls.status, ==, 0);
+  lines = g_strsplit (ls.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], "\t", -1);
+
+      if (g_strv_length (fields) == 5 && g_strcmp0 (fields[3], subject) == 0)
+        return g_strdup (fields[0]);
+    }
+  return NULL;
+}
+
+/* "doveadm fetch": how many messages in @folder have exactly @subject; the flags of the last */
+static guint
+server_find (TdTestDovecot  *own,
+             const char     *folder,
+             const char     *subject,
+             char          **flags)
+{
+  g_autofree char *out = td_test_dovecot_doveadm_output (own, NULL, "fetch", "-u", "alice",
+                                                         "flags hdr.subject", "mailbox", folder,
+                                                         "all", NULL);
+  g_auto(GStrv) records = NULL;
+  guint n = 0;
+
+  if (out == NULL)
+    return 0;
+  records = g_strsplit (out, "\f\n", -1);
+  for (guint i = 0; records[i] != NULL; i++)
+    {
+      g_auto(GStrv) lines = g_strsplit (records[i], "\n", -1);
+      const char *record_flags = "";
+      gboolean match = FALSE;
+
+      for (guint j = 0; lines[j] != NULL; j++)
+        {
+          if (g_str_has_prefix (lines[j], "flags:"))
+            record_flags = lines[j];
+          else if (g_str_has_prefix (lines[j], "hdr.subject: "))
+            match = g_strcmp0 (lines[j] + strlen ("hdr.subject: "), subject) == 0;
+        }
+      if (match)
+        {
+          n++;
+          if (flags != NULL)
+            {
+              g_free (*flags);
+              *flags = g_strdup (record_flags);
+            }
+        }
+    }
+  return n;
+}
+
+static char *
+server_flags_of (TdTestDovecot *own,
+                 const char    *folder,
+                 const char    *subject)
+{
+  char *flags = NULL;
+
+  g_assert_cmpuint (server_find (own, folder, subject, &flags), ==, 1);
+  return flags;
+}
+
+static guint
+server_count_of (TdTestDovecot *own,
+                 const char    *folder,
+                 const char    *subject)
+{
+  return server_find (own, folder, subject, NULL);
+}
+
+static void
+test_actions (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *one = NULL, *two = NULL, *three = NULL;
+  g_autofree char *flags = NULL;
+  g_autofree char *list = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) flag = { 0 };
+  g_auto(Run) bad_flag = { 0 };
+  g_auto(Run) move = { 0 };
+  g_auto(Run) del = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) rename = { 0 };
+  g_auto(Run) folders = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Act", 5, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (own, "alice", "Trash", &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (own, "alice", "Archive", &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
+  run_cli (&add, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  one = message_id_of (profile, "INBOX", "Act 1");
+  two = message_id_of (profile, "INBOX", "Act 2");
+  three = message_id_of (profile, "INBOX", "Act 3");
+  g_assert_nonnull (one);
+  g_assert_nonnull (two);
+  g_assert_nonnull (three);
+
+  run_cli (&bad_flag, profile, NULL, "flag", one, "+shiny", NULL);
+  g_assert_cmpint (bad_flag.status, ==, 2);
+
+  run_cli (&flag, profile, NULL, "flag", one, "+seen", "+flagged", "+forwarded", NULL);
+  g_assert_cmpint (flag.status, ==, 0);
+  flags = server_flags_of (own, "INBOX", "Act 1");
+  g_assert_nonnull (strstr (flags, "\\Seen"));
+  g_assert_nonnull (strstr (flags, "\\Flagged"));
+  g_assert_nonnull (strstr (flags, "$Forwarded"));
+
+  run_cli (&move, profile, NULL, "move", two, "Archive", NULL);
+  g_assert_cmpint (move.status, ==, 0);
+  g_assert_cmpuint (server_count_of (own, "INBOX", "Act 2"), ==, 0);
+  g_assert_cmpuint (server_count_of (own, "Archive", "Act 2"), ==, 1);
+
+  run_cli (&del, profile, NULL, "delete", three, NULL);
+  g_assert_cmpint (del.status, ==, 0);
+  g_assert_cmpuint (server_count_of (own, "INBOX", "Act 3"), ==, 0);
+  g_assert_cmpuint (server_count_of (own, "Trash", "Act 3"), ==, 1);
+
+  run_cli (&create, profile, NULL, "folder", "create", "Projects", NULL);
+  g_assert_cmpint (create.status, ==, 0);
+  run_cli (&rename, profile, NULL, "folder", "rename", "Projects", "Projects 2026", NULL);
+  g_assert_cmpint (rename.status, ==, 0);
+  list = td_test_dovecot_doveadm_output (own, &error, "mailbox", "list", "-u", "alice", NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, "Projects 2026\n"));
+
+  run_cli (&folders, profile, NULL, "folders", NULL);
+  g_assert_nonnull (strstr (folders.out, "INBOX\tinbox\t3\t2\n"));
+  g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t1\t1\n"));
+  g_assert_nonnull (strstr (folders.out, "Trash\ttrash\t1\t1\n"));
+  g_assert_nonnull (strstr (folders.out, "Projects 2026\t-\t0\t0\n"));
+}
+
+/* Changes made while the server cannot be reached are kept, also when the program is killed
+ * right after, and reach the server with the next sync. */
+static void
+test_actions_offline (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *flags = NULL;
+  g_autofree char *id = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) flag = { 0 };
+  g_auto(Run) queued = { 0 };
+  g_auto(Run) back = { 0 };
+  GRand *rand = g_rand_new_with_seed (77);
+  ProxyThread *pt;
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Away", 8, &error);
+  g_assert_no_error (error);
+  pt = proxy_thread_start (td_test_dovecot_get_port (own, "imaps"));
+  port = g_strdup_printf ("%u", td_test_proxy_get_port (pt->proxy));
+  run_cli (&add, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  proxy_thread_set_online (pt, FALSE);
+
+  /* unreachable: done here, kept for later, not an error */
+  id = message_id_of (profile, "INBOX", "Away 1");
+  run_cli (&flag, profile, NULL, "flag", id, "+flagged", NULL);
+  g_assert_cmpint (flag.status, ==, 0);
+  g_assert_nonnull (strstr (flag.err, "next sync"));
+  run_cli (&queued, profile, NULL, "--offline", "flag", id, "+seen", NULL);
+  g_assert_cmpint (queued.status, ==, 0);
+
+  /* killed at random instants while it tries to send */
+  for (guint round = 2; round <= 6; round++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Away %u", round);
+      g_autofree char *mid = message_id_of (profile, "INBOX", subject);
+      g_autoptr(GSubprocess) proc = NULL;
+
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                               &error, cli, "--profile", profile, "flag", mid, "+answered",
+                               NULL);
+      g_assert_no_error (error);
+      g_usleep (g_rand_int_range (rand, 5, 120) * 1000);
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+    }
+  g_rand_free (rand);
+
+  proxy_thread_set_online (pt, TRUE);
+  run_cli (&back, profile, NULL, "sync", NULL);
+  g_assert_cmpint (back.status, ==, 0);
+  flags = server_flags_of (own, "INBOX", "Away 1");
+  g_assert_nonnull (strstr (flags, "\\Flagged"));
+  g_assert_nonnull (strstr (flags, "\\Seen"));
+  /* a killed one either never committed here (then its row shows no flag) or is on the server
+   * now: never one without the other */
+  for (guint round = 2; round <= 6; round++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Away %u", round);
+      g_autofree char *server_side = server_flags_of (own, "INBOX", subject);
+      g_auto(Run) ls = { 0 };
+      g_auto(GStrv) lines = NULL;
+      gboolean here = FALSE;
+
+      run_cli (&ls, profile, NULL, "ls", "INBOX", "--limit", "100", NULL);
+      lines = g_strsplit (ls.out, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) fields = g_strsplit (lines[i], "\t", -1);
+
+          if (g_strv_length (fields) == 5 && g_strcmp0 (fields[3], subject) == 0)
+            here = strchr (fields[4], 'R') != NULL;
+        }
+      g_assert_cmpint (here, ==, strstr (server_side, "\\Answered") != NULL);
+    }
+  proxy_thread_stop (pt);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -381,6 +725,8 @@ main (int   argc,
   g_test_add_func ("/cli/sync-and-read", test_sync_and_read);
   g_test_add_func ("/cli/offline", test_offline);
   g_test_add_func ("/cli/killed-sync", test_killed_sync);
+  g_test_add_func ("/cli/actions", test_actions);
+  g_test_add_func ("/cli/actions-offline", test_actions_offline);
 
   status = g_test_run ();
   td_test_dovecot_free (server);

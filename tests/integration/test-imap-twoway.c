@@ -1,0 +1,840 @@
+/* test-imap-twoway.c: changes made here reach a real Dovecot, changes made there come back
+ *
+ * Each case starts its own Dovecot, syncs an account, then acts here (the store's local
+ * actions, journaled) or there (doveadm), syncs again and compares both sides. The same cases
+ * run against three kinds of server: Dovecot as it is (QRESYNC, CONDSTORE, MOVE, UIDPLUS),
+ * one that announces CONDSTORE without QRESYNC or MOVE (COPY + \Deleted + UID EXPUNGE), and a
+ * plain IMAP4rev1 server (no CONDSTORE, UIDPLUS, ESEARCH or SPECIAL-USE).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "td-error.h"
+#include "td-imap-sync.h"
+#include "td-imap-watch.h"
+#include "td-store.h"
+#include "td-test-dovecot.h"
+#include "td-test-util.h"
+
+/* CONDSTORE without QRESYNC and without MOVE: replay must copy, mark and expunge. */
+#define CONDSTORE_CAPS "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE CONDSTORE UIDPLUS ESEARCH " \
+                       "SPECIAL-USE LIST-EXTENDED NAMESPACE"
+
+typedef struct
+{
+  TdTestDovecot *server;
+  TdStore       *store;
+  TdAccount     *account;
+  TdTestProxy   *proxy;
+  char          *profile;
+  char          *path;
+} Fixture;
+
+static void
+open_store (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  f->store = td_store_new (f->path);
+  td_store_open_async (f->store, NULL, td_test_store_result, &result);
+  td_store_open_finish (f->store, td_test_wait_result (&result, 10000), &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (g_strcmp0 (data, "minimal") == 0)
+    g_setenv ("TD_MAIL_MINIMAL", "1", TRUE);
+  else if (g_strcmp0 (data, "condstore") == 0)
+    g_setenv ("TD_MAIL_CAPS", CONDSTORE_CAPS, TRUE);
+  f->server = td_test_dovecot_start (&error);
+  g_unsetenv ("TD_MAIL_MINIMAL");
+  g_unsetenv ("TD_MAIL_CAPS");
+  g_assert_no_error (error);
+
+  /* every connection goes through a proxy, so a test can take the server away */
+  f->proxy = td_test_proxy_new (td_test_dovecot_get_port (f->server, "imaps"), 0);
+
+  f->profile = td_test_make_tempdir ("profile");
+  f->path = g_build_filename (f->profile, "tidings.db", NULL);
+  open_store (f);
+
+  f->account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
+                               td_test_proxy_get_port (f->proxy), TD_SECURITY_TLS, "alice");
+  td_account_set_pinned_fingerprint (f->account, td_test_dovecot_get_fingerprint (f->server));
+  td_store_add_account_async (f->store, f->account, NULL, td_test_store_result, &result);
+  td_store_add_account_finish (f->store, td_test_wait_result (&result, 10000), &error);
+  g_assert_no_error (error);
+
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Inbox message", 12, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "Archive", "Archived", 3, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (f->server, "alice", "Trash", &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (f->server, "alice", "Projects", &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  td_store_close (f->store);
+  g_clear_object (&f->store);
+  g_clear_object (&f->account);
+  g_clear_pointer (&f->proxy, td_test_proxy_free);
+  g_clear_pointer (&f->server, td_test_dovecot_free);
+  g_free (f->path);
+  g_free (f->profile);
+}
+
+/* Closes and reopens the store, as a restart of the program does. */
+static void
+restart (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  td_store_close (f->store);
+  g_clear_object (&f->store);
+  g_clear_object (&f->account);
+  open_store (f);
+  f->account = td_store_get_account (f->store, id, &error);
+  g_assert_no_error (error);
+}
+
+static GError *
+run_sync (Fixture *f)
+{
+  g_autoptr(TdImapSync) sync = td_imap_sync_new (f->store, f->account);
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+
+  td_imap_sync_run_async (sync, td_test_dovecot_get_password (f->server), NULL,
+                          td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
+  return error;
+}
+
+static void
+sync_ok (Fixture *f)
+{
+  GError *error = run_sync (f);
+
+  g_assert_no_error (error);
+}
+
+static TdFolder *
+folder (Fixture    *f,
+        const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  TdFolder *folder = td_store_find_folder (f->store, td_account_get_id (f->account), path,
+                                           &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (folder);
+  return folder;
+}
+
+static guint
+local_total (Fixture    *f,
+             const char *path)
+{
+  g_autoptr(TdFolder) dir = folder (f, path);
+
+  g_assert_cmpuint (td_folder_get_total (dir), ==,
+                    td_store_count_messages (f->store, td_folder_get_id (dir)));
+  return td_folder_get_total (dir);
+}
+
+/* The local message with this subject in @path, or NULL. */
+static TdMessage *
+find_local (Fixture    *f,
+            const char *path,
+            const char *subject)
+{
+  g_autoptr(TdFolder) dir = folder (f, path);
+  g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0, 1000,
+                                                      NULL);
+
+  g_assert_nonnull (page);
+  for (guint i = 0; i < page->len; i++)
+    if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, i)), subject) == 0)
+      return g_object_ref (g_ptr_array_index (page, i));
+  return NULL;
+}
+
+static GArray *
+ids_of (Fixture    *f,
+        const char *path,
+        const char *subject)
+{
+  g_autoptr(TdMessage) m = find_local (f, path, subject);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 id;
+
+  g_assert_nonnull (m);
+  id = td_message_get_id (m);
+  g_array_append_val (ids, id);
+  return ids;
+}
+
+/* "doveadm fetch": the uids (and the flags of the last one) of the messages whose subject is
+ * exactly @subject in @path (a mailbox that is gone has none). */
+static GArray *
+server_find (Fixture     *f,
+             const char  *path,
+             const char  *subject,
+             char       **flags)
+{
+  g_autofree char *out = NULL;
+  g_auto(GStrv) records = NULL;
+  GArray *uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  out = td_test_dovecot_doveadm_output (f->server, NULL, "fetch", "-u", "alice",
+                                        "uid flags hdr.subject", "mailbox", path, "all", NULL);
+  if (out == NULL)
+    return uids;
+  records = g_strsplit (out, "\f\n", -1);
+  for (guint i = 0; records[i] != NULL; i++)
+    {
+      g_auto(GStrv) lines = g_strsplit (records[i], "\n", -1);
+      const char *record_flags = NULL;
+      guint32 uid = 0;
+      gboolean match = FALSE;
+
+      for (guint j = 0; lines[j] != NULL; j++)
+        {
+          if (g_str_has_prefix (lines[j], "uid: "))
+            uid = (guint32) g_ascii_strtoull (lines[j] + 5, NULL, 10);
+          else if (g_str_has_prefix (lines[j], "flags:"))
+            record_flags = lines[j];
+          else if (g_str_has_prefix (lines[j], "hdr.subject: "))
+            match = g_strcmp0 (lines[j] + strlen ("hdr.subject: "), subject) == 0;
+        }
+      if (match && uid > 0)
+        {
+          g_array_append_val (uids, uid);
+          if (flags != NULL)
+            {
+              g_free (*flags);
+              *flags = g_strdup (record_flags != NULL ? record_flags : "flags:");
+            }
+        }
+    }
+  return uids;
+}
+
+/* The server uid of the one message @subject in @path, as text for doveadm (a small ring of
+ * buffers: good for a few uses in one call). */
+static const char *
+uid_of (Fixture    *f,
+        const char *path,
+        const char *subject)
+{
+  static char buffers[8][16];
+  static guint next;
+  g_autoptr(GArray) uids = server_find (f, path, subject, NULL);
+  char *buffer = buffers[next++ % G_N_ELEMENTS (buffers)];
+
+  g_assert_cmpuint (uids->len, ==, 1);
+  g_snprintf (buffer, sizeof buffers[0], "%u", g_array_index (uids, guint32, 0));
+  return buffer;
+}
+
+static guint
+server_count (Fixture    *f,
+              const char *path,
+              const char *subject)
+{
+  g_autoptr(GArray) uids = server_find (f, path, subject, NULL);
+
+  return uids->len;
+}
+
+/* The server's flags of the one message @subject in @path, as doveadm prints them. */
+static char *
+server_flags (Fixture    *f,
+              const char *path,
+              const char *subject)
+{
+  char *flags = NULL;
+  g_autoptr(GArray) uids = server_find (f, path, subject, &flags);
+
+  g_assert_cmpuint (uids->len, ==, 1);
+  return flags;
+}
+
+static void
+assert_server_has_flag (Fixture    *f,
+                        const char *path,
+                        const char *subject,
+                        const char *flag,
+                        gboolean    has)
+{
+  g_autofree char *flags = server_flags (f, path, subject);
+  g_autofree char *padded = g_strconcat (flags, " ", NULL);
+  g_autofree char *needle = g_strconcat (" ", flag, " ", NULL);
+
+  if (has && strstr (padded, needle) == NULL)
+    g_error ("%s/%s should have %s on the server: %s", path, subject, flag, flags);
+  if (!has && strstr (padded, needle) != NULL)
+    g_error ("%s/%s should not have %s on the server: %s", path, subject, flag, flags);
+}
+
+static TdFlags
+local_flags (Fixture    *f,
+             const char *path,
+             const char *subject)
+{
+  g_autoptr(TdMessage) m = find_local (f, path, subject);
+
+  g_assert_nonnull (m);
+  return td_message_get_flags (m);
+}
+
+static void
+change_flags (Fixture    *f,
+              GArray     *ids,
+              TdFlags     add,
+              TdFlags     remove)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_store_change_flags_async (f->store, ids, add, remove, NULL, NULL, NULL,
+                               td_test_store_result, &result);
+  td_store_change_flags_finish (f->store, td_test_wait_result (&result, 10000), &error);
+  g_assert_no_error (error);
+}
+
+static void
+move_to (Fixture    *f,
+         GArray     *ids,
+         const char *target,
+         gboolean    copy)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) dir = folder (f, target);
+
+  td_store_move_messages_async (f->store, ids, td_folder_get_id (dir), copy, NULL,
+                                td_test_store_result, &result);
+  td_store_move_messages_finish (f->store, td_test_wait_result (&result, 10000), &error);
+  g_assert_no_error (error);
+}
+
+static void
+expunge (Fixture *f,
+         GArray  *ids)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_store_expunge_messages_async (f->store, ids, NULL, td_test_store_result, &result);
+  td_store_expunge_messages_finish (f->store, td_test_wait_result (&result, 10000), &error);
+  g_assert_no_error (error);
+}
+
+/* doveadm with these arguments must succeed. */
+#define DOVEADM_OK(f, ...) \
+  G_STMT_START { \
+    g_autoptr(GError) doveadm_error = NULL; \
+    td_test_dovecot_doveadm ((f)->server, &doveadm_error, __VA_ARGS__, NULL); \
+    g_assert_no_error (doveadm_error); \
+  } G_STMT_END
+
+/* --- Here -> server --- */
+
+static void
+test_flags_here (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GArray) one = NULL;
+  g_autoptr(GArray) two = NULL;
+  g_autoptr(GArray) both = NULL;
+
+  sync_ok (f);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 12);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+
+  one = ids_of (f, "INBOX", "Inbox message 1");
+  two = ids_of (f, "INBOX", "Inbox message 2");
+  both = g_array_copy (one);
+  g_array_append_vals (both, two->data, 1);
+  change_flags (f, both, TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+  change_flags (f, two, TD_FLAG_ANSWERED | TD_FLAG_FORWARDED, TD_FLAG_FLAGGED);
+  /* shown at once, before any server saw it */
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 2"), ==,
+                    TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), >, 0);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Seen", FALSE);
+
+  sync_ok (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Seen", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Flagged", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 2", "\\Seen", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 2", "\\Answered", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 2", "\\Flagged", FALSE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 2", "$Forwarded", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 3", "\\Seen", FALSE);
+  /* and the next sync keeps them here */
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 2"), ==,
+                    TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 12 - 0);
+}
+
+static void
+test_move_here (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GArray) moved = NULL;
+  g_autoptr(GArray) copied = NULL;
+  g_autoptr(TdMessage) there = NULL;
+
+  sync_ok (f);
+  moved = ids_of (f, "INBOX", "Inbox message 4");
+  copied = ids_of (f, "INBOX", "Inbox message 5");
+  move_to (f, moved, "Archive", FALSE);
+  move_to (f, copied, "Projects", TRUE);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+  g_assert_cmpuint (local_total (f, "Projects"), ==, 1);
+
+  sync_ok (f);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 4"), ==, 0);
+  g_assert_cmpuint (server_count (f, "Archive", "Inbox message 4"), ==, 1);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 5"), ==, 1);
+  g_assert_cmpuint (server_count (f, "Projects", "Inbox message 5"), ==, 1);
+  /* exactly once here too, with its real uid, and readable */
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+  g_assert_cmpuint (local_total (f, "Projects"), ==, 1);
+  there = find_local (f, "Archive", "Inbox message 4");
+  g_assert_nonnull (there);
+  g_assert_cmpuint (td_message_get_uid (there), >, 0);
+  g_assert_true (td_message_get_has_body (there));
+
+  /* a second sync changes nothing */
+  sync_ok (f);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+  g_assert_cmpuint (server_count (f, "Archive", "Inbox message 4"), ==, 1);
+}
+
+static void
+test_expunge_here (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GArray) gone = NULL;
+
+  sync_ok (f);
+  gone = ids_of (f, "INBOX", "Inbox message 6");
+  expunge (f, gone);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 6"), ==, 1);
+
+  sync_ok (f);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 6"), ==, 0);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 7"), ==, 1);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
+}
+
+static void
+test_folders_here (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) projects = NULL;
+  g_autoptr(TdFolder) created = NULL;
+  g_autofree char *list = NULL;
+  gint64 id;
+
+  sync_ok (f);
+  id = td_account_get_id (f->account);
+  td_store_create_folder_async (f->store, id, "Reisen/2026 Köln", '/', NULL,
+                                td_test_store_result, &r1);
+  td_store_create_folder_finish (f->store, td_test_wait_result (&r1, 10000), &error);
+  g_assert_no_error (error);
+  projects = folder (f, "Projects");
+  td_store_rename_folder_async (f->store, td_folder_get_id (projects), "Work", NULL,
+                                td_test_store_result, &r2);
+  td_store_rename_folder_finish (f->store, td_test_wait_result (&r2, 10000), &error);
+  g_assert_no_error (error);
+  created = folder (f, "Archive");
+  td_store_delete_folder_async (f->store, td_folder_get_id (created), NULL,
+                                td_test_store_result, &r3);
+  td_store_delete_folder_finish (f->store, td_test_wait_result (&r3, 10000), &error);
+  g_assert_no_error (error);
+
+  sync_ok (f);
+  list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, "Reisen/2026 Köln\n"));
+  g_assert_nonnull (strstr (list, "Work\n"));
+  g_assert_null (strstr (list, "Projects\n"));
+  g_assert_null (strstr (list, "Archive\n"));
+  /* and the store agrees after listing the server again */
+  g_clear_object (&created);
+  created = td_store_find_folder (f->store, id, "Reisen/2026 Köln", NULL);
+  g_assert_nonnull (created);
+  g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+}
+
+/* --- Server -> here --- */
+
+static void
+test_changes_there (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  sync_ok (f);
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Flagged \\Seen", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 8"));
+  DOVEADM_OK (f, "expunge", "-u", "alice", "mailbox", "INBOX", "uid",
+              uid_of (f, "INBOX", "Inbox message 9"));
+  DOVEADM_OK (f, "move", "-u", "alice", "Archive", "mailbox", "INBOX", "uid",
+              uid_of (f, "INBOX", "Inbox message 10"));
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Late arrival", 2, &error);
+  g_assert_no_error (error);
+
+  sync_ok (f);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 8"), ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+  g_assert_null (find_local (f, "INBOX", "Inbox message 9"));
+  g_assert_null (find_local (f, "INBOX", "Inbox message 10"));
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 12 - 2 + 2);
+
+  /* and a flag taken away there goes away here */
+  DOVEADM_OK (f, "flags", "remove", "-u", "alice", "\\Flagged", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 8"));
+  sync_ok (f);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 8"), ==, TD_FLAG_SEEN);
+}
+
+/* Both sides changed one message: each side's change survives. */
+static void
+test_conflict (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GArray) ids = NULL;
+
+  sync_ok (f);
+  ids = ids_of (f, "INBOX", "Inbox message 3");
+  change_flags (f, ids, TD_FLAG_SEEN, 0);
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Flagged", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 3"));
+
+  sync_ok (f);
+  assert_server_has_flag (f, "INBOX", "Inbox message 3", "\\Seen", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 3", "\\Flagged", TRUE);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 3"), ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
+/* --- Offline --- */
+
+static void
+test_offline (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GArray) read = NULL;
+  g_autoptr(GArray) moved = NULL;
+  g_autoptr(GArray) gone = NULL;
+  GError *error = NULL;
+
+  sync_ok (f);
+  /* the server cannot be reached: every connection is dropped */
+  td_test_proxy_set_cut_after (f->proxy, 1);
+  td_test_proxy_set_cut_after (f->proxy, td_test_proxy_get_forwarded (f->proxy));
+
+  read = ids_of (f, "INBOX", "Inbox message 1");
+  moved = ids_of (f, "INBOX", "Inbox message 2");
+  gone = ids_of (f, "INBOX", "Inbox message 3");
+  change_flags (f, read, TD_FLAG_SEEN, 0);
+  move_to (f, moved, "Archive", FALSE);
+  expunge (f, gone);
+
+  error = run_sync (f);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == TD_ERROR);
+  g_clear_error (&error);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 3);
+  /* still shown as done here */
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 10);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+
+  /* the program is closed and started again while offline */
+  restart (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 3);
+
+  /* back online */
+  td_test_proxy_set_cut_after (f->proxy, 0);
+  sync_ok (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Seen", TRUE);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 2"), ==, 0);
+  g_assert_cmpuint (server_count (f, "Archive", "Inbox message 2"), ==, 1);
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 3"), ==, 0);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 10);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 4);
+}
+
+/* A message expunged elsewhere while a change to it waited here: the change is dropped, the
+ * rest goes through. */
+static void
+test_expunged_elsewhere (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GArray) other = NULL;
+
+  sync_ok (f);
+  ids = ids_of (f, "INBOX", "Inbox message 11");
+  other = ids_of (f, "INBOX", "Inbox message 12");
+  change_flags (f, ids, TD_FLAG_FLAGGED, 0);
+  move_to (f, other, "Projects", FALSE);
+  DOVEADM_OK (f, "expunge", "-u", "alice", "mailbox", "INBOX", "uid",
+              uid_of (f, "INBOX", "Inbox message 11"));
+  DOVEADM_OK (f, "expunge", "-u", "alice", "mailbox", "INBOX", "uid",
+              uid_of (f, "INBOX", "Inbox message 12"));
+
+  sync_ok (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+  g_assert_null (find_local (f, "INBOX", "Inbox message 11"));
+  g_assert_null (find_local (f, "Projects", "Inbox message 12"));
+  g_assert_cmpuint (local_total (f, "Projects"), ==, 0);
+  g_assert_cmpuint (server_count (f, "Projects", "Inbox message 12"), ==, 0);
+}
+
+/* The mailbox was deleted and made again elsewhere (new UIDVALIDITY) while a flag change
+ * waited: the folder is fetched again and the change lands on the same message, found by
+ * its Message-ID. */
+static void
+save_list_posts (Fixture *f)
+{
+  for (guint n = 1; n <= 3; n++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+      g_autoptr(GBytes) raw = NULL;
+
+      text = g_strdup_printf ("From: List <list@example.org>\r\n"
+                              "To: alice@localhost\r\n"
+                              "Subject: List post %u\r\n"
+                              "Date: Mon, 2 Mar 2026 10:0%u:00 +0000\r\n"
+                              "Message-ID: <post-%u@lists.example.org>\r\n"
+                              "\r\n"
+                              "Post number %u.\r\n", n, n, n, n);
+      raw = g_bytes_new (text, strlen (text));
+      td_test_dovecot_save (f->server, "alice", "Lists", raw, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* The mailbox was deleted and made again elsewhere (new UIDVALIDITY) while a flag change
+ * waited: the folder is fetched again and the change lands on the same message, found by
+ * its Message-ID. */
+static void
+test_uidvalidity (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(TdFolder) before = NULL;
+  g_autoptr(TdFolder) after = NULL;
+  TdFolderState old_state, new_state;
+
+  save_list_posts (f);
+  sync_ok (f);
+  before = folder (f, "Lists");
+  g_assert_true (td_store_get_folder_state (f->store, td_folder_get_id (before), &old_state,
+                                            NULL));
+  ids = ids_of (f, "Lists", "List post 2");
+  change_flags (f, ids, TD_FLAG_FLAGGED, 0);
+
+  DOVEADM_OK (f, "mailbox", "delete", "-u", "alice", "Lists");
+  DOVEADM_OK (f, "mailbox", "create", "-u", "alice", "Lists");
+  /* the same three messages, saved anew: new uids, a new UIDVALIDITY */
+  save_list_posts (f);
+
+  sync_ok (f);
+  after = folder (f, "Lists");
+  g_assert_true (td_store_get_folder_state (f->store, td_folder_get_id (after), &new_state,
+                                            NULL));
+  g_assert_cmpuint (new_state.uidvalidity, !=, old_state.uidvalidity);
+  g_assert_cmpuint (local_total (f, "Lists"), ==, 3);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+  assert_server_has_flag (f, "Lists", "List post 2", "\\Flagged", TRUE);
+  assert_server_has_flag (f, "Lists", "List post 1", "\\Flagged", FALSE);
+}
+
+/* --- Push --- */
+
+static void
+count_signal_cb (gpointer  instance,
+                 guint    *count)
+{
+  (*count)++;
+}
+
+static void
+failed_cb (TdImapWatch  *watch,
+           const GError *error,
+           guint        *count)
+{
+  g_assert_error (error, TD_ERROR, TD_ERROR_AUTH);
+  (*count)++;
+}
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until_online (TdImapWatch *watch,
+                   gboolean     online)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (td_imap_watch_get_online (watch) != online)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+wait_count_above (guint *count,
+                  guint  above)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (*count <= above)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* New mail, a flag and an expunge made elsewhere are pushed (IDLE) without a manual sync;
+ * a cut connection comes back by itself. */
+static void
+test_idle (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(TdImapWatch) watch = td_imap_watch_new (f->account, "INBOX");
+  g_autoptr(GError) error = NULL;
+  guint changed = 0, before;
+
+  sync_ok (f);
+  g_signal_connect (watch, "changed", G_CALLBACK (count_signal_cb), &changed);
+  td_imap_watch_start (watch, td_test_dovecot_get_password (f->server));
+  wait_until_online (watch, TRUE);
+  /* every (re)connection asks for a sync: what happened offline */
+  wait_count_above (&changed, 0);
+
+  before = changed;
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Pushed", 1, &error);
+  g_assert_no_error (error);
+  wait_count_above (&changed, before);
+  sync_ok (f);
+  g_assert_nonnull (find_local (f, "INBOX", "Pushed 1"));
+
+  before = changed;
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Flagged", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 2"));
+  wait_count_above (&changed, before);
+
+  /* the connection drops: offline, then back after the first backoff step */
+  td_test_proxy_set_cut_after (f->proxy, td_test_proxy_get_forwarded (f->proxy) + 1);
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Seen", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 3"));
+  wait_until_online (watch, FALSE);
+  td_test_proxy_set_cut_after (f->proxy, 0);
+  before = changed;
+  wait_until_online (watch, TRUE);
+  wait_count_above (&changed, before);
+
+  td_imap_watch_stop (watch);
+  g_assert_false (td_imap_watch_get_online (watch));
+}
+
+/* A wrong password is not tried again and again. */
+static void
+test_watch_refused (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(TdImapWatch) watch = td_imap_watch_new (f->account, "INBOX");
+  guint failed = 0;
+
+  g_signal_connect (watch, "failed", G_CALLBACK (failed_cb), &failed);
+  td_imap_watch_start (watch, "not the password");
+  wait_count_above (&failed, 0);
+  g_assert_false (td_imap_watch_get_online (watch));
+  /* no second attempt within the first backoff step */
+  {
+    gboolean waited = FALSE;
+
+    g_timeout_add (1500, set_flag_cb, &waited);
+    td_test_wait_for (&waited, 5000);
+  }
+  g_assert_cmpuint (failed, ==, 1);
+}
+
+static void
+add_cases (const char *kind)
+{
+  static const struct { const char *name; void (*func) (Fixture *, gconstpointer); } cases[] = {
+    { "flags-here", test_flags_here },
+    { "move-here", test_move_here },
+    { "expunge-here", test_expunge_here },
+    { "folders-here", test_folders_here },
+    { "changes-there", test_changes_there },
+    { "conflict", test_conflict },
+    { "offline", test_offline },
+    { "expunged-elsewhere", test_expunged_elsewhere },
+    { "uidvalidity", test_uidvalidity },
+    { "idle", test_idle },
+    { "watch-refused", test_watch_refused },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/imap/twoway/%s/%s", kind, cases[i].name);
+
+      g_test_add (path, Fixture, kind, fixture_setup, cases[i].func, fixture_teardown);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  td_test_init (&argc, &argv);
+
+  add_cases ("qresync");
+  add_cases ("condstore");
+  add_cases ("minimal");
+
+  return g_test_run ();
+}
