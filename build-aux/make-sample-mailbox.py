@@ -8,9 +8,12 @@
 #       with a non-ASCII name (Entwürfe). Plain text, format=flowed, ISO-8859-1, HTML with and
 #       without a text alternative, HTML with remote images, inline images, attachments with
 #       non-ASCII names (RFC 2231), RFC 2047 subjects and names in several scripts, threads.
-#   make-sample-mailbox.py --bench N [--now YYYY-MM-DD] OUTDIR
+#   make-sample-mailbox.py --bench N [--folders K] [--small] [--now YYYY-MM-DD] OUTDIR
 #       N messages for the benchmark in OUTDIR/INBOX: most 2-20 KB, some 50-200 KB, a few
-#       1-5 MB; 25 % with attachments.
+#       1-5 MB; 25 % with attachments. With --folders K, spread in date order over INBOX and
+#       K-1 more folders (Folder02 ... FolderK), N/K each; with --small, all are 1-6 KB of
+#       text (some also as HTML), no attachments: for the resync benchmark, where what counts
+#       is how many messages and folders there are, not their size.
 #
 # Everything comes from one fixed seed: the same --now (default: today, 00:00 UTC; the newest
 # mail is a few hours older) gives the same bytes.
@@ -539,17 +542,26 @@ def bench_text(rng, size):
     return "\n".join(lines)[:size] + "\n"
 
 
-def make_bench(outdir, count, now):
-    rng = random.Random(SEED + count)
-    folder = os.path.join(outdir, "INBOX")
-    os.makedirs(folder, exist_ok=True)
+def bench_folder(i, count, folders):
+    k = i * folders // count
+    return "INBOX" if k == 0 else "Folder%02d" % (k + 1)
+
+
+def make_bench(outdir, count, now, folders=1, small=False):
+    rng = random.Random(SEED + count + (1000003 * folders if small else 0))
+    for k in range(folders):
+        os.makedirs(os.path.join(outdir, bench_folder(k * count // folders, count, folders)),
+                    exist_ok=True)
     start = now - datetime.timedelta(days=730)
     step = (now - start) / max(count, 1)
     total = 0
     people = PEOPLE + [(n, e, "en") for n, e in SERVICES]
     for i in range(count):
+        folder = os.path.join(outdir, bench_folder(i, count, folders))
         r = rng.random()
-        if r < 0.004:                     # a few 1-5 MB, always with an attachment
+        if small:                         # text only, 1-6 KB
+            size, attach = rng.randint(1 << 10, 6 << 10), False
+        elif r < 0.004:                     # a few 1-5 MB, always with an attachment
             size, attach = rng.randint(1 << 20, 5 << 20), True
         elif r < 0.104:                   # some 50-200 KB, always with an attachment
             size, attach = rng.randint(50 << 10, 200 << 10), True
@@ -606,6 +618,10 @@ def main():
     parser = argparse.ArgumentParser(description="A deterministic sample mailbox as .eml files.")
     parser.add_argument("--bench", type=int, metavar="N",
                         help="N benchmark messages in OUTDIR/INBOX instead of the sample")
+    parser.add_argument("--folders", type=int, default=1, metavar="K",
+                        help="with --bench: spread the messages over INBOX and K-1 folders")
+    parser.add_argument("--small", action="store_true",
+                        help="with --bench: only small text messages (1-6 KB)")
     parser.add_argument("--now", help="the date the mailbox is made for (YYYY-MM-DD)")
     parser.add_argument("outdir")
     args = parser.parse_args()
@@ -626,8 +642,13 @@ def main():
     if args.bench is not None:
         if args.bench <= 0:
             sys.exit("make-sample-mailbox.py: --bench needs a positive count")
-        total = make_bench(args.outdir, args.bench, now)
-        print("%d messages, %.1f MB in %s" % (args.bench, total / 1e6, args.outdir))
+        if not 1 <= args.folders <= min(args.bench, 99):
+            sys.exit("make-sample-mailbox.py: --folders needs 1 to 99, at most N")
+        total = make_bench(args.outdir, args.bench, now, args.folders, args.small)
+        where = " in %d folders" % args.folders if args.folders > 1 else ""
+        print("%d messages%s, %.1f MB in %s" % (args.bench, where, total / 1e6, args.outdir))
+    elif args.folders != 1 or args.small:
+        sys.exit("make-sample-mailbox.py: --folders and --small go with --bench")
     else:
         count = Sample(args.outdir, now).build()
         print("%d messages in %s" % (count, args.outdir))
