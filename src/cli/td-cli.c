@@ -27,6 +27,12 @@ typedef struct
   TdAccountManager *manager;
   gboolean          progress_shown;
   gboolean          offline;
+
+  /* TD_BENCH_TIMING=1: `sync` says on stderr where its time went (bench/resync.sh) */
+  gboolean          timing;
+  gint64            sync_started;     /* monotonic µs; 0 when not measuring */
+  gint64            sync_connecting;  /* the first progress: the password is there */
+  gint64            sync_connected;   /* "Logging in": TCP and TLS are up */
 } Cli;
 
 typedef int (*CommandFunc) (Cli *cli, int argc, char **argv);
@@ -423,6 +429,57 @@ sync_progress_cb (TdAccountManager *manager,
   cli->progress_shown = TRUE;
 }
 
+/* --- TD_BENCH_TIMING --- */
+
+static void
+timing_started_cb (TdAccountManager *manager,
+                   TdAccount        *account,
+                   Cli              *cli)
+{
+  cli->sync_started = g_get_monotonic_time ();
+  cli->sync_connecting = cli->sync_connected = 0;
+}
+
+static void
+timing_progress_cb (TdAccountManager *manager,
+                    TdAccount        *account,
+                    const char       *what,
+                    guint             done,
+                    guint             total,
+                    Cli              *cli)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (cli->sync_connecting == 0)
+    cli->sync_connecting = now;
+  /* the engine says "Logging in" as soon as the connection is up (same text domain) */
+  if (cli->sync_connected == 0 && g_strcmp0 (what, _("Logging in")) == 0)
+    cli->sync_connected = now;
+}
+
+static void
+timing_finished_cb (TdAccountManager *manager,
+                    TdAccount        *account,
+                    const GError     *error,
+                    Cli              *cli)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (cli->sync_started == 0)
+    return;
+  if (cli->sync_connected == 0)
+    cli->sync_connecting = cli->sync_connected = now;
+  g_printerr ("tidings-cli: timing: %s: password %.1f ms, connect %.1f ms, "
+              "after connecting %.1f ms, total %.1f ms%s\n",
+              td_account_get_name (account),
+              (cli->sync_connecting - cli->sync_started) / 1000.0,
+              (cli->sync_connected - cli->sync_connecting) / 1000.0,
+              (now - cli->sync_connected) / 1000.0,
+              (now - cli->sync_started) / 1000.0,
+              error != NULL ? " (failed)" : "");
+  cli->sync_started = 0;
+}
+
 static int
 cmd_sync (Cli   *cli,
           int    argc,
@@ -433,11 +490,13 @@ cmd_sync (Cli   *cli,
   TdAccount *account = NULL;
   GListModel *accounts;
   gboolean ok;
+  gint64 t_start = g_get_monotonic_time (), t_opened, t_synced;
 
   if (argc > 2)
     return usage_error (_("Usage: sync [ACCOUNT]"));
   if (!open_profile (cli))
     return 1;
+  t_opened = g_get_monotonic_time ();
   accounts = td_account_manager_get_accounts (cli->manager);
   if (argc == 2 && (account = find_account (cli, argv[1])) == NULL)
     return 1;
@@ -448,8 +507,15 @@ cmd_sync (Cli   *cli,
     }
 
   g_signal_connect (cli->manager, "sync-progress", G_CALLBACK (sync_progress_cb), cli);
+  if (cli->timing)
+    {
+      g_signal_connect (cli->manager, "sync-started", G_CALLBACK (timing_started_cb), cli);
+      g_signal_connect (cli->manager, "sync-progress", G_CALLBACK (timing_progress_cb), cli);
+      g_signal_connect (cli->manager, "sync-finished", G_CALLBACK (timing_finished_cb), cli);
+    }
   td_account_manager_sync_async (cli->manager, account, NULL, store_result_cb, &result);
   ok = td_account_manager_sync_finish (cli->manager, wait_result (&result), &error);
+  t_synced = g_get_monotonic_time ();
   if (cli->progress_shown)
     g_printerr ("\r\033[K");
 
@@ -492,6 +558,10 @@ cmd_sync (Cli   *cli,
       g_print (_("%s: %u messages (%u unread) in %u folders\n"), td_account_get_name (a),
                total, unread, folders != NULL ? folders->len : 0);
     }
+  if (cli->timing)
+    g_printerr ("tidings-cli: timing: opening the profile %.1f ms, sync %.1f ms, "
+                "counting %.1f ms\n", (t_opened - t_start) / 1000.0,
+                (t_synced - t_opened) / 1000.0, (g_get_monotonic_time () - t_synced) / 1000.0);
   return 0;
 }
 
@@ -1357,6 +1427,7 @@ main (int    argc,
 
   if (cli.profile == NULL)
     cli.profile = g_build_filename (g_get_user_data_dir (), "tidings", NULL);
+  cli.timing = g_strcmp0 (g_getenv ("TD_BENCH_TIMING"), "1") == 0;
 
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
     if (g_strcmp0 (argv[i], commands[c].name) == 0)
