@@ -10,6 +10,10 @@
 # Prints per tool the runs, the median time, the median peak RSS, and the ratios of the
 # medians to mbsync's; writes the same to bench/results/latest.txt. See bench/README.md.
 #
+# It also runs the other benchmarks, one after the other: BENCH_SUITES picks them (default
+# "sync resync idle": this full first sync, bench/resync.sh, bench/idle.sh; RUNS is this one's).
+# bench/results/latest.txt then holds the reports of all of them.
+#
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 set -eu
@@ -176,6 +180,28 @@ PYTHON=/usr/bin/python3
 RESULTS=$SRCDIR/bench/results
 MAIL_SERVER=$SRCDIR/build-aux/dovecot/mail-server.sh
 
+# The suites, each in its own process; BENCH_IN_SUITE marks this script running the first one.
+if [ -z "${BENCH_IN_SUITE:-}" ]; then
+  BENCH_SUITES=${BENCH_SUITES:-sync resync idle}
+  for suite in $BENCH_SUITES; do
+    case "$suite" in
+      sync|resync|idle) ;;
+      *) die "unknown suite in BENCH_SUITES: $suite (sync, resync, idle)" ;;
+    esac
+  done
+  mkdir -p "$RESULTS"
+  : > "$RESULTS/latest.txt"
+  status=0
+  for suite in $BENCH_SUITES; do
+    case "$suite" in
+      sync) BENCH_IN_SUITE=1 sh "$0" "$@" || status=1 ;;
+      resync) sh "$SRCDIR/bench/resync.sh" "$BUILDDIR" || status=1 ;;
+      idle) sh "$SRCDIR/bench/idle.sh" "$BUILDDIR" || status=1 ;;
+    esac
+  done
+  exit "$status"
+fi
+
 case "$BENCH_RUNS" in
   ''|*[!0-9]*|0) die "RUNS must be a positive number" ;;
 esac
@@ -312,6 +338,7 @@ PY
   [ -n "$BENCH_CLI" ] || echo "(tidings-cli was not built: reference tools only)"
 } > "$BENCH_TMP/report.txt"
 
-cp "$BENCH_TMP/report.txt" "$RESULTS/latest.txt"
+[ ! -s "$RESULTS/latest.txt" ] || echo >> "$RESULTS/latest.txt"
+cat "$BENCH_TMP/report.txt" >> "$RESULTS/latest.txt"
 echo
-cat "$RESULTS/latest.txt"
+cat "$BENCH_TMP/report.txt"
