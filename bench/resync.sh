@@ -182,7 +182,7 @@ for size in $BENCH_RESYNC_SIZES; do
   OUT=$BENCH_TMP/size-$size
   mkdir -p "$OUT"
   chmod 0755 "$OUT"
-  du -sm "$mailbox" | cut -f 1 > "$OUT/megabytes"
+  du -sm --apparent-size "$mailbox" | cut -f 1 > "$OUT/megabytes"
   say "$size messages in $BENCH_RESYNC_FOLDERS folders: starting Dovecot and seeding"
   bench_start_server "$OUT/server" "$mailbox"
   BENCH_SIZE=$size
