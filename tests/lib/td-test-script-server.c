@@ -46,6 +46,8 @@ struct _TdTestScriptServer
   guint16            port;
   GCancellable      *cancellable;
   GSocketConnection *connection;
+  GIOStream         *stream;         /* the connection, or the TLS connection over it */
+  GTlsCertificate   *certificate;    /* implicit TLS with this, or NULL */
 
   GPtrArray         *lines;          /* Line* */
   guint              pos;
@@ -87,7 +89,9 @@ server_unref (TdTestScriptServer *self)
 {
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
+  g_clear_object (&self->stream);
   g_clear_object (&self->connection);
+  g_clear_object (&self->certificate);
   g_clear_object (&self->listener);
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->lines);
@@ -174,6 +178,8 @@ close_connection (TdTestScriptServer *self)
     return;
   self->closed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->stream != NULL)
+    g_io_stream_close (self->stream, NULL, NULL);
   if (self->connection != NULL)
     g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
   if (self->listener != NULL)
@@ -281,7 +287,7 @@ send_bytes (TdTestScriptServer *self,
             const char         *data,
             gsize               len)
 {
-  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (self->connection));
+  GOutputStream *output = g_io_stream_get_output_stream (self->stream);
 
   self->busy = TRUE;
   g_output_stream_write_all_async (output, data, len, G_PRIORITY_DEFAULT, self->cancellable,
@@ -449,12 +455,37 @@ start_reading (TdTestScriptServer *self)
 {
   GInputStream *input;
 
-  if (self->reading || self->closed || self->client_eof || self->connection == NULL)
+  if (self->reading || self->closed || self->client_eof || self->stream == NULL)
     return;
-  input = g_io_stream_get_input_stream (G_IO_STREAM (self->connection));
+  input = g_io_stream_get_input_stream (self->stream);
   self->reading = TRUE;
   g_input_stream_read_async (input, self->readbuf, sizeof self->readbuf, G_PRIORITY_DEFAULT,
                              self->cancellable, on_read_done, server_ref (self));
+}
+
+static void
+on_handshake_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  TdTestScriptServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+    {
+      /* a client that refuses the certificate: its own test checks why */
+      if (!self->dead && !self->closed)
+        {
+          self->client_eof = TRUE;
+          step (self);
+        }
+    }
+  else if (!self->dead && !self->closed)
+    {
+      start_reading (self);
+      step (self);
+    }
+  server_unref (self);
 }
 
 static void
@@ -479,8 +510,23 @@ on_accepted (GObject      *source,
                                TCP_NODELAY, 1, NULL);
           /* one connection only */
           g_socket_listener_close (self->listener);
-          start_reading (self);
-          step (self);
+          if (self->certificate != NULL)
+            {
+              GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (self->connection),
+                                                            self->certificate, &error);
+
+              g_assert_no_error (error);
+              self->stream = tls;
+              g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                                self->cancellable, on_handshake_done,
+                                                server_ref (self));
+            }
+          else
+            {
+              self->stream = g_object_ref (G_IO_STREAM (self->connection));
+              start_reading (self);
+              step (self);
+            }
         }
     }
   server_unref (self);
@@ -488,8 +534,9 @@ on_accepted (GObject      *source,
 
 /* ------------------------------------------------------------------------------------------ */
 
-TdTestScriptServer *
-td_test_script_server_new (const char *script)
+static TdTestScriptServer *
+server_new (const char      *script,
+            GTlsCertificate *certificate)
 {
   TdTestScriptServer *self = g_new0 (TdTestScriptServer, 1);
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -506,6 +553,8 @@ td_test_script_server_new (const char *script)
   g_byte_array_append (self->received, (const guint8 *) "", 1);
   self->cancellable = g_cancellable_new ();
   self->listener = g_socket_listener_new ();
+  if (certificate != NULL)
+    self->certificate = g_object_ref (certificate);
 
   g_socket_listener_add_address (self->listener, address, G_SOCKET_TYPE_STREAM,
                                  G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
@@ -515,6 +564,25 @@ td_test_script_server_new (const char *script)
   g_socket_listener_accept_async (self->listener, self->cancellable, on_accepted,
                                   server_ref (self));
   return self;
+}
+
+TdTestScriptServer *
+td_test_script_server_new (const char *script)
+{
+  return server_new (script, NULL);
+}
+
+TdTestScriptServer *
+td_test_script_server_new_tls (const char *script)
+{
+  g_autofree char *cert_path = td_test_data_path ("tls/localhost-cert.pem");
+  g_autofree char *key_path = td_test_data_path ("tls/localhost-key.pem");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate =
+    g_tls_certificate_new_from_files (cert_path, key_path, &error);
+
+  g_assert_no_error (error);
+  return server_new (script, certificate);
 }
 
 TdTestScriptServer *

@@ -32,6 +32,12 @@ typedef struct _TdTestScriptServer TdTestScriptServer;
 
 /* @script: the directives above, lines separated by '\n'. Fails the test on a bad script. */
 TdTestScriptServer *td_test_script_server_new             (const char         *script);
+/* The same over implicit TLS with tests/data/tls/localhost-cert.pem (pin
+ * TD_TEST_SCRIPT_SERVER_FINGERPRINT and connect to "localhost"): for code that insists on
+ * an encrypted connection, such as TdImapSync and TdImapWatch. */
+TdTestScriptServer *td_test_script_server_new_tls         (const char         *script);
+#define TD_TEST_SCRIPT_SERVER_FINGERPRINT \
+  "CA:4A:8A:04:93:AF:9A:3C:FF:7C:E0:0B:5D:A6:2F:DB:FD:A7:86:4E:B7:41:4B:7B:C8:46:D6:0B:A5:A2:D1:F6"
 /* A script under tests/data/ (e.g. "imap-sessions/login.script"). */
 TdTestScriptServer *td_test_script_server_new_from_data   (const char         *relative);
 void                td_test_script_server_free            (TdTestScriptServer *self);

@@ -175,6 +175,7 @@ struct _Command
   /* SELECT with QRESYNC: VANISHED (EARLIER) and FETCH go to vanished_func and func */
   gboolean        qresync;
   TdImapVanishedFunc vanished_func;
+  guint64         vanished_total; /* uids passed on so far, bounded like search results */
   /* COPY, MOVE */
   TdImapCopyUid   copy_uid;
   /* MAILBOX */
@@ -1878,6 +1879,12 @@ search_add_set (Command    *cmd,
           search_set_error (cmd);
           return;
         }
+      /* uids and sequence numbers start at 1 (RFC 3501 9, nz-number) */
+      if (first == 0 || last == 0)
+        {
+          search_set_error (cmd);
+          return;
+        }
       if (first > last)
         {
           guint32 tmp = first;
@@ -1887,7 +1894,7 @@ search_add_set (Command    *cmd,
         }
       if (!search_reserve (cmd, (guint64) last - first + 1))
         return;
-      for (guint64 uid = MAX (first, 1); uid <= last; uid++)
+      for (guint64 uid = first; uid <= last; uid++)
         {
           guint32 value = (guint32) uid;
 
@@ -2423,6 +2430,18 @@ vanished_untagged (TdImapSession        *self,
                                             "could not be understood."));
       return;
     }
+  /* each answer is bounded by expand_set(); so are all of them together */
+  cmd->vanished_total += uids->len;
+  if (cmd->vanished_total > MAX_SEARCH_RESULTS)
+    {
+      if (cmd->error == NULL)
+        cmd->error = g_error_new_literal (TD_ERROR, TD_ERROR_LIMIT,
+                                          _("The server sent a list of removed messages "
+                                            "longer than is safe to accept."));
+      return;
+    }
+  if (cmd->error != NULL)
+    return;                             /* the SELECT fails: nothing more is passed on */
   if (cmd->vanished_func != NULL && uids->len > 0)
     cmd->vanished_func ((const guint32 *) (gpointer) uids->data, uids->len, cmd->func_data);
 }
@@ -2479,26 +2498,41 @@ copy_untagged (Command              *cmd,
   copy_take_code (cmd->session, cmd, response);
 }
 
-/* "* QUOTA root (STORAGE 120 10240 MESSAGE 4 1000)" */
+/* "* QUOTA root (STORAGE 120 10240 MESSAGE 4 1000)"; a STORAGE without two numbers the store
+ * can keep (KiB as a signed 64-bit count) is an error, not a quota. */
 static void
 quota_untagged (Command              *cmd,
                 const TdImapResponse *response)
 {
   const TdImapValue *list;
 
-  if (!response_is (response, "QUOTA") || cmd->quota_found || response->values->len < 2)
+  if (!response_is (response, "QUOTA") || cmd->quota_found || cmd->error != NULL ||
+      response->values->len < 2)
     return;
   list = g_ptr_array_index (response->values, 1);
   if (list->type != TD_IMAP_VALUE_LIST)
     return;
-  for (guint i = 0; i + 2 < list->list->len; i += 3)
-    if (td_imap_value_is_atom (g_ptr_array_index (list->list, i), "STORAGE") &&
-        td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 1), &cmd->quota_usage) &&
-        td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 2), &cmd->quota_limit))
-      {
-        cmd->quota_found = TRUE;
-        return;
-      }
+  for (guint i = 0; i < list->list->len; i += 3)
+    {
+      guint64 usage = 0, limit = 0;
+
+      if (!td_imap_value_is_atom (g_ptr_array_index (list->list, i), "STORAGE"))
+        continue;
+      if (i + 2 >= list->list->len ||
+          !td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 1), &usage) ||
+          !td_imap_value_get_uint64 (g_ptr_array_index (list->list, i + 2), &limit) ||
+          usage > G_MAXINT64 || limit > G_MAXINT64)
+        {
+          cmd->error = g_error_new_literal (TD_ERROR, TD_ERROR_PARSE,
+                                            _("The server sent a storage quota that could not "
+                                              "be understood, so none is shown."));
+          return;
+        }
+      cmd->quota_usage = usage;
+      cmd->quota_limit = limit;
+      cmd->quota_found = TRUE;
+      return;
+    }
 }
 
 /* The generic end of a command that returns TRUE or the refusal. */
@@ -2843,6 +2877,8 @@ quota_done (TdImapSession        *self,
     return;
   if (tagged->status != TD_IMAP_STATUS_OK)
     g_task_return_error (task, refused_error (tagged, _("tell the quota")));
+  else if (cmd->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&cmd->error));
   else if (!cmd->quota_found)
     g_task_return_new_error (task, TD_ERROR, TD_ERROR_NOT_FOUND,
                              _("The server keeps no storage limit for this account."));

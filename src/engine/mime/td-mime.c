@@ -908,6 +908,55 @@ field_end (const char *p,
   return end;
 }
 
+/* Does the header block end its lines with something other than LF or CR LF: a bare CR (old
+ * Mac files) or CR CR LF (a CR LF converted once more on the way)? GMime reads neither. */
+static gboolean
+has_broken_line_ends (const char *data,
+                      gsize       header_len)
+{
+  for (const char *p = memchr (data, '\r', header_len); p != NULL;
+       p = memchr (p + 1, '\r', header_len - (gsize) (p + 1 - data)))
+    if ((gsize) (p + 1 - data) >= header_len || p[1] != '\n')
+      return TRUE;
+  return FALSE;
+}
+
+/* Line ends made LF: a run of CRs before an LF is one line end, a run of bare CRs is one line
+ * end per CR. */
+static GByteArray *
+normalize_line_ends (const char *data,
+                     gsize       len)
+{
+  GByteArray *out = g_byte_array_sized_new ((guint) len);
+  const char *end = data + len;
+  const char *p = data;
+
+  while (p < end)
+    {
+      const char *cr = memchr (p, '\r', (gsize) (end - p));
+      const char *q;
+
+      if (cr == NULL)
+        {
+          g_byte_array_append (out, (const guint8 *) p, (guint) (end - p));
+          break;
+        }
+      g_byte_array_append (out, (const guint8 *) p, (guint) (cr - p));
+      for (q = cr; q < end && *q == '\r'; q++)
+        ;
+      if (q < end && *q == '\n')
+        {
+          g_byte_array_append (out, (const guint8 *) "\n", 1);
+          q++;
+        }
+      else
+        for (const char *r = cr; r < q; r++)
+          g_byte_array_append (out, (const guint8 *) "\n", 1);
+      p = q;
+    }
+  return out;
+}
+
 GMimeStream *
 _td_mime_stream_new (const char *data,
                      gsize       len,
@@ -917,6 +966,14 @@ _td_mime_stream_new (const char *data,
   const char *header_end = data + header_len;
   const char *p = data;
   GByteArray *copy = NULL;
+
+  if (has_broken_line_ends (data, header_len))
+    {
+      g_autoptr(GByteArray) normal = normalize_line_ends (data, len);
+
+      /* the stream copies the buffer */
+      return _td_mime_stream_new ((const char *) normal->data, normal->len, header_only);
+    }
 
   /* GMime grows its buffer for one header field a few bytes at a time, which costs
    * quadratic time on a field of megabytes (only ever hostile, but then a reader waits).

@@ -51,6 +51,7 @@ struct _TdImapReplay
   TdImapCopyUid   copy_uid;
   guint           writes;        /* store writes of this group still running */
   gboolean        step_add;      /* the flag STORE in flight adds (else removes) */
+  gboolean        keywords_refused; /* a STORE with keywords was refused: sent again without */
 
   char           *selected;      /* UTF-8 path selected read-write, or NULL */
   TdImapMailbox   mailbox;
@@ -83,6 +84,7 @@ clear_group (TdImapReplay *self)
   td_imap_copy_uid_clear (&self->copy_uid);
   self->remap_pos = 0;
   self->writes = 0;
+  self->keywords_refused = FALSE;
 }
 
 static void
@@ -313,25 +315,72 @@ settle (TdImapReplay *self)
 
 /* --- Flags --- */
 
-/* The flags of @flags (and @keywords) this folder can store, as an IMAP flag list; NULL
- * when none. A folder that sent no PERMANENTFLAGS stores all (RFC 3501 7.1). */
-static char *
-flag_list (TdImapReplay *self,
-           TdFlags       flags,
-           const char   *keywords)
+/* The flags the selected folder can store. A folder that sent no PERMANENTFLAGS stores all
+ * (RFC 3501 7.1). */
+static gboolean
+is_restricted (TdImapReplay *self)
 {
-  gboolean restricted = self->mailbox.permanent_flags != 0 || self->mailbox.keywords_allowed;
-  TdFlags allowed = TD_FLAGS_STORED;
-  g_autofree char *names = NULL;
-  GString *list;
+  return self->mailbox.permanent_flags != 0 || self->mailbox.keywords_allowed;
+}
 
-  if (restricted)
+static TdFlags
+storable_flags (TdImapReplay *self)
+{
+  TdFlags allowed = TD_FLAGS_STORED;
+
+  if (is_restricted (self))
     {
       allowed = self->mailbox.permanent_flags;
       if (self->mailbox.keywords_allowed)
         allowed |= KEYWORD_FLAGS;
     }
-  flags &= allowed & ~TD_FLAG_RECENT;
+  return allowed & TD_FLAGS_STORED;
+}
+
+static void
+local_flags_saved_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* not fatal: at worst the next flag sync takes the flag back to the server's state */
+  if (!td_store_set_folder_local_flags_finish (self->store, result, &error))
+    g_warning ("Could not keep flags of a folder locally: %s", error->message);
+}
+
+/* The folder of @entry cannot keep @flags on the server: the store keeps them here, so that
+ * the server's flags (which never have them) do not take them back at the next sync. Writes
+ * are done in order on the store thread, before any later flag update. */
+static void
+keep_local_flags (TdImapReplay   *self,
+                  TdJournalEntry *entry,
+                  TdFlags         flags)
+{
+  g_autoptr(TdFolder) folder = NULL;
+
+  folder = td_store_find_folder (self->store, td_account_get_id (self->account),
+                                 entry->folder_path, NULL);
+  if (folder == NULL)
+    return;
+  g_debug ("%s keeps flags %#x only here", entry->folder_path, flags);
+  td_store_set_folder_local_flags_async (self->store, td_folder_get_id (folder), flags, NULL,
+                                         local_flags_saved_cb, g_object_ref (self));
+}
+
+/* The flags of @flags (and @keywords) this folder can store, as an IMAP flag list; NULL
+ * when none. */
+static char *
+flag_list (TdImapReplay *self,
+           TdFlags       flags,
+           const char   *keywords)
+{
+  gboolean restricted = is_restricted (self);
+  g_autofree char *names = NULL;
+  GString *list;
+
+  flags &= storable_flags (self) & ~TD_FLAG_RECENT;
 
   names = td_imap_flags_to_string (flags);
   list = g_string_new (names);
@@ -528,8 +577,23 @@ flags_stored_cb (GObject      *source,
   modified = td_imap_session_uid_store_finish (self->session, result, &error);
   if (error != NULL && is_refusal (error) && self->task != NULL)
     {
+      TdJournalEntry *first = g_ptr_array_index (self->group, 0);
+      TdFlags wanted = was_add ? first->flags_add : first->flags_remove;
+
       g_message ("The server refused a flag change: %s", error->message);
       g_clear_error (&error);
+      if ((wanted & KEYWORD_FLAGS & storable_flags (self)) != 0 && !self->keywords_refused)
+        {
+          /* Servers that do not say (or say wrongly) that they cannot keep keywords refuse
+           * the STORE: keep them here and send the rest once more without them. The folder
+           * stays selected, so later groups leave them out at once. */
+          self->keywords_refused = TRUE;
+          self->mailbox.permanent_flags = storable_flags (self) & ~KEYWORD_FLAGS;
+          self->mailbox.keywords_allowed = FALSE;
+          keep_local_flags (self, first, TD_FLAGS_STORED & ~storable_flags (self));
+          flags_step (self, was_add);
+          return;
+        }
       drop_group (self, "refused");
       return;
     }
@@ -561,6 +625,9 @@ flags_step (TdImapReplay *self,
   TdJournalEntry *first = g_ptr_array_index (self->group, 0);
   g_autofree char *list = NULL;
 
+  if (((add ? first->flags_add : first->flags_remove) & ~storable_flags (self) &
+       TD_FLAGS_STORED) != 0)
+    keep_local_flags (self, first, TD_FLAGS_STORED & ~storable_flags (self));
   list = add ? flag_list (self, first->flags_add, first->keywords_add)
              : flag_list (self, first->flags_remove, first->keywords_remove);
   if (list == NULL)

@@ -1186,9 +1186,10 @@ quota_cb (GObject      *source,
 
   if (!td_imap_session_get_quota_finish (self->session, result, &usage, &limit, &error))
     {
-      /* no storage quota, or the server would not say: not a reason to stop */
+      /* no storage quota, the server would not say, or said nonsense: not a reason to stop */
       if (!g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND) &&
-          !g_error_matches (error, TD_ERROR, TD_ERROR_PROTOCOL))
+          !g_error_matches (error, TD_ERROR, TD_ERROR_PROTOCOL) &&
+          !g_error_matches (error, TD_ERROR, TD_ERROR_PARSE))
         {
           check (self, g_steal_pointer (&error));
           return;

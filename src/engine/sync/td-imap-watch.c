@@ -284,6 +284,21 @@ mailbox_changed_cb (TdImapSession *session,
 /* --- Waiting: IDLE, or NOOP every poll interval --- */
 
 static void
+renew_noop_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  td_imap_session_noop_finish (TD_IMAP_SESSION (source), result, &error);
+  if (!check (self, source, error))
+    return;
+  /* renewed: go on idling */
+  wait_for_changes (self);
+}
+
+static void
 idle_done_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -294,8 +309,10 @@ idle_done_cb (GObject      *source,
   td_imap_session_idle_finish (TD_IMAP_SESSION (source), result, &error);
   if (!check (self, source, error))
     return;
-  /* renewed: go on idling */
-  wait_for_changes (self);
+  /* Some servers tell of new mail only in answer to a command, never during IDLE: a NOOP
+   * between two IDLEs lets them ("mailbox-changed" says so if there is news). */
+  td_imap_session_noop_async (self->session, self->cancellable, renew_noop_cb,
+                              g_object_ref (self));
 }
 
 static gboolean
@@ -345,7 +362,8 @@ wait_for_changes (TdImapWatch *self)
     {
       td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
                                   g_object_ref (self));
-      self->timer_id = g_timeout_add_seconds (IDLE_RENEW_SECONDS, renew_idle_cb, self);
+      self->timer_id = g_timeout_add_seconds (MIN (IDLE_RENEW_SECONDS, self->poll_interval),
+                                              renew_idle_cb, self);
     }
   else
     self->timer_id = g_timeout_add_seconds (self->poll_interval, poll_cb, self);

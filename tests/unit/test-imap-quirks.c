@@ -1,0 +1,751 @@
+/* test-imap-quirks.c: syncing with servers that are not Dovecot, replayed by a script server
+ *
+ * Each case drives the real TdImapSync (and TdImapWatch) into a real store in a temporary
+ * directory, against scripts built here that play what such servers do; every line the
+ * engine sends is compared, so a command it should not send fails the test:
+ *  - a server that sends STATUS (unasked, as LIST-STATUS or NOTIFY servers do) with another
+ *    UIDVALIDITY every time: only SELECT/EXAMINE's UIDVALIDITY may rebuild a folder;
+ *  - PERMANENTFLAGS without "\*", and a server that refuses a STORE of $Forwarded: the
+ *    keyword stays here (the folder's local flags) and is not sent again;
+ *  - a server that reports new mail only in answer to a command, never during IDLE: the
+ *    watch's NOOP between IDLEs finds it;
+ *  - messages with broken line endings (CR CR LF, bare CR, bare LF): headers and body
+ *    still read.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "td-error.h"
+#include "td-imap-session.h"
+#include "td-imap-sync.h"
+#include "td-imap-watch.h"
+#include "td-mime.h"
+#include "td-store.h"
+#include "td-test-script-server.h"
+#include "td-test-util.h"
+
+#define WAIT_MS 30000
+
+/* --- Scripts --- */
+
+typedef struct
+{
+  GString *text;
+  guint    tag;        /* of the last command */
+} Script;
+
+typedef struct
+{
+  guint32     uid;
+  const char *flags;   /* IMAP flag list contents */
+  const char *raw;     /* the whole message as the server keeps it */
+} Msg;
+
+static void
+script_init (Script *sc)
+{
+  sc->text = g_string_new (NULL);
+  sc->tag = 0;
+}
+
+static char *
+script_free (Script *sc)
+{
+  return g_string_free (sc->text, FALSE);
+}
+
+static void script_s (Script *sc, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void script_c (Script *sc, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+script_s (Script     *sc,
+          const char *format,
+          ...)
+{
+  va_list args;
+
+  g_string_append (sc->text, "S: ");
+  va_start (args, format);
+  g_string_append_vprintf (sc->text, format, args);
+  va_end (args);
+  g_string_append_c (sc->text, '\n');
+}
+
+/* The next command, tagged A1, A2, ... */
+static void
+script_c (Script     *sc,
+          const char *format,
+          ...)
+{
+  va_list args;
+
+  g_string_append_printf (sc->text, "C: A%u ", ++sc->tag);
+  va_start (args, format);
+  g_string_append_vprintf (sc->text, format, args);
+  va_end (args);
+  g_string_append_c (sc->text, '\n');
+}
+
+/* The tagged OK of the last command */
+static void
+script_ok (Script     *sc,
+           const char *text)
+{
+  g_string_append_printf (sc->text, "S: A%u OK %s\n", sc->tag, text);
+}
+
+/* Raw bytes (any line endings) as one S+ line */
+static void
+script_raw (Script     *sc,
+            const char *data,
+            gsize       len)
+{
+  g_autofree char *copy = g_strndup (data, len);
+  g_autofree char *escaped = g_strescape (copy, NULL);
+
+  g_string_append_printf (sc->text, "S+ %s\n", escaped);
+}
+
+static void
+script_login (Script     *sc,
+              const char *caps)
+{
+  script_s (sc, "* OK [CAPABILITY IMAP4rev1] Not Dovecot ready");
+  script_c (sc, "LOGIN \"alice\" \"secret\"");
+  script_s (sc, "A%u OK [CAPABILITY %s] Logged in", sc->tag, caps);
+}
+
+static void
+script_list_inbox (Script   *sc,
+                   gboolean  status_noise)
+{
+  script_c (sc, "LIST \"\" \"*\"");
+  script_s (sc, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+  if (status_noise)
+    script_s (sc, "* STATUS \"INBOX\" (MESSAGES 2 UIDNEXT 3 UIDVALIDITY %u)",
+              g_random_int_range (1000, 100000));
+  script_ok (sc, "List completed");
+}
+
+static void
+script_examine (Script     *sc,
+                guint       exists,
+                guint32     uidvalidity,
+                guint32     uidnext,
+                gboolean    status_noise)
+{
+  script_c (sc, "EXAMINE \"INBOX\"");
+  script_s (sc, "* %u EXISTS", exists);
+  script_s (sc, "* OK [UIDVALIDITY %u] UIDs valid", uidvalidity);
+  script_s (sc, "* OK [UIDNEXT %u] Predicted next UID", uidnext);
+  /* read-only: nothing is stored here, as Dovecot says too */
+  script_s (sc, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
+  if (status_noise)
+    script_s (sc, "* STATUS \"INBOX\" (UIDVALIDITY %u)", g_random_int_range (1000, 100000));
+  script_ok (sc, "[READ-ONLY] Examined");
+}
+
+static char *
+uid_set (const Msg *msgs,
+         guint      n)
+{
+  g_autofree guint32 *uids = g_new (guint32, n);
+  guint consumed = 0;
+
+  for (guint i = 0; i < n; i++)
+    uids[i] = msgs[i].uid;
+  return td_imap_uid_set_build (uids, n, 4000, &consumed);
+}
+
+static void
+script_search (Script    *sc,
+               const Msg *msgs,
+               guint      n)
+{
+  GString *line = g_string_new ("* SEARCH");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (line, " %u", msgs[i].uid);
+  script_c (sc, "UID SEARCH ALL");
+  script_s (sc, "%s", line->str);
+  script_ok (sc, "Search completed");
+  g_string_free (line, TRUE);
+}
+
+/* The header section: up to the empty line, whatever the line ends are (tried from the
+ * longest kind of line end: "\r\r" is also in the middle of "\r\r\n"). */
+static gsize
+header_length (const char *raw)
+{
+  static const char * const ends[] = { "\r\r\n\r\r\n", "\r\n\r\n", "\n\n", "\r\r" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ends); i++)
+    {
+      const char *p = strstr (raw, ends[i]);
+
+      if (p != NULL)
+        return (gsize) (p - raw) + strlen (ends[i]);
+    }
+  return strlen (raw);
+}
+
+static void
+script_fetch_literal (Script     *sc,
+                      guint       seq,
+                      const Msg  *msg,
+                      gboolean    header)
+{
+  gsize len = header ? header_length (msg->raw) : strlen (msg->raw);
+  GString *bytes = g_string_new (NULL);
+
+  if (header)
+    g_string_append_printf (bytes, "* %u FETCH (UID %u FLAGS (%s) "
+                            "INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" RFC822.SIZE %zu "
+                            "BODY[HEADER] {%zu}\r\n",
+                            seq, msg->uid, msg->flags, strlen (msg->raw), len);
+  else
+    g_string_append_printf (bytes, "* %u FETCH (UID %u BODY[] {%zu}\r\n", seq, msg->uid, len);
+  g_string_append_len (bytes, msg->raw, (gssize) len);
+  g_string_append (bytes, ")\r\n");
+  script_raw (sc, bytes->str, bytes->len);
+  g_string_free (bytes, TRUE);
+}
+
+/* New messages: their headers, then their bodies */
+static void
+script_fetch_new (Script    *sc,
+                  const Msg *msgs,
+                  guint      n)
+{
+  g_autofree char *set = uid_set (msgs, n);
+
+  script_c (sc, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])", set);
+  for (guint i = 0; i < n; i++)
+    script_fetch_literal (sc, i + 1, &msgs[i], TRUE);
+  script_ok (sc, "Fetch completed");
+  script_c (sc, "UID FETCH %s (UID BODY.PEEK[])", set);
+  for (guint i = 0; i < n; i++)
+    script_fetch_literal (sc, i + 1, &msgs[i], FALSE);
+  script_ok (sc, "Fetch completed");
+}
+
+/* The flags of known messages (no CONDSTORE: all of them) */
+static void
+script_fetch_flags (Script    *sc,
+                    const Msg *msgs,
+                    guint      n)
+{
+  script_c (sc, "UID FETCH 1:%u (UID FLAGS)", msgs[n - 1].uid);
+  for (guint i = 0; i < n; i++)
+    script_s (sc, "* %u FETCH (UID %u FLAGS (%s))", i + 1, msgs[i].uid, msgs[i].flags);
+  script_ok (sc, "Fetch completed");
+}
+
+static void
+script_logout (Script *sc)
+{
+  script_c (sc, "LOGOUT");
+  script_s (sc, "* BYE Logging out");
+  script_ok (sc, "Logout completed");
+}
+
+/* --- The store, the account, a sync --- */
+
+typedef struct
+{
+  char      *dir;
+  TdStore   *store;
+  gint64     account_id;
+} Fixture;
+
+/* The account, at the port of this run's server (each script server takes one connection) */
+static TdAccount *
+account_for (Fixture *f,
+             guint16  port)
+{
+  TdAccount *account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@example.org", "localhost",
+                                       port, TD_SECURITY_TLS, "alice");
+
+  td_account_set_pinned_fingerprint (account, TD_TEST_SCRIPT_SERVER_FINGERPRINT);
+  if (f->account_id != 0)
+    td_account_set_id (account, f->account_id);
+  return account;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdAccount) account = NULL;
+
+  f->dir = td_test_make_tempdir ("quirks");
+  path = g_build_filename (f->dir, "tidings.db", NULL);
+  f->store = td_store_new (path);
+  td_store_open_async (f->store, NULL, td_test_store_result, &result);
+  td_store_open_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  account = account_for (f, 993);
+  td_store_add_account_async (f->store, account, NULL, td_test_store_result, &result);
+  td_store_add_account_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+  f->account_id = td_account_get_id (account);
+  g_assert_cmpint (f->account_id, >, 0);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  td_store_close (f->store);
+  g_clear_object (&f->store);
+  g_free (f->dir);
+}
+
+/* One sync against @script; the whole script must be played. */
+static void
+run_sync (Fixture    *f,
+          const char *script)
+{
+  g_autoptr(TdTestScriptServer) server = td_test_script_server_new_tls (script);
+  g_autoptr(TdAccount) account = account_for (f, td_test_script_server_get_port (server));
+  g_autoptr(TdImapSync) sync = td_imap_sync_new (f->store, account);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_imap_sync_run_async (sync, "secret", NULL, td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_cmpstr (td_test_script_server_get_error (server), ==, NULL);
+  g_assert_no_error (error);
+  td_test_script_server_wait_finished (server, 5000);
+  td_test_script_server_assert_finished (server);
+}
+
+static gint64
+inbox_id (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) folder = td_store_find_folder (f->store, f->account_id, "INBOX", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (folder);
+  return td_folder_get_id (folder);
+}
+
+/* The folder's messages, newest first */
+static GPtrArray *
+inbox_messages (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *messages = td_store_page_messages (f->store, inbox_id (f), 0, 100, &error);
+
+  g_assert_no_error (error);
+  return messages;
+}
+
+static TdMessage *
+find_uid (GPtrArray *messages,
+          guint32    uid)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (td_message_get_uid (g_ptr_array_index (messages, i)) == uid)
+      return g_ptr_array_index (messages, i);
+  g_error ("no message with uid %u", uid);
+  return NULL;
+}
+
+static GBytes *
+get_body (Fixture   *f,
+          TdMessage *message)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *body;
+
+  td_store_get_body_async (f->store, td_message_get_id (message), NULL, td_test_store_result,
+                           &result);
+  body = td_store_get_body_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+  return body;
+}
+
+static void
+change_flags (Fixture   *f,
+              TdMessage *message,
+              TdFlags    add)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id = td_message_get_id (message);
+
+  g_array_append_val (ids, id);
+  td_store_change_flags_async (f->store, ids, add, 0, NULL, NULL, NULL, td_test_store_result,
+                               &result);
+  td_store_change_flags_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+}
+
+#define MSG(n) \
+  "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: Message " #n "\r\n" \
+  "Message-ID: <" #n "@example.org>\r\nDate: Mon, 01 Jan 2024 10:00:00 +0000\r\n\r\n" \
+  "Body of message " #n ".\r\n"
+
+static const Msg two[] = {
+  { 1, "\\Seen", MSG (1) },
+  { 2, "", MSG (2) },
+};
+
+/* The first sync of an INBOX with @msgs */
+static char *
+first_sync_script (const Msg *msgs,
+                   guint      n,
+                   gboolean   status_noise)
+{
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_list_inbox (&sc, status_noise);
+  script_examine (&sc, n, 100, msgs[n - 1].uid + 1, status_noise);
+  script_search (&sc, msgs, n);
+  script_fetch_new (&sc, msgs, n);
+  script_logout (&sc);
+  return script_free (&sc);
+}
+
+/* A resync where nothing changed: the uids and flags are compared, nothing else is asked. */
+static char *
+resync_script (const Msg *msgs,
+               guint      n,
+               gboolean   status_noise)
+{
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_list_inbox (&sc, status_noise);
+  script_examine (&sc, n, 100, msgs[n - 1].uid + 1, status_noise);
+  script_search (&sc, msgs, n);
+  script_fetch_flags (&sc, msgs, n);
+  script_logout (&sc);
+  return script_free (&sc);
+}
+
+/* --- (a) STATUS with a new UIDVALIDITY every time --- */
+
+static void
+test_status_uidvalidity (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *first = first_sync_script (two, G_N_ELEMENTS (two), TRUE);
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  TdFolderState state;
+  Script sc;
+  g_autofree char *rebuild = NULL;
+  static const Msg fresh[] = { { 7, "", MSG (7) } };
+
+  run_sync (f, first);
+  before = inbox_messages (f);
+  g_assert_cmpuint (before->len, ==, 2);
+  g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
+  g_assert_cmpuint (state.uidvalidity, ==, 100);
+
+  /* twice more, each time with another UIDVALIDITY in STATUS: the same rows, no fetch of
+   * headers or bodies (the script would not have them) */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *again = resync_script (two, G_N_ELEMENTS (two), TRUE);
+
+      run_sync (f, again);
+    }
+  after = inbox_messages (f);
+  g_assert_cmpuint (after->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpint (td_message_get_id (find_uid (after, two[i].uid)), ==,
+                     td_message_get_id (find_uid (before, two[i].uid)));
+  g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
+  g_assert_cmpuint (state.uidvalidity, ==, 100);
+
+  /* EXAMINE's UIDVALIDITY changes: now the folder is downloaded again */
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_list_inbox (&sc, TRUE);
+  script_c (&sc, "EXAMINE \"INBOX\"");
+  script_s (&sc, "* 1 EXISTS");
+  script_s (&sc, "* OK [UIDVALIDITY 200] UIDs valid");
+  script_s (&sc, "* OK [UIDNEXT 8] Predicted next UID");
+  script_ok (&sc, "[READ-ONLY] Examined");
+  script_search (&sc, fresh, 1);
+  script_fetch_new (&sc, fresh, 1);
+  script_logout (&sc);
+  rebuild = script_free (&sc);
+  run_sync (f, rebuild);
+
+  g_clear_pointer (&after, g_ptr_array_unref);
+  after = inbox_messages (f);
+  g_assert_cmpuint (after->len, ==, 1);
+  g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (after, 0)), ==, 7);
+  g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
+  g_assert_cmpuint (state.uidvalidity, ==, 200);
+}
+
+/* --- (b) keywords the server does not keep --- */
+
+/* The replay's SELECT, read-write, with these PERMANENTFLAGS (NULL: none said) */
+static void
+script_select_rw (Script     *sc,
+                  const char *permanentflags)
+{
+  script_c (sc, "SELECT \"INBOX\"");
+  script_s (sc, "* 2 EXISTS");
+  script_s (sc, "* OK [UIDVALIDITY 100] UIDs valid");
+  if (permanentflags != NULL)
+    script_s (sc, "* OK [PERMANENTFLAGS (%s)] Limited", permanentflags);
+  script_ok (sc, "[READ-WRITE] Selected");
+}
+
+static void
+assert_forwarded_kept (Fixture *f,
+                       TdFlags  expected)
+{
+  g_autoptr(GPtrArray) messages = inbox_messages (f);
+
+  g_assert_cmpuint (td_message_get_flags (find_uid (messages, 1)) & TD_FLAGS_STORED, ==,
+                    expected);
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+}
+
+/* PERMANENTFLAGS without "\*": $Forwarded is never sent and stays here. */
+static void
+test_no_keywords (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *first = first_sync_script (two, G_N_ELEMENTS (two), FALSE);
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_FORWARDED);
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 1);
+
+  /* the replay selects INBOX and sends no STORE (the script has none), then the sync
+   * reads the flags back, without $Forwarded */
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_select_rw (&sc, "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+  script_list_inbox (&sc, FALSE);
+  script_examine (&sc, 2, 100, 3, FALSE);
+  script_search (&sc, two, 2);
+  script_fetch_flags (&sc, two, 2);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_forwarded_kept (f, TD_FLAG_SEEN | TD_FLAG_FORWARDED);
+
+  /* and again: the server's flags do not take it back, and nothing is sent */
+  third = resync_script (two, G_N_ELEMENTS (two), FALSE);
+  run_sync (f, third);
+  assert_forwarded_kept (f, TD_FLAG_SEEN | TD_FLAG_FORWARDED);
+}
+
+/* A server that says nothing of PERMANENTFLAGS but refuses a STORE with $Forwarded: the rest
+ * is sent once more without it, and $Forwarded stays here. */
+static void
+test_store_refused (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *first = first_sync_script (two, G_N_ELEMENTS (two), FALSE);
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  static const Msg answered[] = {
+    { 1, "\\Seen \\Answered", MSG (1) },
+    { 2, "", MSG (2) },
+  };
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_select_rw (&sc, NULL);
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Answered $Forwarded)");
+  script_s (&sc, "A%u NO [CANNOT] Keywords are not supported", sc.tag);
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Answered)");
+  script_ok (&sc, "Store completed");
+  script_list_inbox (&sc, FALSE);
+  script_examine (&sc, 2, 100, 3, FALSE);
+  script_search (&sc, answered, 2);
+  script_fetch_flags (&sc, answered, 2);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_forwarded_kept (f, TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+
+  /* not sent again, not lost at the next flag sync */
+  third = resync_script (answered, G_N_ELEMENTS (answered), FALSE);
+  run_sync (f, third);
+  assert_forwarded_kept (f, TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+}
+
+/* --- (c) news only after a command --- */
+
+typedef struct
+{
+  guint    count;
+  gboolean two;
+} Changes;
+
+static void
+on_watch_changed (TdImapWatch *watch,
+                  gpointer     user_data)
+{
+  Changes *changes = user_data;
+
+  if (++changes->count >= 2)
+    changes->two = TRUE;
+}
+
+static void
+test_idle_needs_noop (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(TdTestScriptServer) server = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  g_autoptr(TdImapWatch) watch = NULL;
+  g_autofree char *script = NULL;
+  Changes changes = { 0, FALSE };
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 IDLE");
+  script_c (&sc, "EXAMINE \"INBOX\"");
+  script_s (&sc, "* 1 EXISTS");
+  script_s (&sc, "* OK [UIDVALIDITY 5] UIDs valid");
+  script_ok (&sc, "[READ-ONLY] Examined");
+  script_c (&sc, "IDLE");
+  script_s (&sc, "+ idling");
+  /* a message arrives now; this server says nothing until it is asked something */
+  g_string_append (sc.text, "C: DONE\n");
+  script_s (&sc, "A%u OK IDLE terminated", sc.tag);
+  script_c (&sc, "NOOP");
+  script_s (&sc, "* 2 EXISTS");
+  script_ok (&sc, "NOOP completed");
+  script_c (&sc, "IDLE");
+  script_s (&sc, "+ idling");
+  script = script_free (&sc);
+
+  server = td_test_script_server_new_tls (script);
+  account = account_for (f, td_test_script_server_get_port (server));
+  watch = td_imap_watch_new (account, "INBOX");
+  /* renew IDLE (with its NOOP) every second instead of every 5 minutes */
+  td_imap_watch_set_poll_interval (watch, 1);
+  g_signal_connect (watch, "changed", G_CALLBACK (on_watch_changed), &changes);
+  td_imap_watch_start (watch, "secret");
+
+  /* once for connecting, once for the EXISTS the NOOP brought */
+  td_test_wait_for (&changes.two, WAIT_MS);
+  g_assert_cmpuint (changes.count, ==, 2);
+  td_test_script_server_wait_finished (server, 5000);
+  td_test_script_server_assert_finished (server);
+  g_assert_true (td_imap_watch_get_online (watch));
+  td_imap_watch_stop (watch);
+}
+
+/* --- (d) broken line endings --- */
+
+static void
+test_line_endings (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const Msg broken[] = {
+    { 1, "", "From: Carol <carol@example.org>\r\r\nSubject: Doubled CR\r\r\n"
+             "Message-ID: <cr-cr-lf@example.org>\r\r\n\r\r\nText after CR CR LF.\r\r\n" },
+    { 2, "", "From: Dave <dave@example.org>\rSubject: Bare CR\r"
+             "Message-ID: <bare-cr@example.org>\r\rText after bare CR.\r" },
+    { 3, "", "From: Erin <erin@example.org>\nSubject: Bare LF\n"
+             "Message-ID: <bare-lf@example.org>\n\nText after bare LF.\n" },
+    { 4, "", "From: Frank <frank@example.org>\r\nSubject: Mixed\n"
+             "Message-ID: <mixed@example.org>\r\r\n\nText after mixed ends.\r\n" },
+  };
+  static const struct
+  {
+    const char *from;
+    const char *subject;
+    const char *text;
+  } expected[] = {
+    { "carol@example.org", "Doubled CR", "Text after CR CR LF." },
+    { "dave@example.org", "Bare CR", "Text after bare CR." },
+    { "erin@example.org", "Bare LF", "Text after bare LF." },
+    { "frank@example.org", "Mixed", "Text after mixed ends." },
+  };
+  g_autofree char *script = first_sync_script (broken, G_N_ELEMENTS (broken), FALSE);
+  g_autoptr(GPtrArray) messages = NULL;
+
+  run_sync (f, script);
+  messages = inbox_messages (f);
+  g_assert_cmpuint (messages->len, ==, G_N_ELEMENTS (broken));
+
+  for (guint i = 0; i < G_N_ELEMENTS (broken); i++)
+    {
+      TdMessage *message = find_uid (messages, broken[i].uid);
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(TdMimeMessage) mime = NULL;
+      g_autoptr(GError) error = NULL;
+      const TdMimeHeaders *headers;
+
+      g_test_message ("uid %u", broken[i].uid);
+      /* the list's columns, from the header fetch */
+      g_assert_cmpstr (td_message_get_from_address (message), ==, expected[i].from);
+      g_assert_cmpstr (td_message_get_subject (message), ==, expected[i].subject);
+      g_assert_true (td_message_get_has_body (message));
+      g_assert_nonnull (strstr (td_message_get_preview (message), expected[i].text));
+
+      /* the body as the reader shows it: stored byte for byte, read through the MIME layer */
+      body = get_body (f, message);
+      g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                       broken[i].raw, strlen (broken[i].raw));
+      mime = td_mime_message_new (body, &error);
+      g_assert_no_error (error);
+      headers = td_mime_message_get_headers (mime);
+      g_assert_cmpstr (headers->subject, ==, expected[i].subject);
+      g_assert_cmpstr (headers->from_address, ==, expected[i].from);
+      g_assert_nonnull (strstr (td_mime_message_get_text (mime), expected[i].text));
+      /* the header does not leak into the text */
+      g_assert_null (strstr (td_mime_message_get_text (mime), "Subject:"));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  td_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("/imap/quirks/status-uidvalidity", test_status_uidvalidity);
+  ADD ("/imap/quirks/no-keywords", test_no_keywords);
+  ADD ("/imap/quirks/store-refused", test_store_refused);
+  ADD ("/imap/quirks/idle-needs-noop", test_idle_needs_noop);
+  ADD ("/imap/quirks/line-endings", test_line_endings);
+
+#undef ADD
+
+  return g_test_run ();
+}
