@@ -294,7 +294,10 @@ idle_done_cb (GObject      *source,
   td_imap_session_idle_finish (TD_IMAP_SESSION (source), result, &error);
   if (!check (self, source, error))
     return;
-  /* renewed: go on idling */
+  /* renewed: go on idling. A server need not say anything while idling (GNU Mailutils tells
+   * of new mail only once the IDLE ends, of flags changed elsewhere never): each renewal asks
+   * for a sync, as each poll does. */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   wait_for_changes (self);
 }
 
@@ -345,7 +348,8 @@ wait_for_changes (TdImapWatch *self)
     {
       td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
                                   g_object_ref (self));
-      self->timer_id = g_timeout_add_seconds (IDLE_RENEW_SECONDS, renew_idle_cb, self);
+      self->timer_id = g_timeout_add_seconds (MIN (IDLE_RENEW_SECONDS, self->poll_interval),
+                                              renew_idle_cb, self);
     }
   else
     self->timer_id = g_timeout_add_seconds (self->poll_interval, poll_cb, self);

@@ -2,9 +2,10 @@
  *
  * A watch holds one connection of its own, logged in with the folder EXAMINEd, and says
  * "changed" whenever the server reports something new there (RFC 2177 IDLE: EXISTS, EXPUNGE,
- * FETCH, VANISHED), so its owner syncs. IDLE is renewed every 25 minutes (servers may end it
- * after 30). A server without IDLE is polled with NOOP every poll-interval seconds, and each
- * poll says "changed".
+ * FETCH, VANISHED), so its owner syncs. IDLE is renewed every poll-interval seconds, at most
+ * 25 minutes (servers may end it after 30), and each renewal says "changed": some servers
+ * report nothing while idling. A server without IDLE is polled with NOOP every poll-interval
+ * seconds, and each poll says "changed".
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
@@ -38,7 +39,8 @@ void         td_imap_watch_start             (TdImapWatch *self,
 void         td_imap_watch_stop              (TdImapWatch *self);
 const char  *td_imap_watch_get_folder_path   (TdImapWatch *self);
 gboolean     td_imap_watch_get_online        (TdImapWatch *self);
-/* Seconds between polls when the server has no IDLE (default 300, at least 1). */
+/* Seconds between polls when the server has no IDLE, and between IDLE renewals when it has
+ * (default 300, at least 1): each asks for a sync ("changed"). */
 void         td_imap_watch_set_poll_interval (TdImapWatch *self,
                                               guint        seconds);
 /* Tries to connect now if it is waiting to reconnect. */
