@@ -1442,8 +1442,8 @@ td_store_get_folder_state (TdStore        *self,
 
   if ((db = _td_store_read_begin (self, error)) == NULL)
     return FALSE;
-  stmt = td_db_prepare (db, "SELECT uidvalidity, uidnext, highestmodseq FROM folder WHERE id = ?",
-                        error);
+  stmt = td_db_prepare (db, "SELECT uidvalidity, uidnext, highestmodseq, local_flags FROM folder"
+                        " WHERE id = ?", error);
   if (stmt != NULL)
     {
       sqlite3_bind_int64 (stmt, 1, folder_id);
@@ -1453,6 +1453,7 @@ td_store_get_folder_state (TdStore        *self,
           out->uidvalidity = (guint32) sqlite3_column_int64 (stmt, 0);
           out->uidnext = (guint32) sqlite3_column_int64 (stmt, 1);
           out->highestmodseq = (guint64) sqlite3_column_int64 (stmt, 2);
+          out->local_flags = (TdFlags) sqlite3_column_int (stmt, 3);
         }
       else if (rc == SQLITE_DONE)
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such folder"));

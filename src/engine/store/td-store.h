@@ -88,6 +88,7 @@ typedef struct
   guint32 uidvalidity;     /* 0 = never synced */
   guint32 uidnext;
   guint64 highestmodseq;
+  TdFlags local_flags;     /* read only: set with td_store_set_folder_local_flags_async() */
 } TdFolderState;
 
 /* --- Opening --- */

@@ -951,6 +951,22 @@ qresync_apply (TdImapSync *self)
                                   g_object_ref (self));
 }
 
+static void folder_selected (TdImapSync *self);
+
+static void
+local_flags_saved_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  GError *error = NULL;
+
+  td_store_set_folder_local_flags_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  folder_selected (self);
+}
+
 static void
 selected_cb (GObject      *source,
              GAsyncResult *result,
@@ -959,6 +975,7 @@ selected_cb (GObject      *source,
   g_autoptr(TdImapSync) self = user_data;
   GError *error = NULL;
   const TdImapMailbox *mailbox;
+  TdFlags local_flags = 0;
 
   if (self->qresync)
     mailbox = td_imap_session_select_qresync_finish (self->session, result, &error);
@@ -969,6 +986,26 @@ selected_cb (GObject      *source,
 
   self->mailbox = *mailbox;
 
+  /* Flags the folder cannot keep (PERMANENTFLAGS without them, e.g. $Forwarded without
+   * "\*") live only here: the flags fetched from the server must not take them away. A
+   * read-only folder (PERMANENTFLAGS (), or none) stores no flags at all: nothing to say. */
+  if (!self->mailbox.read_only &&
+      (self->mailbox.permanent_flags != 0 || self->mailbox.keywords_allowed))
+    local_flags = TD_FLAGS_STORED & ~self->mailbox.permanent_flags;
+  if (local_flags != self->local_state.local_flags)
+    {
+      self->local_state.local_flags = local_flags;
+      td_store_set_folder_local_flags_async (self->store, self->folder_id, local_flags,
+                                             self->cancellable, local_flags_saved_cb,
+                                             g_object_ref (self));
+      return;
+    }
+  folder_selected (self);
+}
+
+static void
+folder_selected (TdImapSync *self)
+{
   if (self->local_state.uidvalidity != 0 &&
       self->local_state.uidvalidity != self->mailbox.uidvalidity)
     {
@@ -1042,7 +1079,11 @@ next_folder (TdImapSync *self)
                                             g_object_ref (self));
       return;
     }
-  td_imap_session_select_async (self->session, entry->raw_path, TRUE, self->cancellable,
+  /* Read-write, although the sync only reads (BODY.PEEK): a server may settle its mailbox
+   * only then. GNU Mailutils gives a Maildir with mail in new/ a new UIDVALIDITY at every
+   * EXAMINE (or STATUS) until a SELECT moves that mail to cur/, so each sync would download
+   * the folder again. */
+  td_imap_session_select_async (self->session, entry->raw_path, FALSE, self->cancellable,
                                 selected_cb, g_object_ref (self));
 }
 

@@ -294,7 +294,10 @@ renew_noop_cb (GObject      *source,
   td_imap_session_noop_finish (TD_IMAP_SESSION (source), result, &error);
   if (!check (self, source, error))
     return;
-  /* renewed: go on idling */
+  /* Renewed: go on idling. A server need not say anything while idling (GNU Mailutils tells
+   * of new mail only once the IDLE ends, of flags changed elsewhere never): each renewal asks
+   * for a sync, as each poll does. */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   wait_for_changes (self);
 }
 

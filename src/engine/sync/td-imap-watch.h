@@ -3,9 +3,10 @@
  * A watch holds one connection of its own, logged in with the folder EXAMINEd, and says
  * "changed" whenever the server reports something new there (RFC 2177 IDLE: EXISTS, EXPUNGE,
  * FETCH, VANISHED), so its owner syncs. IDLE is renewed every poll-interval seconds, at most
- * every 25 minutes (servers may end it after 30), with a NOOP between the two IDLEs: some
- * servers report new mail only in answer to a command, never while idling. A server without
- * IDLE is polled with NOOP every poll-interval seconds, and each poll says "changed".
+ * every 25 minutes (servers may end it after 30), with a NOOP between the two IDLEs (some
+ * servers report new mail only in answer to a command), and each renewal says "changed"
+ * (some report nothing while idling). A server without IDLE is polled with NOOP every
+ * poll-interval seconds, and each poll says "changed".
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
@@ -40,7 +41,7 @@ void         td_imap_watch_stop              (TdImapWatch *self);
 const char  *td_imap_watch_get_folder_path   (TdImapWatch *self);
 gboolean     td_imap_watch_get_online        (TdImapWatch *self);
 /* Seconds between polls when the server has no IDLE, and between IDLE renewals (at most 25
- * minutes) when it has (default 300, at least 1). */
+ * minutes) when it has (default 300, at least 1): each asks for a sync ("changed"). */
 void         td_imap_watch_set_poll_interval (TdImapWatch *self,
                                               guint        seconds);
 /* Tries to connect now if it is waiting to reconnect. */
