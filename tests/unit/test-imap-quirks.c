@@ -137,15 +137,15 @@ script_examine (Script     *sc,
                 guint32     uidnext,
                 gboolean    status_noise)
 {
-  script_c (sc, "EXAMINE \"INBOX\"");
+  /* the sync opens folders read-write (imap4d changes UIDVALIDITY on EXAMINE) */
+  script_c (sc, "SELECT \"INBOX\"");
   script_s (sc, "* %u EXISTS", exists);
   script_s (sc, "* OK [UIDVALIDITY %u] UIDs valid", uidvalidity);
   script_s (sc, "* OK [UIDNEXT %u] Predicted next UID", uidnext);
-  /* read-only: nothing is stored here, as Dovecot says too */
-  script_s (sc, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
+  /* no PERMANENTFLAGS: what the folder keeps here stays as the replay found it */
   if (status_noise)
     script_s (sc, "* STATUS \"INBOX\" (UIDVALIDITY %u)", g_random_int_range (1000, 100000));
-  script_ok (sc, "[READ-ONLY] Examined");
+  script_ok (sc, "[READ-WRITE] Select completed");
 }
 
 static char *
@@ -475,15 +475,15 @@ test_status_uidvalidity (Fixture       *f,
   g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
   g_assert_cmpuint (state.uidvalidity, ==, 100);
 
-  /* EXAMINE's UIDVALIDITY changes: now the folder is downloaded again */
+  /* SELECT's UIDVALIDITY changes: now the folder is downloaded again */
   script_init (&sc);
   script_login (&sc, "IMAP4rev1 UIDPLUS");
   script_list_inbox (&sc, TRUE);
-  script_c (&sc, "EXAMINE \"INBOX\"");
+  script_c (&sc, "SELECT \"INBOX\"");
   script_s (&sc, "* 1 EXISTS");
   script_s (&sc, "* OK [UIDVALIDITY 200] UIDs valid");
   script_s (&sc, "* OK [UIDNEXT 8] Predicted next UID");
-  script_ok (&sc, "[READ-ONLY] Examined");
+  script_ok (&sc, "[READ-WRITE] Select completed");
   script_search (&sc, fresh, 1);
   script_fetch_new (&sc, fresh, 1);
   script_logout (&sc);

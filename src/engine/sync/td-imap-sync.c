@@ -975,7 +975,7 @@ selected_cb (GObject      *source,
   g_autoptr(TdImapSync) self = user_data;
   GError *error = NULL;
   const TdImapMailbox *mailbox;
-  TdFlags local_flags = 0;
+  TdFlags local_flags;
 
   if (self->qresync)
     mailbox = td_imap_session_select_qresync_finish (self->session, result, &error);
@@ -988,7 +988,10 @@ selected_cb (GObject      *source,
 
   /* Flags the folder cannot keep (PERMANENTFLAGS without them, e.g. $Forwarded without
    * "\*") live only here: the flags fetched from the server must not take them away. A
-   * read-only folder (PERMANENTFLAGS (), or none) stores no flags at all: nothing to say. */
+   * read-only folder (PERMANENTFLAGS (), or none) stores no flags at all: nothing to say;
+   * nor does a server that does not say PERMANENTFLAGS (what the replay learned from a
+   * refused STORE is kept). */
+  local_flags = self->local_state.local_flags;
   if (!self->mailbox.read_only &&
       (self->mailbox.permanent_flags != 0 || self->mailbox.keywords_allowed))
     local_flags = TD_FLAGS_STORED & ~self->mailbox.permanent_flags;
