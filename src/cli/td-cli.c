@@ -1305,7 +1305,8 @@ cmd_watch (Cli   *cli,
   int poll_interval = 300;
   GOptionEntry entries[] = {
     { "poll-interval", 0, 0, G_OPTION_ARG_INT, &poll_interval,
-      N_("Seconds between checks of servers without IDLE (default 300)"), "SECONDS" },
+      N_("Seconds between checks: polls of servers without IDLE, renewals of IDLE "
+         "(default 300)"), "SECONDS" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("[ACCOUNT]");
