@@ -613,6 +613,85 @@ test_actions (void)
   g_assert_nonnull (strstr (folders.out, "Projects 2026\t-\t0\t0\n"));
 }
 
+/* ARCHITECTURE invariant 1 for IMAP: a message leaves the server's folder only after the local
+ * change is committed (and journaled). Deletes killed at random instants with the server
+ * reachable: before any further sync, a message gone from the server's Inbox is gone from
+ * the Inbox here too. */
+static void
+test_delete_killed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *cli = cli_path ();
+  g_auto(Run) add = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) back = { 0 };
+  GRand *rand = g_rand_new_with_seed (1201);
+  guint on_server = 0, journaled = 0;
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Gone", 8, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_create_folder (own, "alice", "Trash", &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
+  run_cli (&add, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  for (guint round = 1; round <= 8; round++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Gone %u", round);
+      g_autofree char *id = message_id_of (profile, "INBOX", subject);
+      g_autoptr(GSubprocess) proc = NULL;
+
+      g_assert_nonnull (id);
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                               &error, cli, "--profile", profile, "delete", id, NULL);
+      g_assert_no_error (error);
+      /* from before the local commit to after the server's answer */
+      g_usleep ((round * 20 + g_rand_int_range (rand, 0, 10)) * 1000);
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+    }
+  g_rand_free (rand);
+
+  for (guint round = 1; round <= 8; round++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Gone %u", round);
+      g_autofree char *here = message_id_of (profile, "INBOX", subject);
+
+      if (server_count_of (own, "INBOX", subject) == 0)
+        {
+          g_assert_null (here);
+          on_server++;
+        }
+      else if (here == NULL)
+        journaled++;
+    }
+  g_test_message ("killed deletes: %u reached the server, %u only journaled, %u not begun",
+                  on_server, journaled, 8 - on_server - journaled);
+
+  /* and the next sync finishes what was journaled: every message once, in one place */
+  run_cli (&back, profile, NULL, "sync", NULL);
+  g_assert_cmpint (back.status, ==, 0);
+  for (guint round = 1; round <= 8; round++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Gone %u", round);
+      g_autofree char *here = message_id_of (profile, "INBOX", subject);
+
+      g_assert_cmpuint (server_count_of (own, "INBOX", subject) +
+                        server_count_of (own, "Trash", subject), ==, 1);
+      g_assert_cmpuint (server_count_of (own, "INBOX", subject), ==, here != NULL ? 1 : 0);
+    }
+}
+
 /* Changes made while the server cannot be reached are kept, also when the program is killed
  * right after, and reach the server with the next sync. */
 static void
@@ -727,6 +806,7 @@ main (int   argc,
   g_test_add_func ("/cli/killed-sync", test_killed_sync);
   g_test_add_func ("/cli/actions", test_actions);
   g_test_add_func ("/cli/actions-offline", test_actions_offline);
+  g_test_add_func ("/cli/delete-killed", test_delete_killed);
 
   status = g_test_run ();
   td_test_dovecot_free (server);
