@@ -43,15 +43,18 @@ static const char *usage_text =
      "Commands:\n"
      "  account add imap --address A --host H [--port N] [--security tls|starttls]\n"
      "                   [--user U] [--name N] [--password-stdin]\n"
-     "                   [--trust-fingerprint SHA256]\n"
+     "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
      "                                Check the server, then add an IMAP account; prints its id\n"
      "  account list                  List the accounts\n"
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
+     "  account set ACCOUNT --sync-days N\n"
+     "                                Download bodies of the last N days only (0: all mail)\n"
      "  sync [ACCOUNT]                Download new mail of one account, or of all\n"
      "  folders [ACCOUNT]             List folders: path, role, total, unread\n"
      "  ls FOLDER [--account A] [--limit N]\n"
      "                                List messages: id, date, from, subject, flags\n"
-     "  show ID                       Show a message: headers and text\n"
+     "  show ID                       Show a message: headers and text (downloads it first\n"
+     "                                when it is outside the sync window)\n"
      "  search QUERY…                 Search subjects, addresses and text\n"
      "  flag ID… +FLAG|-FLAG…         Change flags: seen, answered, flagged, forwarded, draft,\n"
      "                                junk, notjunk, deleted, or a $keyword\n"
@@ -260,6 +263,7 @@ cmd_account_add (Cli   *cli,
   g_autofree char *pinned = NULL;
   gboolean password_stdin = FALSE;
   int port = 0;
+  int sync_days = 0;
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP server"), "H" },
@@ -269,6 +273,7 @@ cmd_account_add (Cli   *cli,
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for the account"), "N" },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from standard input"), NULL },
     { "trust-fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint, N_("Trust the server certificate with this SHA-256 fingerprint"), "SHA256" },
+    { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("Download message bodies of the last N days only (default 0: all mail)"), "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("imap");
@@ -298,6 +303,8 @@ cmd_account_add (Cli   *cli,
     return usage_error (_("--port must be between 1 and 65535"));
   if (fingerprint != NULL && (pinned = td_fingerprint_normalize (fingerprint)) == NULL)
     return usage_error (_("--trust-fingerprint must be a SHA-256 fingerprint (64 hex digits)"));
+  if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
+    return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
 
   if (!open_profile (cli))
     return 1;
@@ -306,6 +313,7 @@ cmd_account_add (Cli   *cli,
   if (name != NULL)
     td_account_set_name (account, name);
   td_account_set_pinned_fingerprint (account, pinned);
+  td_account_set_sync_days (account, (guint) sync_days);
 
   password = read_password (password_stdin);
   if (*password == '\0')
@@ -395,18 +403,59 @@ cmd_account_trust (Cli   *cli,
 }
 
 static int
+cmd_account_set (Cli   *cli,
+                 int    argc,
+                 char **argv)
+{
+  int sync_days = -1;
+  GOptionEntry entries[] = {
+    { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("Download message bodies of the last N days only (0: all mail)"), "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TdAccount *account;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("Usage: account set ACCOUNT --sync-days N"));
+  if (sync_days == -1)
+    return usage_error (_("Say what to change, e.g. --sync-days 30"));
+  if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
+    return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
+  if (!open_profile (cli))
+    return 1;
+  if ((account = find_account (cli, argv[1])) == NULL)
+    return 1;
+
+  td_account_set_sync_days (account, (guint) sync_days);
+  td_account_manager_update_account_async (cli->manager, account, NULL, store_result_cb, &result);
+  if (!td_account_manager_update_account_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (_("Could not change the account"), error);
+      return 1;
+    }
+  return 0;
+}
+
+static int
 cmd_account (Cli   *cli,
              int    argc,
              char **argv)
 {
   if (argc < 2)
-    return usage_error (_("Say what to do: account add, account list or account trust"));
+    return usage_error (_("Say what to do: account add, account list, account trust or account set"));
   if (g_strcmp0 (argv[1], "add") == 0)
     return cmd_account_add (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "list") == 0)
     return cmd_account_list (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "trust") == 0)
     return cmd_account_trust (cli, argc - 1, argv + 1);
+  if (g_strcmp0 (argv[1], "set") == 0)
+    return cmd_account_set (cli, argc - 1, argv + 1);
   return usage_error (_("Unknown account command"));
 }
 
@@ -728,11 +777,29 @@ cmd_show (Cli   *cli,
 
   td_store_get_body_async (cli->store, id, NULL, store_result_cb, &result);
   raw = td_store_get_body_finish (cli->store, wait_result (&result), &error);
+  if (raw == NULL && g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND) && !cli->offline)
+    {
+      /* outside the sync window, or not downloaded yet: fetch it now; it is kept */
+      g_clear_error (&error);
+      g_clear_object (&result);
+      td_account_manager_fetch_body_async (cli->manager, id, NULL, store_result_cb, &result);
+      if (td_account_manager_fetch_body_finish (cli->manager, wait_result (&result), &error))
+        {
+          g_clear_object (&result);
+          td_store_get_body_async (cli->store, id, NULL, store_result_cb, &result);
+          raw = td_store_get_body_finish (cli->store, wait_result (&result), &error);
+        }
+      else
+        {
+          print_error (_("Could not download the message"), error);
+          return 1;
+        }
+    }
   if (raw == NULL)
     {
       if (g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND))
         g_printerr (_("tidings-cli: The text of this message has not been downloaded yet; "
-                      "run “tidings-cli sync”.\n"));
+                      "run “tidings-cli show” without --offline, or “tidings-cli sync”.\n"));
       else
         print_error (NULL, error);
       return 1;

@@ -782,6 +782,103 @@ test_actions_offline (void)
   proxy_thread_stop (pt);
 }
 
+static GBytes *
+dated_message (const char *subject,
+               GDateTime  *date)
+{
+  g_autofree char *when = g_date_time_format (date, "%a, %d %b %Y %H:%M:%S %z");
+  char *text;
+
+  text = g_strdup_printf ("From: Bob <bob@localhost>\r\n"
+                          "To: alice@localhost\r\n"
+                          "Subject: %s\r\n"
+                          "Date: %s\r\n"
+                          "Message-ID: <%s@localhost>\r\n"
+                          "\r\n"
+                          "The text of %s.\r\n",
+                          subject, when, subject, subject);
+  return g_bytes_new_take (text, strlen (text));
+}
+
+/* The sync window: with --sync-days 30 only the bodies of recent mail are downloaded; an
+ * older message has its headers, gets its body when shown, and keeps it. */
+static void
+test_sync_window (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) old_date = g_date_time_add_days (now, -400);
+  g_autoptr(GBytes) recent = dated_message ("Recent", now);
+  g_autoptr(GBytes) old = dated_message ("Old", old_date);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *recent_id = NULL, *old_id = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) bad = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) ls = { 0 };
+  g_auto(Run) show_recent = { 0 };
+  g_auto(Run) show_old_offline = { 0 };
+  g_auto(Run) show_old = { 0 };
+  g_auto(Run) show_old_kept = { 0 };
+  g_auto(Run) resync = { 0 };
+  g_auto(Run) show_old_after = { 0 };
+  g_auto(Run) set = { 0 };
+  g_auto(Run) set_bad = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save (own, "alice", "INBOX", old, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save (own, "alice", "INBOX", recent, &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
+
+  run_cli (&bad, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--sync-days", "-3", NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  run_cli (&add, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), "--sync-days", "30",
+           NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  /* headers of all mail */
+  recent_id = message_id_of (profile, "INBOX", "Recent");
+  old_id = message_id_of (profile, "INBOX", "Old");
+  g_assert_nonnull (recent_id);
+  g_assert_nonnull (old_id);
+
+  run_cli (&show_recent, profile, NULL, "--offline", "show", recent_id, NULL);
+  g_assert_cmpint (show_recent.status, ==, 0);
+  g_assert_nonnull (strstr (show_recent.out, "The text of Recent."));
+
+  /* outside the window: not downloaded by the sync */
+  run_cli (&show_old_offline, profile, NULL, "--offline", "show", old_id, NULL);
+  g_assert_cmpint (show_old_offline.status, ==, 1);
+  g_assert_nonnull (strstr (show_old_offline.err, "not been downloaded"));
+
+  /* opened: fetched now, and kept */
+  run_cli (&show_old, profile, NULL, "show", old_id, NULL);
+  g_assert_cmpint (show_old.status, ==, 0);
+  g_assert_nonnull (strstr (show_old.out, "The text of Old."));
+  run_cli (&show_old_kept, profile, NULL, "--offline", "show", old_id, NULL);
+  g_assert_cmpint (show_old_kept.status, ==, 0);
+  g_assert_nonnull (strstr (show_old_kept.out, "The text of Old."));
+  run_cli (&resync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (resync.status, ==, 0);
+  run_cli (&show_old_after, profile, NULL, "--offline", "show", old_id, NULL);
+  g_assert_cmpint (show_old_after.status, ==, 0);
+
+  run_cli (&set_bad, profile, NULL, "account", "set", "alice@localhost", NULL);
+  g_assert_cmpint (set_bad.status, ==, 2);
+  run_cli (&set, profile, NULL, "account", "set", "alice@localhost", "--sync-days", "0", NULL);
+  g_assert_cmpint (set.status, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -807,6 +904,7 @@ main (int   argc,
   g_test_add_func ("/cli/actions", test_actions);
   g_test_add_func ("/cli/actions-offline", test_actions_offline);
   g_test_add_func ("/cli/delete-killed", test_delete_killed);
+  g_test_add_func ("/cli/sync-window", test_sync_window);
 
   status = g_test_run ();
   td_test_dovecot_free (server);

@@ -744,6 +744,18 @@ test_accounts (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpstr (td_account_get_name (got), ==, "Bob at work");
   g_assert_cmpstr (td_account_get_pinned_fingerprint (got), ==, "AB:CD:EF");
+  g_assert_cmpuint (td_account_get_sync_days (got), ==, 0);
+  g_clear_object (&got);
+
+  /* The sync window is a setting of its own */
+  td_account_set_sync_days (bob, 30);
+  td_store_update_account_async (f->store, bob, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_update_account_finish (f->store, result, &error));
+  g_clear_object (&result);
+  got = td_store_get_account (f->store, bob_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (td_account_get_sync_days (got), ==, 30);
   g_clear_object (&got);
 
   /* Remove alice: her folders and messages go with her. */
@@ -798,7 +810,7 @@ test_accounts_no_secret (Fixture       *f,
 {
   static const char * const allowed[] = {
     "id", "uuid", "kind", "name", "address", "host", "port", "security", "username",
-    "pinned_fingerprint", "created", "quota_usage", "quota_limit", NULL,
+    "pinned_fingerprint", "created", "quota_usage", "quota_limit", "sync_days", NULL,
   };
   sqlite3 *db = raw_open (f->path);
   sqlite3_stmt *stmt = NULL;
@@ -1333,6 +1345,9 @@ test_messages_uids (Fixture       *f,
   g_autoptr(GPtrArray) bodies = g_ptr_array_new_with_free_func ((GDestroyNotify) td_body_spec_free);
   g_autoptr(GArray) all = NULL;
   g_autoptr(GArray) without = NULL;
+  g_autoptr(GArray) window = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
   const guint32 order[] = { 50, 7, 3000000000u, 12, 1, 999 };
 
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
@@ -1358,6 +1373,16 @@ test_messages_uids (Fixture       *f,
   g_assert_cmpuint (g_array_index (without, guint32, 1), ==, 999);
   g_assert_cmpuint (g_array_index (without, guint32, 2), ==, 50);
   g_assert_cmpuint (g_array_index (without, guint32, 3), ==, 7);
+
+  /* The sync window: only those dated since, still newest first */
+  td_store_list_missing_bodies_async (f->store, f->inbox, numbered_date (2), NULL,
+                                      td_test_store_result, &result);
+  window = td_store_list_missing_bodies_finish (f->store, td_test_wait_result (&result, TIMEOUT_MS),
+                                                &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (window->len, ==, 2);
+  g_assert_cmpuint (g_array_index (window, guint32, 0), ==, 3000000000u);
+  g_assert_cmpuint (g_array_index (window, guint32, 1), ==, 999);
 
   g_clear_pointer (&all, g_array_unref);
   all = list_uids (f->store, f->other, FALSE);

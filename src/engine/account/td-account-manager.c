@@ -366,6 +366,7 @@ td_account_manager_add_account_finish (TdAccountManager  *self,
 
 /* --- Trusting a certificate --- */
 
+/* Also the end of td_account_manager_update_account_async(). */
 static void
 trust_saved_cb (GObject      *source,
                 GAsyncResult *result,
@@ -418,6 +419,34 @@ gboolean
 td_account_manager_trust_certificate_finish (TdAccountManager  *self,
                                              GAsyncResult      *result,
                                              GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- Changed settings --- */
+
+void
+td_account_manager_update_account_async (TdAccountManager    *self,
+                                         TdAccount           *account,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_update_account_async);
+  td_store_update_account_async (self->store, account, cancellable, trust_saved_cb, task);
+}
+
+gboolean
+td_account_manager_update_account_finish (TdAccountManager  *self,
+                                          GAsyncResult      *result,
+                                          GError           **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -52,6 +52,17 @@ gboolean  td_account_manager_trust_certificate_finish (TdAccountManager    *self
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
+/* Saves the changed settings of @account, one of the manager's (e.g. its sync window after
+ * td_account_set_sync_days()); the next sync uses them. */
+void      td_account_manager_update_account_async  (TdAccountManager    *self,
+                                                    TdAccount           *account,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean  td_account_manager_update_account_finish (TdAccountManager    *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+
 /* Syncs one account, or every account when @account is NULL (one after another; the
  * first error is returned, the others still run). A sync already running for an account
  * is joined, not started twice. */

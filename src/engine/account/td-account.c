@@ -24,6 +24,7 @@ struct _TdAccount
   char          *pinned_fingerprint;
   gint64         quota_usage;    /* KiB, -1 unknown */
   gint64         quota_limit;
+  guint          sync_days;      /* 0: bodies of all mail */
 };
 
 G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
@@ -40,6 +41,7 @@ enum {
   PROP_SECURITY,
   PROP_USERNAME,
   PROP_PINNED_FINGERPRINT,
+  PROP_SYNC_DAYS,
   N_PROPS
 };
 
@@ -80,6 +82,7 @@ td_account_get_property (GObject    *object,
     case PROP_SECURITY: g_value_set_int (value, self->security); break;
     case PROP_USERNAME: g_value_set_string (value, self->username); break;
     case PROP_PINNED_FINGERPRINT: g_value_set_string (value, self->pinned_fingerprint); break;
+    case PROP_SYNC_DAYS: g_value_set_uint (value, self->sync_days); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -119,6 +122,7 @@ td_account_set_property (GObject      *object,
     case PROP_PINNED_FINGERPRINT:
       td_account_set_pinned_fingerprint (self, g_value_get_string (value));
       break;
+    case PROP_SYNC_DAYS: td_account_set_sync_days (self, g_value_get_uint (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -148,6 +152,8 @@ td_account_class_init (TdAccountClass *klass)
   properties[PROP_USERNAME] = g_param_spec_string ("username", NULL, NULL, NULL, flags);
   properties[PROP_PINNED_FINGERPRINT] = g_param_spec_string ("pinned-fingerprint", NULL, NULL,
                                                              NULL, flags);
+  properties[PROP_SYNC_DAYS] = g_param_spec_uint ("sync-days", NULL, NULL,
+                                                  0, TD_ACCOUNT_SYNC_DAYS_MAX, 0, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -308,4 +314,23 @@ td_account_set_quota (TdAccount *self,
   g_return_if_fail (TD_IS_ACCOUNT (self));
   self->quota_usage = usage_kib;
   self->quota_limit = limit_kib;
+}
+
+guint
+td_account_get_sync_days (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), 0);
+  return self->sync_days;
+}
+
+void
+td_account_set_sync_days (TdAccount *self,
+                          guint      days)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  days = MIN (days, TD_ACCOUNT_SYNC_DAYS_MAX);
+  if (self->sync_days == days)
+    return;
+  self->sync_days = days;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_DAYS]);
 }

@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE (TdAccount, td_account, TD, ACCOUNT, GObject)
 
 /* Properties: "id" (gint64, 0 until stored), "uuid" (string, keys the keyring item),
  * "kind", "name" (display name), "address", "host", "port", "security", "username",
- * "pinned-fingerprint" (SHA-256 "AB:CD:..." or NULL). All are readable and writable and
+ * "pinned-fingerprint" (SHA-256 "AB:CD:..." or NULL), "sync-days" (guint). All are readable and writable and
  * notify on change. */
 TdAccount     *td_account_new                    (TdAccountKind  kind,
                                                   const char    *address,
@@ -48,5 +48,12 @@ gint64         td_account_get_quota_limit        (TdAccount     *self);
 void           td_account_set_quota              (TdAccount     *self,
                                                   gint64         usage_kib,
                                                   gint64         limit_kib);
+/* The sync window: bodies of messages dated within the last @days days are downloaded in the
+ * background (headers of all mail always are); 0, the default, means all mail. A message
+ * outside the window gets its body when it is opened. Saved with td_store_update_account_async. */
+#define TD_ACCOUNT_SYNC_DAYS_MAX 36500
+guint          td_account_get_sync_days          (TdAccount     *self);
+void           td_account_set_sync_days          (TdAccount     *self,
+                                                  guint          days);
 
 G_END_DECLS

@@ -759,6 +759,7 @@ typedef struct
   TdSecurity     security;
   char          *username;
   char          *pinned_fingerprint;
+  guint          sync_days;
   TdAccount     *account;   /* to receive id and uuid; only touched in the caller's thread */
 } AccountRow;
 
@@ -797,6 +798,7 @@ account_row_new (TdAccount *account)
   row->security = td_account_get_security (account);
   row->username = g_strdup (td_account_get_username (account));
   row->pinned_fingerprint = g_strdup (td_account_get_pinned_fingerprint (account));
+  row->sync_days = td_account_get_sync_days (account);
   return row;
 }
 
@@ -810,8 +812,8 @@ add_account_job (TdStore  *self,
 
   stmt = td_db_prepare (self->wdb,
                         "INSERT INTO account (uuid, kind, name, address, host, port, security,"
-                        " username, pinned_fingerprint, created)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", error);
+                        " username, pinned_fingerprint, created, sync_days)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", error);
   if (stmt == NULL)
     return FALSE;
   td_db_bind_text (stmt, 1, row->uuid);
@@ -824,6 +826,7 @@ add_account_job (TdStore  *self,
   td_db_bind_text (stmt, 8, row->username);
   td_db_bind_text (stmt, 9, row->pinned_fingerprint);
   sqlite3_bind_int64 (stmt, 10, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_int (stmt, 11, (int) row->sync_days);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
@@ -894,7 +897,7 @@ update_account_job (TdStore  *self,
 
   stmt = td_db_prepare (self->wdb,
                         "UPDATE account SET name = ?2, address = ?3, host = ?4, port = ?5,"
-                        " security = ?6, username = ?7, pinned_fingerprint = ?8"
+                        " security = ?6, username = ?7, pinned_fingerprint = ?8, sync_days = ?9"
                         " WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
@@ -906,6 +909,7 @@ update_account_job (TdStore  *self,
   td_db_bind_text (stmt, 6, td_security_to_string (row->security));
   td_db_bind_text (stmt, 7, row->username);
   td_db_bind_text (stmt, 8, row->pinned_fingerprint);
+  sqlite3_bind_int (stmt, 9, (int) row->sync_days);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
@@ -1010,7 +1014,7 @@ td_store_remove_account_finish (TdStore       *self,
 
 #define ACCOUNT_COLUMNS \
   "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint," \
-  " quota_usage, quota_limit"
+  " quota_usage, quota_limit, sync_days"
 
 static TdAccount *
 account_from_row (TdDbStmt *stmt)
@@ -1031,6 +1035,7 @@ account_from_row (TdDbStmt *stmt)
   td_account_set_name (account, td_db_column_text (stmt, 3));
   td_account_set_pinned_fingerprint (account, td_db_column_text (stmt, 9));
   td_account_set_quota (account, sqlite3_column_int64 (stmt, 10), sqlite3_column_int64 (stmt, 11));
+  td_account_set_sync_days (account, (guint) MAX (sqlite3_column_int (stmt, 12), 0));
   return account;
 }
 
@@ -2256,6 +2261,7 @@ typedef struct
 {
   gint64   id;
   gboolean flag;
+  gint64   since;
   char    *query;
   guint    limit;
 } ReadData;
@@ -2281,8 +2287,8 @@ list_uids_job (TdStore  *self,
 
   if (d->flag)
     stmt = td_db_prepare (self->wdb,
-                          "SELECT uid FROM message WHERE folder_id = ? AND has_body = 0"
-                          " AND uid > 0 ORDER BY uid DESC", error);
+                          "SELECT uid FROM message WHERE folder_id = ?1 AND has_body = 0"
+                          " AND uid > 0 AND (date >= ?2 OR date <= 0) ORDER BY uid DESC", error);
   else
     stmt = td_db_prepare (self->wdb, "SELECT uid FROM message WHERE folder_id = ? AND uid > 0"
                           " ORDER BY uid",
@@ -2290,6 +2296,8 @@ list_uids_job (TdStore  *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, d->id);
+  if (d->flag)
+    sqlite3_bind_int64 (stmt, 2, d->since);
   while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
     {
       guint32 uid = (guint32) sqlite3_column_int64 (stmt, 0);
@@ -2331,6 +2339,35 @@ td_store_list_uids_finish (TdStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_store_list_missing_bodies_async (TdStore             *self,
+                                    gint64               folder_id,
+                                    gint64               since,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  ReadData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (ReadData, 1);
+  d->id = folder_id;
+  d->flag = TRUE;
+  d->since = MAX (since, 0);
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d, read_data_free,
+                            td_store_list_missing_bodies_async, cancellable, callback,
+                            user_data));
+}
+
+GArray *
+td_store_list_missing_bodies_finish (TdStore       *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return td_store_list_uids_finish (self, result, error);
 }
 
 static gboolean

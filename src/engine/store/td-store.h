@@ -259,6 +259,18 @@ void        td_store_list_uids_async      (TdStore             *self,
 GArray     *td_store_list_uids_finish     (TdStore             *self,
                                            GAsyncResult        *result,
                                            GError             **error);
+/* The sync window: the uids of the folder's messages without a stored body that are dated
+ * @since (seconds since the epoch) or later, or have no date, descending (newest first);
+ * @since 0 lists all of them. */
+void        td_store_list_missing_bodies_async  (TdStore             *self,
+                                                 gint64               folder_id,
+                                                 gint64               since,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+GArray     *td_store_list_missing_bodies_finish (TdStore             *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
 /* The raw message; TD_ERROR_NOT_FOUND when the body is not stored yet. */
 void        td_store_get_body_async       (TdStore             *self,
                                            gint64               message_id,

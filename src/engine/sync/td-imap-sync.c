@@ -344,7 +344,7 @@ bodies_listed_cb (GObject      *source,
   GError *error = NULL;
   GArray *uids;
 
-  uids = td_store_list_uids_finish (self->store, result, &error);
+  uids = td_store_list_missing_bodies_finish (self->store, result, &error);
   if (!check (self, error))
     {
       g_clear_pointer (&uids, g_array_unref);
@@ -366,11 +366,17 @@ bodies_listed_cb (GObject      *source,
   pump (self);
 }
 
+/* The bodies inside the account's sync window, newest first; older ones wait to be opened. */
 static void
 start_bodies (TdImapSync *self)
 {
-  td_store_list_uids_async (self->store, self->folder_id, TRUE, self->cancellable,
-                            bodies_listed_cb, g_object_ref (self));
+  guint days = td_account_get_sync_days (self->account);
+  gint64 since = 0;
+
+  if (days > 0)
+    since = g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 24 * 60 * 60;
+  td_store_list_missing_bodies_async (self->store, self->folder_id, since, self->cancellable,
+                                      bodies_listed_cb, g_object_ref (self));
 }
 
 static void

@@ -1,9 +1,10 @@
 /* td-imap-sync.h: one sync of an IMAP account into the store
  *
  * Connects, logs in, lists the folders and makes the store's folders match, then for each
- * folder: EXAMINE, a UIDVALIDITY check, the server's uids (new ones get their headers,
+ * folder: SELECT, a UIDVALIDITY check, the server's uids (new ones get their headers,
  * newest first; vanished ones are removed here), the flags of known messages (CHANGEDSINCE
- * with CONDSTORE), and then the full bodies, newest first, in pipelined UID ranges. Every
+ * with CONDSTORE), and then the full bodies, newest first, in pipelined UID ranges — all of
+ * them, or those dated inside the account's sync window (td_account_get_sync_days). Every
  * batch is one store transaction, so a sync cut at any point leaves a whole store and the
  * next sync carries on where it stopped. The folder's sync state (UIDVALIDITY, UIDNEXT,
  * HIGHESTMODSEQ) is saved only after the folder synced completely.
