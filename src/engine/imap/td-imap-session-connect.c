@@ -41,6 +41,21 @@ session_set_caps_from_values (TdImapSession *self,
   self->caps_serial++;
 }
 
+/* Asks for the capabilities; @done can tell by the command's caps_serial whether the set was
+ * replaced meanwhile (by an untagged CAPABILITY or a [CAPABILITY] code). */
+static void
+queue_capability (TdImapSession *self,
+                  CommandDone    done,
+                  GTask         *task)
+{
+  Command *cmd = _td_imap_session_command_new (self, CMD_CAPABILITY, done, task);
+
+  cmd->caps_serial = self->caps_serial;
+  _td_imap_session_command_append (cmd, "CAPABILITY");
+  _td_imap_session_command_end (cmd);
+  _td_imap_session_queue (self, cmd);
+}
+
 /* "* CAPABILITY ..." or any status response with a [CAPABILITY ...] code. */
 void
 _td_imap_session_take_capabilities (TdImapSession        *self,
@@ -169,10 +184,7 @@ connect_continue (TdImapSession *self)
 
   if (self->caps == NULL)
     {
-      cmd = _td_imap_session_command_new (self, CMD_CAPABILITY, connect_capability_done, NULL);
-      _td_imap_session_command_append (cmd, "CAPABILITY");
-      _td_imap_session_command_end (cmd);
-      _td_imap_session_queue (self, cmd);
+      queue_capability (self, connect_capability_done, NULL);
       return;
     }
 
@@ -339,16 +351,9 @@ login_capability_done (TdImapSession        *self,
                        Command              *cmd,
                        const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
-
   if (tagged->status == TD_IMAP_STATUS_OK && self->caps_serial == cmd->caps_serial)
     session_set_caps_from_values (self, NULL);   /* answered without any */
-  if (task == NULL)
-    return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    g_task_return_error (task, _td_imap_session_refused_error (tagged, _("tell its capabilities")));
-  else
-    g_task_return_boolean (task, TRUE);
+  _td_imap_session_boolean_done (self, cmd, tagged, _("tell its capabilities"));
 }
 
 static void
@@ -357,7 +362,6 @@ login_done (TdImapSession        *self,
             const TdImapResponse *tagged)
 {
   g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
-  Command *caps;
 
   if (tagged->status != TD_IMAP_STATUS_OK)
     {
@@ -383,11 +387,7 @@ login_done (TdImapSession        *self,
         g_task_return_boolean (task, TRUE);
       return;
     }
-  caps = _td_imap_session_command_new (self, CMD_CAPABILITY, login_capability_done, task);
-  caps->caps_serial = self->caps_serial;
-  _td_imap_session_command_append (caps, "CAPABILITY");
-  _td_imap_session_command_end (caps);
-  _td_imap_session_queue (self, caps);
+  queue_capability (self, login_capability_done, task);
 }
 
 void
@@ -476,15 +476,11 @@ enable_done (TdImapSession        *self,
              Command              *cmd,
              const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged,
+                                                              _("turn on a server extension"));
   g_autofree char *upper = g_ascii_strup (cmd->capability, -1);
 
-  if (task == NULL)
-    return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    g_task_return_error (task, _td_imap_session_refused_error (tagged,
-                                                               _("turn on a server extension")));
-  else
+  if (task != NULL)
     g_task_return_boolean (task, g_hash_table_contains (self->enabled, upper));
 }
 
@@ -517,10 +513,9 @@ logout_done (TdImapSession        *self,
              const TdImapResponse *tagged)
 {
   g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
-  g_autoptr(GError) error = g_error_new_literal (TD_ERROR, TD_ERROR_CONNECTION,
-                                                 _("The connection was closed by logging out"));
 
-  _td_imap_session_shutdown (self, NULL, error);
+  /* the command is out of the queues already: this only ends the connection */
+  _td_imap_session_finish_logout (self);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
@@ -550,10 +545,7 @@ void
 _td_imap_session_handle_logout_abort (TdImapSession *self,
                                       EventData     *data)
 {
-  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                 _("The connection was closed"));
-
-  _td_imap_session_shutdown (self, NULL, error);
+  _td_imap_session_handle_close (self, data);
   g_task_return_boolean (data->task, TRUE);
 }
 

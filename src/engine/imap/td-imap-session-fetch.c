@@ -68,14 +68,7 @@ fetch_done (TdImapSession        *self,
             Command              *cmd,
             const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
-
-  if (task == NULL)
-    return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    g_task_return_error (task, _td_imap_session_refused_error (tagged, _("send the messages")));
-  else
-    g_task_return_boolean (task, TRUE);
+  _td_imap_session_boolean_done (self, cmd, tagged, _("send the messages"));
 }
 
 void

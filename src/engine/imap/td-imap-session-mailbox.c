@@ -108,15 +108,10 @@ list_done (TdImapSession        *self,
            Command              *cmd,
            const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged, _("list the folders"));
 
   if (task == NULL)
     return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    {
-      g_task_return_error (task, _td_imap_session_refused_error (tagged, _("list the folders")));
-      return;
-    }
   list_assign_roles (cmd->entries);
   g_task_return_pointer (task, g_steal_pointer (&cmd->entries),
                          (GDestroyNotify) g_ptr_array_unref);
@@ -456,14 +451,12 @@ quota_done (TdImapSession        *self,
             Command              *cmd,
             const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged, _("tell the quota"));
   guint64 *result;
 
   if (task == NULL)
     return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    g_task_return_error (task, _td_imap_session_refused_error (tagged, _("tell the quota")));
-  else if (cmd->error != NULL)
+  if (cmd->error != NULL)
     g_task_return_error (task, g_steal_pointer (&cmd->error));
   else if (!cmd->quota_found)
     g_task_return_new_error (task, TD_ERROR, TD_ERROR_NOT_FOUND,

@@ -25,17 +25,12 @@ store_done (TdImapSession        *self,
             Command              *cmd,
             const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged, _("change the flags"));
   g_autofree char *set = NULL;
   GArray *modified;
 
   if (task == NULL)
     return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    {
-      g_task_return_error (task, _td_imap_session_refused_error (tagged, _("change the flags")));
-      return;
-    }
   /* RFC 7162 3.1.3: [MODIFIED set] names what was changed meanwhile and left alone */
   if (tagged->code != NULL && strcmp (tagged->code, "MODIFIED") == 0 &&
       tagged->code_args != NULL && tagged->code_args->len > 0 &&
@@ -165,17 +160,12 @@ copy_done (TdImapSession        *self,
            Command              *cmd,
            const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged,
+                                                              _("copy or move the messages"));
   TdImapCopyUid *out;
 
   if (task == NULL)
     return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    {
-      g_task_return_error (task, _td_imap_session_refused_error (tagged,
-                                                                 _("copy or move the messages")));
-      return;
-    }
   copy_take_code (self, cmd, tagged);
   out = g_new0 (TdImapCopyUid, 1);
   *out = cmd->copy_uid;

@@ -246,6 +246,9 @@ void           _td_imap_session_queue                  (TdImapSession        *se
 /* Text a caller gave for a command: no control characters; an atom. */
 gboolean       _td_imap_session_is_command_text        (const char           *text);
 gboolean       _td_imap_session_is_atom_text           (const char           *text);
+GTask         *_td_imap_session_command_accepted       (Command              *cmd,
+                                                        const TdImapResponse *tagged,
+                                                        const char           *what);
 void           _td_imap_session_boolean_done           (TdImapSession        *self,
                                                         Command              *cmd,
                                                         const TdImapResponse *tagged,

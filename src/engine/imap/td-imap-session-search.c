@@ -226,17 +226,12 @@ search_done (TdImapSession        *self,
              Command              *cmd,
              const TdImapResponse *tagged)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged, _("search the folder"));
   GArray *uids = cmd->uids;
   guint n = 0;
 
   if (task == NULL)
     return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    {
-      g_task_return_error (task, _td_imap_session_refused_error (tagged, _("search the folder")));
-      return;
-    }
   if (cmd->error != NULL)
     {
       g_task_return_error (task, g_steal_pointer (&cmd->error));

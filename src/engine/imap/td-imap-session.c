@@ -450,6 +450,25 @@ _td_imap_session_queue (TdImapSession *self,
   _td_imap_session_write_next (self);
 }
 
+/* The start of every CommandDone that fails on a NO or BAD: takes the caller's task out of
+ * the command and, when the server refused, returns that refusal through it ("The server
+ * refused to @what: ..."). NULL then, and when nobody waits any more (cancelled, or an
+ * internal command); else the task, for the caller to complete. */
+GTask *
+_td_imap_session_command_accepted (Command              *cmd,
+                                   const TdImapResponse *tagged,
+                                   const char           *what)
+{
+  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+
+  if (task != NULL && tagged->status != TD_IMAP_STATUS_OK)
+    {
+      g_task_return_error (task, _td_imap_session_refused_error (tagged, what));
+      return NULL;
+    }
+  return g_steal_pointer (&task);
+}
+
 /* The generic end of a command that returns TRUE or the refusal. */
 void
 _td_imap_session_boolean_done (TdImapSession        *self,
@@ -457,13 +476,9 @@ _td_imap_session_boolean_done (TdImapSession        *self,
                                const TdImapResponse *tagged,
                                const char           *what)
 {
-  g_autoptr(GTask) task = _td_imap_session_command_steal_task (cmd);
+  g_autoptr(GTask) task = _td_imap_session_command_accepted (cmd, tagged, what);
 
-  if (task == NULL)
-    return;
-  if (tagged->status != TD_IMAP_STATUS_OK)
-    g_task_return_error (task, _td_imap_session_refused_error (tagged, what));
-  else
+  if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
 
