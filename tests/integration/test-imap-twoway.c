@@ -779,6 +779,47 @@ test_idle (Fixture       *f,
   g_assert_false (td_imap_watch_get_online (watch));
 }
 
+/* NOTIFY where offered (Dovecot with all its capabilities): the one watch of the Inbox hears
+ * of new mail in another folder, of flags changed there, and of a folder made elsewhere.
+ * Without it only the watched folder is heard. */
+static void
+test_notify (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(TdImapWatch) watch = td_imap_watch_new (f->account, "INBOX");
+  g_autoptr(GError) error = NULL;
+  gboolean offered = g_strcmp0 (data, "qresync") == 0;
+  guint changed = 0, before;
+
+  sync_ok (f);
+  g_signal_connect (watch, "changed", G_CALLBACK (count_signal_cb), &changed);
+  td_imap_watch_start (watch, td_test_dovecot_get_password (f->server));
+  wait_until_online (watch, TRUE);
+  wait_count_above (&changed, 0);
+  g_assert_cmpint (td_imap_watch_get_watches_all (watch), ==, offered);
+  if (!offered)
+    return;
+
+  before = changed;
+  td_test_dovecot_save_generated (f->server, "alice", "Projects", "Elsewhere", 1, &error);
+  g_assert_no_error (error);
+  wait_count_above (&changed, before);
+  sync_ok (f);
+  g_assert_nonnull (find_local (f, "Projects", "Elsewhere 1"));
+
+  before = changed;
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Flagged", "mailbox", "Archive",
+              "uid", uid_of (f, "Archive", "Archived 2"));
+  wait_count_above (&changed, before);
+
+  before = changed;
+  DOVEADM_OK (f, "mailbox", "create", "-u", "alice", "Made elsewhere");
+  wait_count_above (&changed, before);
+
+  td_imap_watch_stop (watch);
+  g_assert_false (td_imap_watch_get_watches_all (watch));
+}
+
 /* A wrong password is not tried again and again. */
 static void
 test_watch_refused (Fixture       *f,
@@ -815,6 +856,7 @@ add_cases (const char *kind)
     { "expunged-elsewhere", test_expunged_elsewhere },
     { "uidvalidity", test_uidvalidity },
     { "idle", test_idle },
+    { "notify", test_notify },
     { "watch-refused", test_watch_refused },
   };
 

@@ -764,6 +764,60 @@ test_idle (Fixture       *f,
   g_assert_cmpuint (f->closed, ==, 0);
 }
 
+static gboolean
+do_notify (Fixture  *f,
+           GError  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  td_imap_session_notify_async (f->session, NULL, td_test_store_result, &result);
+  return td_imap_session_notify_finish (f->session, td_test_wait_result (&result, WAIT_MS), error);
+}
+
+/* NOTIFY: a refusal leaves the session as it was; once accepted, STATUS and LIST of other
+ * folders say "mailbox-changed" — but a STATUS before it was accepted does not. */
+static void
+test_notify (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_assert_nonnull (do_select (f, "INBOX", &error));
+  g_assert_false (td_imap_session_is_notifying (f->session));
+
+  g_assert_false (do_notify (f, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (td_imap_session_is_notifying (f->session));
+  g_assert_cmpuint (f->changed, ==, 0);
+  g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_SELECTED);
+
+  g_assert_true (do_notify (f, &error));
+  g_assert_no_error (error);
+  g_assert_true (td_imap_session_is_notifying (f->session));
+
+  f->changed_quit_at = 2;
+  td_imap_session_idle_async (f->session, NULL, td_test_store_result, &result);
+  g_assert_true (td_imap_session_idle_finish (f->session, td_test_wait_result (&result, WAIT_MS),
+                                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->changed, ==, 2);
+  g_assert_cmpuint (f->closed, ==, 0);
+}
+
+static void
+test_notify_unsupported (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (do_select (f, "INBOX", &error));
+  g_assert_false (do_notify (f, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_UNSUPPORTED);
+  g_assert_false (td_imap_session_is_notifying (f->session));
+}
+
 static void
 test_idle_cut (Fixture       *f,
                gconstpointer  data)
@@ -896,6 +950,8 @@ main (int   argc,
   ADD ("/imap/session-commands/mailbox", "cmd-mailbox.script", test_mailbox_ops);
   ADD ("/imap/session-commands/idle", "cmd-idle.script", test_idle);
   ADD ("/imap/session-commands/idle-cut", "cmd-idle-cut.script", test_idle_cut);
+  ADD ("/imap/session-commands/notify", "cmd-notify.script", test_notify);
+  ADD ("/imap/session-commands/notify/unsupported", "cmd-notify-unsupported.script", test_notify_unsupported);
   ADD ("/imap/session-commands/quota", "cmd-quota.script", test_quota);
   ADD ("/imap/session-commands/quota/negative", "cmd-quota-negative.script",
        test_quota_nonsense);

@@ -1052,6 +1052,10 @@ td_account_manager_set_viewed_folder (TdAccountManager *self,
   id = self->viewed_account;
   if (!g_hash_table_contains (self->watches, &id))
     return;                             /* its password is being looked up: added then */
+  watches = g_hash_table_lookup (self->watches, &id);
+  for (guint i = 0; watches != NULL && i < watches->len; i++)
+    if (td_imap_watch_get_watches_all (g_ptr_array_index (watches, i)))
+      return;                           /* NOTIFY: the Inbox watch covers every folder */
   account = account_by_id (self, id);
   if (account == NULL)
     return;

@@ -57,6 +57,7 @@ typedef enum
   EV_MAILBOX,
   EV_NOOP,
   EV_IDLE,
+  EV_NOTIFY,
   EV_QUOTA,
   EV_LOGOUT,
   EV_CLOSE,
@@ -83,6 +84,7 @@ typedef enum
   CMD_MAILBOX,
   CMD_NOOP,
   CMD_IDLE,
+  CMD_NOTIFY,
   CMD_QUOTA,
   CMD_LOGOUT,
 } CommandKind;
@@ -162,6 +164,7 @@ struct _TdImapSession
   guint           caps_serial;   /* bumped whenever the set is replaced */
 
   gboolean        preauth;
+  gboolean        notify;        /* NOTIFY SET accepted: STATUS and LIST may come unasked */
   gboolean        starttls_sent; /* STARTTLS in flight: input is fed line by line */
   gboolean        tls_pending;   /* STARTTLS OK seen; handshake once the last write is done */
   gboolean        tls_done;
@@ -351,6 +354,8 @@ void           _td_imap_session_handle_expunge         (TdImapSession        *se
 void           _td_imap_session_handle_noop            (TdImapSession        *self,
                                                         EventData            *data);
 void           _td_imap_session_handle_idle            (TdImapSession        *self,
+                                                        EventData            *data);
+void           _td_imap_session_handle_notify          (TdImapSession        *self,
                                                         EventData            *data);
 
 G_END_DECLS

@@ -67,6 +67,7 @@ static const char * const event_names[N_EVENTS] = {
   [EV_MAILBOX] = N_("change a folder"),
   [EV_NOOP] = N_("check for news"),
   [EV_IDLE] = N_("wait for news"),
+  [EV_NOTIFY] = N_("ask to be told of changes in every folder"),
   [EV_QUOTA] = N_("ask for the quota"),
   [EV_LOGOUT] = N_("log out"),
   [EV_CLOSE] = N_("close"),
@@ -959,6 +960,7 @@ command_wants (Command              *cmd,
     case CMD_MAILBOX:
     case CMD_NOOP:
     case CMD_IDLE:
+    case CMD_NOTIFY:
     case CMD_CAPABILITY:
     case CMD_STARTTLS:
     case CMD_LOGIN:
@@ -1022,6 +1024,7 @@ handle_untagged (TdImapSession *self,
         case CMD_MAILBOX:
         case CMD_NOOP:
         case CMD_IDLE:
+        case CMD_NOTIFY:
         case CMD_CAPABILITY:
         case CMD_STARTTLS:
         case CMD_LOGIN:
@@ -1051,6 +1054,10 @@ handle_untagged (TdImapSession *self,
         }
       else if (_td_imap_session_response_is (response, "FETCH") ||
                _td_imap_session_response_is (response, "VANISHED"))
+        changed = TRUE;
+      /* RFC 5465: another folder changed (STATUS), or one was made, renamed or removed */
+      else if (self->notify && (_td_imap_session_response_is (response, "STATUS") ||
+                                _td_imap_session_response_is (response, "LIST")))
         changed = TRUE;
       /* last: a handler may close the session */
       if (changed)
@@ -1216,6 +1223,7 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
     [EV_MAILBOX] = _td_imap_session_handle_mailbox,
     [EV_NOOP] = _td_imap_session_handle_noop,
     [EV_IDLE] = _td_imap_session_handle_idle,
+    [EV_NOTIFY] = _td_imap_session_handle_notify,
     [EV_QUOTA] = _td_imap_session_handle_quota,
     [EV_LOGOUT] = _td_imap_session_handle_logout,
     [EV_CLOSE] = _td_imap_session_handle_close,

@@ -147,7 +147,7 @@ char          *td_imap_uid_set_build           (const guint32 *uids,
                                                 gsize          max_len,
                                                 guint         *consumed);
 
-/* --- Changing things (td-imap-session.c, "Changing") --- */
+/* --- Changing things (td-imap-session-mailbox.c, -messages.c) --- */
 
 /* ENABLE @capability (e.g. "QRESYNC") when logged in; afterwards td_imap_session_is_enabled()
  * tells whether the server answered "* ENABLED" with it. */
@@ -275,6 +275,17 @@ gboolean  td_imap_session_idle_finish       (TdImapSession       *self,
                                              GAsyncResult        *result,
                                              GError             **error);
 void      td_imap_session_idle_done         (TdImapSession       *self);
+/* NOTIFY SET (RFC 5465) with a folder selected (TD_ERROR_UNSUPPORTED without NOTIFY): besides
+ * the selected folder, the server then reports changes in every other folder of the user and
+ * folders made, renamed or removed, all as "mailbox-changed". */
+void      td_imap_session_notify_async      (TdImapSession       *self,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  td_imap_session_notify_finish     (TdImapSession       *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+gboolean  td_imap_session_is_notifying      (TdImapSession       *self);
 /* GETQUOTAROOT @raw_path (QUOTA): the STORAGE use and limit in KiB; TD_ERROR_NOT_FOUND when
  * no root has a storage limit. */
 void      td_imap_session_get_quota_async   (TdImapSession       *self,
@@ -291,6 +302,7 @@ gboolean  td_imap_session_get_quota_finish  (TdImapSession       *self,
 /* Signals:
  *   "closed" (GError *or NULL): the connection ended, cleanly or not.
  *   "mailbox-changed" (): the server reported, unasked, a change of the selected folder
- *                     (EXISTS, EXPUNGE, FETCH, VANISHED), e.g. during IDLE. */
+ *                     (EXISTS, EXPUNGE, FETCH, VANISHED), e.g. during IDLE; after NOTIFY
+ *                     also of any other folder (STATUS, LIST). */
 
 G_END_DECLS

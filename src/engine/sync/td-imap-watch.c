@@ -36,6 +36,7 @@ struct _TdImapWatch
 
   gboolean         running;
   gboolean         online;
+  gboolean         notify;          /* NOTIFY accepted: every folder is watched */
   guint            poll_interval;
   guint            backoff;         /* seconds before the next reconnect */
   guint            timer_id;        /* reconnect, poll or IDLE renewal */
@@ -99,6 +100,7 @@ clear_timer (TdImapWatch *self)
 static void
 drop_session (TdImapWatch *self)
 {
+  self->notify = FALSE;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -375,6 +377,38 @@ wait_for_changes (TdImapWatch *self)
 /* --- Connecting --- */
 
 static void
+watching_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapWatch) self = user_data;
+  GError *error = NULL;
+
+  if (result != NULL)
+    {
+      td_imap_session_notify_finish (TD_IMAP_SESSION (source), result, &error);
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          td_imap_session_get_state (TD_IMAP_SESSION (source)) == TD_IMAP_STATE_SELECTED)
+        {
+          /* refused: the folder alone is watched, as without NOTIFY */
+          g_debug ("NOTIFY refused by %s: %s", td_account_get_host (self->account),
+                   error->message);
+          g_clear_error (&error);
+        }
+      if (!check (self, source, error))
+        return;
+      self->notify = error == NULL && td_imap_session_is_notifying (TD_IMAP_SESSION (source));
+    }
+
+  self->backoff = BACKOFF_FIRST_SECONDS;
+  set_online (self, TRUE);
+  /* whatever happened while we were away */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (self->session != NULL && self->running)
+    wait_for_changes (self);
+}
+
+static void
 selected_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
@@ -386,12 +420,12 @@ selected_cb (GObject      *source,
   if (!check (self, source, error))
     return;
 
-  self->backoff = BACKOFF_FIRST_SECONDS;
-  set_online (self, TRUE);
-  /* whatever happened while we were away */
-  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-  if (self->session != NULL && self->running)
-    wait_for_changes (self);
+  /* NOTIFY, where offered, makes this one connection watch every folder */
+  if (td_imap_session_has_capability (self->session, "NOTIFY"))
+    td_imap_session_notify_async (self->session, self->cancellable, watching_cb,
+                                  g_object_ref (self));
+  else
+    watching_cb (source, NULL, g_steal_pointer (&self));
 }
 
 static void
@@ -607,4 +641,11 @@ td_imap_watch_reconnect_now (TdImapWatch *self)
       self->backoff = BACKOFF_FIRST_SECONDS;
       connect_now (self);
     }
+}
+
+gboolean
+td_imap_watch_get_watches_all (TdImapWatch *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_WATCH (self), FALSE);
+  return self->online && self->notify;
 }

@@ -6,7 +6,9 @@
  * every 25 minutes (servers may end it after 30), with a NOOP between the two IDLEs (some
  * servers report new mail only in answer to a command), and each renewal says "changed"
  * (some report nothing while idling). A server without IDLE is polled with NOOP every
- * poll-interval seconds, and each poll says "changed".
+ * poll-interval seconds, and each poll says "changed". Where the server offers NOTIFY
+ * (RFC 5465), the watch asks for news of every folder of the account, so changes anywhere
+ * say "changed" as they happen.
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
@@ -44,6 +46,9 @@ gboolean     td_imap_watch_get_online        (TdImapWatch *self);
  * minutes) when it has (default 300, at least 1): each asks for a sync ("changed"). */
 void         td_imap_watch_set_poll_interval (TdImapWatch *self,
                                               guint        seconds);
+/* TRUE while connected with NOTIFY (RFC 5465) accepted: the server then reports changes in
+ * every folder of the account here, not only in the watched one. */
+gboolean     td_imap_watch_get_watches_all   (TdImapWatch *self);
 /* Tries to connect now if it is waiting to reconnect. */
 void         td_imap_watch_reconnect_now     (TdImapWatch *self);
 
