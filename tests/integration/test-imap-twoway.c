@@ -440,6 +440,9 @@ test_expunge_here (Fixture       *f,
   g_autoptr(GArray) gone = NULL;
 
   sync_ok (f);
+  /* another client marked a message \Deleted and has not expunged it (yet) */
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "\\Deleted", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 9"));
   gone = ids_of (f, "INBOX", "Inbox message 6");
   expunge (f, gone);
   g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
@@ -448,6 +451,9 @@ test_expunge_here (Fixture       *f,
   sync_ok (f);
   g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 6"), ==, 0);
   g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 7"), ==, 1);
+  /* ours went, theirs stays, still marked — also without UIDPLUS ("minimal") */
+  g_assert_cmpuint (server_count (f, "INBOX", "Inbox message 9"), ==, 1);
+  assert_server_has_flag (f, "INBOX", "Inbox message 9", "\\Deleted", TRUE);
   g_assert_cmpuint (local_total (f, "INBOX"), ==, 11);
 }
 

@@ -46,6 +46,7 @@ struct _TdImapReplay
   GPtrArray      *drop_moves;    /* TdJournalEntry*: moves/copies dropped (placeholder goes) */
   guint           remap_pos;
   char           *uid_set;
+  char           *others_set;    /* without UIDPLUS: others' \Deleted, unmarked for EXPUNGE */
   GHashTable     *modified;      /* uid -> TdJournalEntry*: changed on the server meanwhile */
   GHashTable     *server_flags;  /* uid -> TdFlags, fetched for the modified ones */
   TdImapCopyUid   copy_uid;
@@ -79,6 +80,7 @@ clear_group (TdImapReplay *self)
   g_clear_pointer (&self->drop_ids, g_array_unref);
   g_clear_pointer (&self->drop_moves, g_ptr_array_unref);
   g_clear_pointer (&self->uid_set, g_free);
+  g_clear_pointer (&self->others_set, g_free);
   g_clear_pointer (&self->modified, g_hash_table_unref);
   g_clear_pointer (&self->server_flags, g_hash_table_unref);
   td_imap_copy_uid_clear (&self->copy_uid);
@@ -649,6 +651,27 @@ flags_step (TdImapReplay *self,
 /* --- Moves, copies, expunges --- */
 
 static void
+remarked_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GArray) modified = NULL;
+  GError *error = NULL;
+
+  modified = td_imap_session_uid_store_finish (self->session, result, &error);
+  g_clear_pointer (&self->others_set, g_free);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      g_message ("The server refused to mark messages deleted again: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (!check (self, error))
+    return;
+  settle (self);
+}
+
+static void
 expunged_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
@@ -665,16 +688,96 @@ expunged_cb (GObject      *source,
     }
   if (!check (self, error))
     return;
+  if (self->others_set != NULL)
+    {
+      /* what another client had marked is marked again, as it was */
+      td_imap_session_uid_store_async (self->session, self->others_set, TRUE, "\\Deleted", 0,
+                                       NULL, NULL, self->cancellable, remarked_cb,
+                                       g_object_ref (self));
+      return;
+    }
   settle (self);
 }
 
 static void
+others_unmarked_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GArray) modified = NULL;
+  GError *error = NULL;
+
+  modified = td_imap_session_uid_store_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      /* an EXPUNGE now would take the others' messages too: leave ours marked instead */
+      g_message ("The server refused to unmark messages: %s", error->message);
+      g_clear_error (&error);
+      g_clear_pointer (&self->others_set, g_free);
+      settle (self);
+      return;
+    }
+  if (!check (self, error))
+    return;
+  td_imap_session_expunge_async (self->session, NULL, self->cancellable, expunged_cb,
+                                 g_object_ref (self));
+}
+
+static void
+others_found_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GArray) others = NULL;
+  GError *error = NULL;
+  guint consumed = 0;
+
+  others = td_imap_session_uid_search_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      /* not knowing what else is marked, expunging could remove it: ours stay marked */
+      g_message ("The server refused to search: %s", error->message);
+      g_clear_error (&error);
+      settle (self);
+      return;
+    }
+  if (!check (self, error))
+    return;
+  if (others->len == 0)
+    {
+      td_imap_session_expunge_async (self->session, NULL, self->cancellable, expunged_cb,
+                                     g_object_ref (self));
+      return;
+    }
+
+  g_clear_pointer (&self->others_set, g_free);
+  self->others_set = td_imap_uid_set_build ((const guint32 *) (gpointer) others->data, others->len,
+                                            G_MAXINT, &consumed);
+  td_imap_session_uid_store_async (self->session, self->others_set, FALSE, "\\Deleted", 0,
+                                   NULL, NULL, self->cancellable, others_unmarked_cb,
+                                   g_object_ref (self));
+}
+
+/* With UIDPLUS, UID EXPUNGE removes exactly our messages. A plain EXPUNGE removes every
+ * message marked \Deleted in the folder, also those another client marked and did not mean
+ * to remove yet: those are unmarked for the EXPUNGE and marked again after it. (Cut in
+ * between, they lose the mark, never the message.) */
+static void
 expunge (TdImapReplay *self)
 {
-  td_imap_session_expunge_async (self->session,
-                                 td_imap_session_has_capability (self->session, "UIDPLUS")
-                                 ? self->uid_set : NULL,
-                                 self->cancellable, expunged_cb, g_object_ref (self));
+  g_autofree char *criteria = NULL;
+
+  if (td_imap_session_has_capability (self->session, "UIDPLUS"))
+    {
+      td_imap_session_expunge_async (self->session, self->uid_set, self->cancellable,
+                                     expunged_cb, g_object_ref (self));
+      return;
+    }
+  criteria = g_strdup_printf ("DELETED NOT UID %s", self->uid_set);
+  td_imap_session_uid_search_async (self->session, criteria, self->cancellable, others_found_cb,
+                                    g_object_ref (self));
 }
 
 static void
