@@ -3,6 +3,7 @@
  * Each case drives the real TdImapSync (and TdImapWatch) into a real store in a temporary
  * directory, against scripts built here that play what such servers do; every line the
  * engine sends is compared, so a command it should not send fails the test:
+ *  - LIST-STATUS: folders whose STATUS matches the last sync are not selected, others are;
  *  - a server that sends STATUS (unasked, as LIST-STATUS or NOTIFY servers do) with another
  *    UIDVALIDITY every time: only SELECT/EXAMINE's UIDVALIDITY may rebuild a folder;
  *  - PERMANENTFLAGS without "\*", and a server that refuses a STORE of $Forwarded: the
@@ -730,6 +731,90 @@ test_line_endings (Fixture       *f,
     }
 }
 
+/* Folders known from an earlier complete sync, each with this state */
+static void
+seed_folders (Fixture             *f,
+              const char * const  *paths,
+              const TdFolderState *state)
+{
+  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) td_folder_spec_free);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    g_ptr_array_add (specs, td_folder_spec_new (paths[i], '/', i == 0 ? TD_FOLDER_ROLE_INBOX
+                                                                      : TD_FOLDER_ROLE_NONE,
+                                                TRUE));
+  td_store_sync_folders_async (f->store, f->account_id, specs, NULL, td_test_store_result,
+                               &result);
+  td_store_sync_folders_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr(TdFolder) folder = td_store_find_folder (f->store, f->account_id, paths[i],
+                                                         &error);
+
+      g_assert_no_error (error);
+      g_clear_object (&result);
+      td_store_set_folder_state_async (f->store, td_folder_get_id (folder), state, NULL,
+                                       td_test_store_result, &result);
+      td_store_set_folder_state_finish (f->store, td_test_wait_result (&result, WAIT_MS),
+                                        &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* LIST-STATUS (RFC 5819): a folder whose STATUS matches all that the last complete sync saw
+ * is not selected at all; one whose HIGHESTMODSEQ moved is; and one whose UIDVALIDITY differs
+ * in STATUS is selected too, where only SELECT's UIDVALIDITY counts (it did not change). */
+static void
+test_list_status (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char * const paths[] = { "INBOX", "Lists", "Odd", NULL };
+  const TdFolderState state = { .uidvalidity = 7, .uidnext = 5, .highestmodseq = 100 };
+  Script sc;
+  g_autofree char *script = NULL;
+
+  seed_folders (f, paths, &state);
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 CONDSTORE LIST-EXTENDED LIST-STATUS");
+  script_c (&sc, "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))");
+  script_s (&sc, "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+  script_s (&sc, "* STATUS \"INBOX\" (MESSAGES 0 UIDNEXT 5 UIDVALIDITY 7 HIGHESTMODSEQ 100)");
+  script_s (&sc, "* LIST (\\HasNoChildren) \"/\" \"Lists\"");
+  script_s (&sc, "* STATUS \"Lists\" (MESSAGES 0 UIDNEXT 5 UIDVALIDITY 7 HIGHESTMODSEQ 101)");
+  script_s (&sc, "* LIST (\\HasNoChildren) \"/\" \"Odd\"");
+  script_s (&sc, "* STATUS \"Odd\" (MESSAGES 0 UIDNEXT 5 UIDVALIDITY 8 HIGHESTMODSEQ 100)");
+  script_ok (&sc, "List completed");
+  /* INBOX: unchanged, not selected */
+  script_c (&sc, "SELECT \"Lists\" (CONDSTORE)");
+  script_s (&sc, "* 0 EXISTS");
+  script_s (&sc, "* OK [UIDVALIDITY 7] UIDs valid");
+  script_s (&sc, "* OK [UIDNEXT 5] Predicted next UID");
+  script_s (&sc, "* OK [HIGHESTMODSEQ 101] Highest");
+  script_ok (&sc, "[READ-WRITE] Select completed");
+  script_c (&sc, "SELECT \"Odd\" (CONDSTORE)");
+  script_s (&sc, "* 0 EXISTS");
+  script_s (&sc, "* OK [UIDVALIDITY 7] UIDs valid");
+  script_s (&sc, "* OK [UIDNEXT 5] Predicted next UID");
+  script_s (&sc, "* OK [HIGHESTMODSEQ 100] Highest");
+  script_ok (&sc, "[READ-WRITE] Select completed");
+  script_logout (&sc);
+  script = script_free (&sc);
+  run_sync (f, script);
+
+  /* the folder whose STATUS said another UIDVALIDITY kept its state */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TdFolder) odd = td_store_find_folder (f->store, f->account_id, "Odd", &error);
+    TdFolderState now;
+
+    g_assert_true (td_store_get_folder_state (f->store, td_folder_get_id (odd), &now, &error));
+    g_assert_cmpuint (now.uidvalidity, ==, 7);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -744,6 +829,7 @@ main (int   argc,
   ADD ("/imap/quirks/store-refused", test_store_refused);
   ADD ("/imap/quirks/idle-needs-noop", test_idle_needs_noop);
   ADD ("/imap/quirks/line-endings", test_line_endings);
+  ADD ("/imap/quirks/list-status", test_list_status);
 
 #undef ADD
 

@@ -198,6 +198,55 @@ static const struct
   { "\\Starred", TD_FOLDER_ROLE_FLAGGED },
 };
 
+gboolean
+td_imap_status_parse (const TdImapResponse  *response,
+                      char                 **raw_path,
+                      TdImapListEntry       *entry)
+{
+  const TdImapValue *name, *items;
+  gboolean messages = FALSE, uidnext = FALSE, uidvalidity = FALSE;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (response != NULL && raw_path != NULL && entry != NULL, FALSE);
+
+  if (response->kind != TD_IMAP_RESPONSE_UNTAGGED || response->status != TD_IMAP_STATUS_NONE ||
+      g_strcmp0 (response->name, "STATUS") != 0)
+    return FALSE;
+  name = value_at (response->values, 0);
+  items = value_at (response->values, 1);
+  if (name == NULL || items == NULL || items->type != TD_IMAP_VALUE_LIST ||
+      items->list->len % 2 != 0)
+    return FALSE;
+  path = td_imap_value_dup_string (name);
+  if (path == NULL || path[0] == '\0')
+    return FALSE;
+
+  entry->status_highestmodseq = 0;
+  for (guint i = 0; i + 1 < items->list->len; i += 2)
+    {
+      const TdImapValue *item = g_ptr_array_index (items->list, i);
+      const TdImapValue *value = g_ptr_array_index (items->list, i + 1);
+
+      if (td_imap_value_is_atom (item, "MESSAGES"))
+        messages = td_imap_value_get_uint32 (value, &entry->status_messages);
+      else if (td_imap_value_is_atom (item, "UIDNEXT"))
+        uidnext = td_imap_value_get_uint32 (value, &entry->status_uidnext);
+      else if (td_imap_value_is_atom (item, "UIDVALIDITY"))
+        uidvalidity = td_imap_value_get_uint32 (value, &entry->status_uidvalidity);
+      else if (td_imap_value_is_atom (item, "HIGHESTMODSEQ") &&
+               !td_imap_value_get_uint64 (value, &entry->status_highestmodseq))
+        entry->status_highestmodseq = 0;
+    }
+  entry->has_status = messages && uidnext && uidvalidity;
+  if (g_ascii_strcasecmp (path, "INBOX") == 0)
+    {
+      g_free (path);
+      path = g_strdup ("INBOX");
+    }
+  *raw_path = g_steal_pointer (&path);
+  return TRUE;
+}
+
 TdImapListEntry *
 td_imap_list_entry_parse (const TdImapResponse  *response,
                           GError               **error)

@@ -25,12 +25,24 @@ typedef struct
   gboolean      noselect;    /* \Noselect or \NonExistent */
   gboolean      has_children;
   TdFolderRole  role;        /* from attributes only; NONE when none given */
+  /* RFC 5819 LIST-STATUS: the folder's STATUS came with the LIST */
+  gboolean      has_status;
+  guint32       status_messages;
+  guint32       status_uidnext;
+  guint32       status_uidvalidity;
+  guint64       status_highestmodseq;  /* 0 when not given */
 } TdImapListEntry;
 
 void             td_imap_list_entry_free    (TdImapListEntry *entry);
 /* A "* LIST (...) "/" name" response; NULL with @error on malformed data. */
 TdImapListEntry *td_imap_list_entry_parse   (const TdImapResponse *response,
                                              GError              **error);
+/* A "* STATUS name (MESSAGES n UIDNEXT n ...)" response: the raw name (*@raw_path, newly
+ * allocated) and the items into @entry's status fields (has_status set when MESSAGES, UIDNEXT
+ * and UIDVALIDITY all came). FALSE on malformed data. */
+gboolean         td_imap_status_parse       (const TdImapResponse *response,
+                                             char                **raw_path,
+                                             TdImapListEntry      *entry);
 /* Guess a role from a folder name ("Sent", "Sent Items", "INBOX.Trash", "Gesendet", ...). */
 TdFolderRole     td_imap_guess_role         (const char *path,
                                              char        delimiter);

@@ -44,6 +44,28 @@ _td_imap_session_list_untagged (Command              *cmd,
   g_autoptr(GError) error = NULL;
   TdImapListEntry *entry;
 
+  if (_td_imap_session_response_is (response, "STATUS"))
+    {
+      /* RFC 5819: the STATUS of a folder follows its LIST */
+      g_autofree char *raw_path = NULL;
+      TdImapListEntry status = { 0, };
+
+      if (!td_imap_status_parse (response, &raw_path, &status))
+        {
+          g_debug ("Ignoring a malformed STATUS in a LIST");
+          return;
+        }
+      entry = g_hash_table_lookup (cmd->seen, raw_path);
+      if (entry != NULL)
+        {
+          entry->has_status = status.has_status;
+          entry->status_messages = status.status_messages;
+          entry->status_uidnext = status.status_uidnext;
+          entry->status_uidvalidity = status.status_uidvalidity;
+          entry->status_highestmodseq = status.status_highestmodseq;
+        }
+      return;
+    }
   if (list_is_nonexistent (response))
     return;
   entry = td_imap_list_entry_parse (response, &error);
@@ -64,7 +86,7 @@ _td_imap_session_list_untagged (Command              *cmd,
       td_imap_list_entry_free (entry);
       return;
     }
-  g_hash_table_add (cmd->seen, g_strdup (entry->raw_path));
+  g_hash_table_insert (cmd->seen, g_strdup (entry->raw_path), entry);
   g_ptr_array_add (cmd->entries, entry);
 }
 
@@ -128,9 +150,27 @@ _td_imap_session_handle_list (TdImapSession *self,
   _td_imap_session_command_append (cmd, "LIST \"\" \"*\"");
   /* RFC 6154: the RETURN option needs LIST-EXTENDED; without it a SPECIAL-USE server puts the
    * attributes into the plain LIST */
-  if (_td_imap_session_has_cap (self, "SPECIAL-USE") &&
-      _td_imap_session_has_cap (self, "LIST-EXTENDED"))
-    _td_imap_session_command_append (cmd, " RETURN (SPECIAL-USE)");
+  if (_td_imap_session_has_cap (self, "LIST-EXTENDED"))
+    {
+      gboolean special_use = _td_imap_session_has_cap (self, "SPECIAL-USE");
+      g_autofree char *status = NULL;
+      g_autofree char *options = NULL;
+
+      /* RFC 5819: every folder's STATUS with the list, so a resync can skip the folders that
+       * did not change (HIGHESTMODSEQ needs CONDSTORE) */
+      cmd->list_status = _td_imap_session_has_cap (self, "LIST-STATUS");
+      if (cmd->list_status)
+        status = g_strdup_printf ("STATUS (MESSAGES UIDNEXT UIDVALIDITY%s)",
+                                  _td_imap_session_has_cap (self, "CONDSTORE")
+                                  ? " HIGHESTMODSEQ" : "");
+      if (special_use || status != NULL)
+        {
+          options = g_strdup_printf (" RETURN (%s%s%s)", special_use ? "SPECIAL-USE" : "",
+                                     special_use && status != NULL ? " " : "",
+                                     status != NULL ? status : "");
+          _td_imap_session_command_append (cmd, options);
+        }
+    }
   _td_imap_session_command_end (cmd);
   _td_imap_session_queue (self, cmd);
 }

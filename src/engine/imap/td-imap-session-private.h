@@ -113,7 +113,8 @@ struct _Command
 
   /* LIST */
   GPtrArray      *entries;
-  GHashTable     *seen;
+  GHashTable     *seen;          /* raw path -> its TdImapListEntry (in entries) */
+  gboolean        list_status;   /* RETURN (STATUS ...) asked for: STATUS responses are ours */
   /* SELECT */
   TdImapMailbox   mailbox;
   gboolean        examine;

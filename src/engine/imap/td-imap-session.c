@@ -925,7 +925,8 @@ command_wants (Command              *cmd,
              _td_imap_session_response_is (response, "FETCH");
     case CMD_LIST:
       return response->status == TD_IMAP_STATUS_NONE &&
-             _td_imap_session_response_is (response, "LIST");
+             (_td_imap_session_response_is (response, "LIST") ||
+              (cmd->list_status && _td_imap_session_response_is (response, "STATUS")));
     case CMD_SEARCH:
       if (response->status != TD_IMAP_STATUS_NONE)
         return FALSE;

@@ -55,6 +55,7 @@ struct _TdImapSync
 
   GPtrArray         *folders;          /* TdImapListEntry*, selectable, in sync order */
   guint              folder_index;
+  guint              folders_skipped;  /* unchanged by LIST-STATUS: not selected */
 
   /* The folder being synced */
   gint64             folder_id;
@@ -366,17 +367,23 @@ bodies_listed_cb (GObject      *source,
   pump (self);
 }
 
+/* The first second of the account's sync window; 0: all mail. */
+static gint64
+window_start (TdImapSync *self)
+{
+  guint days = td_account_get_sync_days (self->account);
+
+  if (days == 0)
+    return 0;
+  return g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 24 * 60 * 60;
+}
+
 /* The bodies inside the account's sync window, newest first; older ones wait to be opened. */
 static void
 start_bodies (TdImapSync *self)
 {
-  guint days = td_account_get_sync_days (self->account);
-  gint64 since = 0;
-
-  if (days > 0)
-    since = g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 24 * 60 * 60;
-  td_store_list_missing_bodies_async (self->store, self->folder_id, since, self->cancellable,
-                                      bodies_listed_cb, g_object_ref (self));
+  td_store_list_missing_bodies_async (self->store, self->folder_id, window_start (self),
+                                      self->cancellable, bodies_listed_cb, g_object_ref (self));
 }
 
 static void
@@ -1040,6 +1047,76 @@ folder_selected (TdImapSync *self)
 }
 
 static void
+select_folder (TdImapSync      *self,
+               TdImapListEntry *entry)
+{
+  if (td_imap_session_is_enabled (self->session, "QRESYNC") &&
+      self->local_state.uidvalidity != 0 && self->local_state.highestmodseq != 0)
+    {
+      /* RFC 7162 3.2.5: the server tells what changed since our HIGHESTMODSEQ (VANISHED
+       * (EARLIER) and FETCH) in the answer to the SELECT itself */
+      self->qresync = TRUE;
+      self->vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
+      self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+      td_imap_session_select_qresync_async (self->session, entry->raw_path, TRUE,
+                                            self->local_state.uidvalidity,
+                                            self->local_state.highestmodseq,
+                                            qresync_vanished_cb, flags_item_cb, self,
+                                            self->cancellable, selected_cb,
+                                            g_object_ref (self));
+      return;
+    }
+  /* Read-write, although the sync only reads (BODY.PEEK): a server may settle its mailbox
+   * only then. GNU Mailutils gives a Maildir with mail in new/ a new UIDVALIDITY at every
+   * EXAMINE (or STATUS) until a SELECT moves that mail to cur/, so each sync would download
+   * the folder again. */
+  td_imap_session_select_async (self->session, entry->raw_path, FALSE, self->cancellable,
+                                selected_cb, g_object_ref (self));
+}
+
+/* LIST-STATUS (RFC 5819) told the folder's state with the list. Never STATUS alone: only a
+ * full match with what the last complete sync of the folder saw counts (HIGHESTMODSEQ moves
+ * with every flag change and expunge, UIDNEXT with every new message, MESSAGES with both);
+ * any difference, or a server that hands out a new UIDVALIDITY with every STATUS, means a
+ * SELECT as without it. */
+static gboolean
+unchanged_since_last_sync (TdImapSync            *self,
+                           const TdImapListEntry *entry,
+                           TdFolder              *folder)
+{
+  return entry->has_status && entry->status_highestmodseq != 0 &&
+         self->local_state.uidvalidity != 0 && self->local_state.highestmodseq != 0 &&
+         entry->status_uidvalidity == self->local_state.uidvalidity &&
+         entry->status_uidnext == self->local_state.uidnext &&
+         entry->status_highestmodseq == self->local_state.highestmodseq &&
+         entry->status_messages == td_folder_get_total (folder);
+}
+
+/* An unchanged folder is skipped unless bodies inside the sync window are still missing (the
+ * window was widened, or an earlier sync was cut during them). */
+static void
+unchanged_bodies_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TdImapSync) self = user_data;
+  g_autoptr(GArray) uids = NULL;
+  GError *error = NULL;
+
+  uids = td_store_list_missing_bodies_finish (self->store, result, &error);
+  if (!check (self, error))
+    return;
+  if (uids->len > 0)
+    {
+      select_folder (self, g_ptr_array_index (self->folders, self->folder_index));
+      return;
+    }
+  self->folders_skipped++;
+  self->folder_index++;
+  next_folder (self);
+}
+
+static void
 next_folder (TdImapSync *self)
 {
   TdImapListEntry *entry;
@@ -1072,28 +1149,14 @@ next_folder (TdImapSync *self)
       fail (self, error);
       return;
     }
-  if (td_imap_session_is_enabled (self->session, "QRESYNC") &&
-      self->local_state.uidvalidity != 0 && self->local_state.highestmodseq != 0)
+  if (unchanged_since_last_sync (self, entry, folder))
     {
-      /* RFC 7162 3.2.5: the server tells what changed since our HIGHESTMODSEQ (VANISHED
-       * (EARLIER) and FETCH) in the answer to the SELECT itself */
-      self->qresync = TRUE;
-      self->vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
-      self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
-      td_imap_session_select_qresync_async (self->session, entry->raw_path, TRUE,
-                                            self->local_state.uidvalidity,
-                                            self->local_state.highestmodseq,
-                                            qresync_vanished_cb, flags_item_cb, self,
-                                            self->cancellable, selected_cb,
-                                            g_object_ref (self));
+      td_store_list_missing_bodies_async (self->store, self->folder_id, window_start (self),
+                                          self->cancellable, unchanged_bodies_cb,
+                                          g_object_ref (self));
       return;
     }
-  /* Read-write, although the sync only reads (BODY.PEEK): a server may settle its mailbox
-   * only then. GNU Mailutils gives a Maildir with mail in new/ a new UIDVALIDITY at every
-   * EXAMINE (or STATUS) until a SELECT moves that mail to cur/, so each sync would download
-   * the folder again. */
-  td_imap_session_select_async (self->session, entry->raw_path, FALSE, self->cancellable,
-                                selected_cb, g_object_ref (self));
+  select_folder (self, entry);
 }
 
 /* --- Connecting and listing --- */
@@ -1200,6 +1263,9 @@ listed_cb (GObject      *source,
 static void
 finish (TdImapSync *self)
 {
+  g_debug ("Sync of %s: %u of %u folders unchanged (LIST-STATUS), not selected",
+           td_account_get_address (self->account), self->folders_skipped,
+           self->folders != NULL ? self->folders->len : 0);
   progress (self, _("Finishing"), 0, 0);
   td_imap_session_logout_async (self->session, NULL, logout_cb, g_object_ref (self));
 }

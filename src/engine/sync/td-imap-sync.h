@@ -14,7 +14,10 @@
  * a folder synced before is opened with SELECT (QRESYNC ...): the server says what vanished
  * and which flags changed since, and only uids above the last UIDNEXT are asked for, so a
  * resync without changes costs one round trip per folder. With CONDSTORE alone, flags come
- * with CHANGEDSINCE; without either, all uids and flags are compared.
+ * with CHANGEDSINCE; without either, all uids and flags are compared. Where the server offers
+ * LIST-STATUS (RFC 5819) and CONDSTORE, the folder list brings each folder's STATUS, and a
+ * folder whose UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and message count all match the last
+ * complete sync is not selected at all: a resync without changes is one round trip in all.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
