@@ -208,6 +208,20 @@ is_refusal (const GError *error)
          g_error_matches (error, TD_ERROR, TD_ERROR_UNSUPPORTED);
 }
 
+/* A refusal while the replay runs for a caller: logged as what was refused ("expunge") and
+ * cleared; TRUE then. Anything else stays in *@error. */
+static gboolean
+take_refusal (TdImapReplay  *self,
+              GError       **error,
+              const char    *what)
+{
+  if (*error == NULL || !is_refusal (*error) || self->task == NULL)
+    return FALSE;
+  g_message ("The server refused to %s: %s", what, (*error)->message);
+  g_clear_error (error);
+  return TRUE;
+}
+
 static gboolean
 is_folder_kind (TdJournalKind kind)
 {
@@ -661,11 +675,7 @@ remarked_cb (GObject      *source,
 
   modified = td_imap_session_uid_store_finish (self->session, result, &error);
   g_clear_pointer (&self->others_set, g_free);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
-    {
-      g_message ("The server refused to mark messages deleted again: %s", error->message);
-      g_clear_error (&error);
-    }
+  take_refusal (self, &error, "mark messages deleted again");
   if (!check (self, error))
     return;
   settle (self);
@@ -680,12 +690,8 @@ expunged_cb (GObject      *source,
   GError *error = NULL;
 
   td_imap_session_expunge_finish (self->session, result, &error);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
-    {
-      /* the messages stay marked \Deleted on the server; nothing is lost */
-      g_message ("The server refused to expunge: %s", error->message);
-      g_clear_error (&error);
-    }
+  /* refused: the messages stay marked \Deleted on the server; nothing is lost */
+  take_refusal (self, &error, "expunge");
   if (!check (self, error))
     return;
   if (self->others_set != NULL)
@@ -709,11 +715,9 @@ others_unmarked_cb (GObject      *source,
   GError *error = NULL;
 
   modified = td_imap_session_uid_store_finish (self->session, result, &error);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
+  if (take_refusal (self, &error, "unmark messages"))
     {
       /* an EXPUNGE now would take the others' messages too: leave ours marked instead */
-      g_message ("The server refused to unmark messages: %s", error->message);
-      g_clear_error (&error);
       g_clear_pointer (&self->others_set, g_free);
       settle (self);
       return;
@@ -735,11 +739,9 @@ others_found_cb (GObject      *source,
   guint consumed = 0;
 
   others = td_imap_session_uid_search_finish (self->session, result, &error);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
+  if (take_refusal (self, &error, "search"))
     {
       /* not knowing what else is marked, expunging could remove it: ours stay marked */
-      g_message ("The server refused to search: %s", error->message);
-      g_clear_error (&error);
       settle (self);
       return;
     }
@@ -790,10 +792,8 @@ deleted_flag_stored_cb (GObject      *source,
   GError *error = NULL;
 
   modified = td_imap_session_uid_store_finish (self->session, result, &error);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
+  if (take_refusal (self, &error, "delete messages"))
     {
-      g_message ("The server refused to delete messages: %s", error->message);
-      g_clear_error (&error);
       /* a move already copied them: the copies are settled, the originals stay */
       settle (self);
       return;
@@ -822,12 +822,10 @@ copied_cb (GObject      *source,
 
   td_imap_copy_uid_clear (&self->copy_uid);
   td_imap_session_uid_copy_finish (self->session, result, &self->copy_uid, &error);
-  if (error != NULL && is_refusal (error) && self->task != NULL)
+  if (take_refusal (self, &error, "move or copy messages"))
     {
       /* e.g. [TRYCREATE]: the target is gone; the message stays where it was on the server,
        * and the next sync shows it there again */
-      g_message ("The server refused to move or copy messages: %s", error->message);
-      g_clear_error (&error);
       drop_group (self, "refused");
       return;
     }
