@@ -863,7 +863,7 @@ test_handshake_timeout (void)
   g_test_message ("%s after %" G_GINT64_FORMAT " ms", error->message, elapsed / 1000);
   g_assert_error (error, TD_ERROR, TD_ERROR_TIMEOUT);
   g_assert_cmpint (elapsed, >=, 900 * G_TIME_SPAN_MILLISECOND);
-  g_assert_cmpint (elapsed, <, 5 * G_TIME_SPAN_SECOND);
+  g_assert_cmpint (elapsed, <, 30 * G_TIME_SPAN_SECOND);
   g_assert_cmpuint (server->n_accepted, ==, 1);
   g_assert_null (td_connection_get_stream (connection));
 }
@@ -890,7 +890,7 @@ assert_read_times_out (TdConnection *connection)
   g_test_message ("%s after %" G_GINT64_FORMAT " ms", error->message, elapsed / 1000);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_cmpint (elapsed, >=, 900 * G_TIME_SPAN_MILLISECOND);
-  g_assert_cmpint (elapsed, <, 5 * G_TIME_SPAN_SECOND);
+  g_assert_cmpint (elapsed, <, 30 * G_TIME_SPAN_SECOND);
 
   translated = td_connection_translate_error (connection, g_steal_pointer (&error));
   g_assert_error (translated, TD_ERROR, TD_ERROR_TIMEOUT);
