@@ -966,6 +966,58 @@ test_folders_sync (Fixture       *f,
   signals_disconnect (&s, f->store);
 }
 
+/* A folder the user unsubscribed says so in its snapshots (the sidebar's menu offers the other
+ * choice); a new folder is subscribed. */
+static void
+test_folders_subscribed (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(TdFolder) folder = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 account_id = td_account_get_id (f->account);
+
+  folder = td_store_get_folder (f->store, f->other, &error);
+  g_assert_no_error (error);
+  g_assert_true (td_folder_get_subscribed (folder));
+  g_clear_object (&folder);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      gboolean subscribe = round == 1;
+      g_autoptr(GAsyncResult) result = NULL;
+      gboolean seen = FALSE;
+
+      td_store_subscribe_folder_async (f->store, f->other, subscribe, NULL, td_test_store_result,
+                                       &result);
+      td_store_subscribe_folder_finish (f->store, td_test_wait_result (&result, TIMEOUT_MS),
+                                        &error);
+      g_assert_no_error (error);
+
+      folder = td_store_get_folder (f->store, f->other, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (td_folder_get_subscribed (folder), ==, subscribe);
+      g_clear_object (&folder);
+
+      folders = td_store_list_folders (f->store, account_id, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < folders->len; i++)
+        {
+          TdFolder *listed = g_ptr_array_index (folders, i);
+
+          if (td_folder_get_id (listed) == f->other)
+            {
+              g_assert_cmpint (td_folder_get_subscribed (listed), ==, subscribe);
+              seen = TRUE;
+            }
+          else
+            g_assert_true (td_folder_get_subscribed (listed));
+        }
+      g_assert_true (seen);
+      g_clear_pointer (&folders, g_ptr_array_unref);
+    }
+}
+
 /* --- Messages --- */
 
 static void
@@ -1933,6 +1985,7 @@ main (int   argc,
   ADD ("/store/accounts/no-secret", test_accounts_no_secret);
   ADD ("/store/folders/sync", test_folders_sync);
   ADD ("/store/folders/reset", test_folders_reset);
+  ADD ("/store/folders/subscribed", test_folders_subscribed);
   ADD ("/store/messages/add", test_messages_add);
   ADD ("/store/messages/hostile-headers", test_messages_hostile_headers);
   ADD ("/store/messages/bodies", test_messages_bodies);

@@ -93,6 +93,8 @@ reload_accounts (TdAccountManager *self)
         {
           td_account_set_name (keep, td_account_get_name (fresh));
           td_account_set_pinned_fingerprint (keep, td_account_get_pinned_fingerprint (fresh));
+          td_account_set_quota (keep, td_account_get_quota_usage (fresh),
+                                td_account_get_quota_limit (fresh));
           g_ptr_array_add (merged, keep);
         }
       else
@@ -1087,6 +1089,13 @@ td_account_manager_set_poll_interval (TdAccountManager *self,
       for (guint i = 0; i < watches->len; i++)
         td_imap_watch_set_poll_interval (g_ptr_array_index (watches, i), self->poll_interval);
     }
+}
+
+guint
+td_account_manager_get_poll_interval (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), 0);
+  return self->poll_interval;
 }
 
 /* --- One body on demand --- */

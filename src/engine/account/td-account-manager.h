@@ -185,6 +185,7 @@ void      td_account_manager_set_viewed_folder    (TdAccountManager    *self,
 /* Seconds between polls of servers without IDLE (default 300). */
 void      td_account_manager_set_poll_interval    (TdAccountManager    *self,
                                                    guint                seconds);
+guint     td_account_manager_get_poll_interval    (TdAccountManager    *self);
 /* TRUE while a watch of the account is connected. */
 gboolean  td_account_manager_is_online            (TdAccountManager    *self,
                                                    TdAccount           *account);

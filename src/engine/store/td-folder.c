@@ -24,6 +24,7 @@ struct _TdFolder
   gboolean      selectable;
   guint         total;
   guint         unread;
+  gboolean      subscribed;
 };
 
 G_DEFINE_FINAL_TYPE (TdFolder, td_folder, G_TYPE_OBJECT)
@@ -39,6 +40,7 @@ enum {
   PROP_SELECTABLE,
   PROP_TOTAL,
   PROP_UNREAD,
+  PROP_SUBSCRIBED,
   N_PROPS
 };
 
@@ -74,6 +76,7 @@ td_folder_get_property (GObject    *object,
     case PROP_SELECTABLE: g_value_set_boolean (value, self->selectable); break;
     case PROP_TOTAL: g_value_set_uint (value, self->total); break;
     case PROP_UNREAD: g_value_set_uint (value, self->unread); break;
+    case PROP_SUBSCRIBED: g_value_set_boolean (value, self->subscribed); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -99,12 +102,14 @@ td_folder_class_init (TdFolderClass *klass)
   properties[PROP_SELECTABLE] = g_param_spec_boolean ("selectable", NULL, NULL, TRUE, flags);
   properties[PROP_TOTAL] = g_param_spec_uint ("total", NULL, NULL, 0, G_MAXUINT, 0, flags);
   properties[PROP_UNREAD] = g_param_spec_uint ("unread", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_SUBSCRIBED] = g_param_spec_boolean ("subscribed", NULL, NULL, TRUE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 td_folder_init (TdFolder *self)
 {
+  self->subscribed = TRUE;
 }
 
 TdFolder *
@@ -222,4 +227,19 @@ td_folder_get_unread (TdFolder *self)
 {
   g_return_val_if_fail (TD_IS_FOLDER (self), 0);
   return self->unread;
+}
+
+gboolean
+td_folder_get_subscribed (TdFolder *self)
+{
+  g_return_val_if_fail (TD_IS_FOLDER (self), TRUE);
+  return self->subscribed;
+}
+
+void
+td_folder_set_subscribed (TdFolder *self,
+                          gboolean  subscribed)
+{
+  g_return_if_fail (TD_IS_FOLDER (self));
+  self->subscribed = !!subscribed;
 }

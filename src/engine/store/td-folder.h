@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TdFolder, td_folder, TD, FOLDER, GObject)
 
 /* Read-only properties: "id", "account-id", "path", "name" (last path component, INBOX
- * shown as "Inbox"), "depth" (number of ancestors), "role", "selectable", "total", "unread". */
+ * shown as "Inbox"), "depth" (number of ancestors), "role", "selectable", "total", "unread",
+ * "subscribed" (TRUE unless the user unsubscribed it here). */
 TdFolder     *td_folder_new             (gint64        id,
                                          gint64        account_id,
                                          const char   *path,
@@ -34,5 +35,9 @@ TdFolderRole  td_folder_get_role        (TdFolder     *self);
 gboolean      td_folder_get_selectable  (TdFolder     *self);
 guint         td_folder_get_total       (TdFolder     *self);
 guint         td_folder_get_unread      (TdFolder     *self);
+gboolean      td_folder_get_subscribed  (TdFolder     *self);
+/* For the store, while it makes the snapshot (TRUE by default). */
+void          td_folder_set_subscribed  (TdFolder     *self,
+                                         gboolean      subscribed);
 
 G_END_DECLS

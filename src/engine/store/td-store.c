@@ -1287,21 +1287,25 @@ td_store_sync_folders_finish (TdStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-#define FOLDER_COLUMNS "id, account_id, path, delimiter, role, selectable, total, unread"
+#define FOLDER_COLUMNS "id, account_id, path, delimiter, role, selectable, total, unread, " \
+                       "subscribed"
 
 static TdFolder *
 folder_from_row (TdDbStmt *stmt)
 {
   const char *path = td_db_column_text (stmt, 2);
+  TdFolder *folder;
 
-  return td_folder_new (sqlite3_column_int64 (stmt, 0),
-                        sqlite3_column_int64 (stmt, 1),
-                        path != NULL ? path : "",
-                        (char) sqlite3_column_int (stmt, 3),
-                        td_folder_role_from_string (td_db_column_text (stmt, 4)),
-                        sqlite3_column_int (stmt, 5) != 0,
-                        (guint) CLAMP (sqlite3_column_int64 (stmt, 6), 0, G_MAXUINT),
-                        (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT));
+  folder = td_folder_new (sqlite3_column_int64 (stmt, 0),
+                          sqlite3_column_int64 (stmt, 1),
+                          path != NULL ? path : "",
+                          (char) sqlite3_column_int (stmt, 3),
+                          td_folder_role_from_string (td_db_column_text (stmt, 4)),
+                          sqlite3_column_int (stmt, 5) != 0,
+                          (guint) CLAMP (sqlite3_column_int64 (stmt, 6), 0, G_MAXUINT),
+                          (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT));
+  td_folder_set_subscribed (folder, sqlite3_column_int (stmt, 8) != 0);
+  return folder;
 }
 
 /* Paths in tree order: a parent right before its children ("A" < "A/B" < "A-B"), letters
