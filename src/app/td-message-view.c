@@ -25,12 +25,14 @@ struct _TdMessageView
   GtkWidget      parent_instance;
 
   TdStore       *store;
+  TdAccountManager *manager;
   TdMessage     *message;
   TdMimeMessage *mime;
   GCancellable  *cancellable;
   guint          serial;          /* bumped on every new load; stale callbacks are ignored */
   const char    *body_state;
   gboolean       remote_blocked;
+  gboolean       retry_download;  /* the download failed offline: again when online */
   GtkWidget     *web_view;        /* TdWebView in web_box, or NULL */
   GtkTextTag    *link_tag;
   GtkNativeDialog *file_chooser;
@@ -46,6 +48,8 @@ struct _TdMessageView
   GtkRevealer   *remote_revealer;
   GtkStack      *body_stack;
   GtkSpinner    *spinner;
+  GtkSpinner    *download_spinner;
+  AdwStatusPage *missing_page;
   AdwStatusPage *error_page;
   GtkTextView   *text_view;
   GtkBox        *web_box;
@@ -97,6 +101,7 @@ set_body_state (TdMessageView *self,
   if (g_strcmp0 (state, "none") != 0)
     gtk_stack_set_visible_child_name (self->body_stack, state);
   gtk_spinner_set_spinning (self->spinner, g_strcmp0 (state, "loading") == 0);
+  gtk_spinner_set_spinning (self->download_spinner, g_strcmp0 (state, "downloading") == 0);
 
   if (g_strcmp0 (self->body_state, state) == 0)
     return;
@@ -575,6 +580,14 @@ show_mime (TdMessageView *self)
 }
 
 static void
+show_missing (TdMessageView *self,
+              const char    *text)
+{
+  adw_status_page_set_description (self->missing_page, text);
+  set_body_state (self, "missing");
+}
+
+static void
 show_error (TdMessageView *self,
             const GError  *error)
 {
@@ -655,7 +668,7 @@ body_cb (GObject      *source,
   if (raw == NULL)
     {
       if (g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND))
-        set_body_state (self, "missing");
+        show_missing (self, _("This message has not been downloaded yet."));
       else
         show_error (self, error);
       return;
@@ -665,6 +678,95 @@ body_cb (GObject      *source,
   g_task_set_source_tag (task, body_cb);
   g_task_set_task_data (task, g_bytes_ref (raw), (GDestroyNotify) g_bytes_unref);
   g_task_run_in_thread (task, parse_thread);
+}
+
+/* --- Downloading a body that is not in the store --- */
+
+static void start_download (TdMessageView *self);
+
+static void
+fetch_body_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(LoadData) data = user_data;
+  TdMessageView *self = data->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdMessage) fresh = NULL;
+
+  if (!td_account_manager_fetch_body_finish (TD_ACCOUNT_MANAGER (source), result, &error))
+    {
+      if (data->serial != self->serial ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND) ||
+          g_error_matches (error, TD_ERROR, TD_ERROR_PARSE))
+        {
+          show_error (self, error);
+          return;
+        }
+      g_debug ("Could not download message %" G_GINT64_FORMAT ": %s",
+               td_message_get_id (self->message), error->message);
+      self->retry_download = TRUE;
+      show_missing (self, _("This message has not been downloaded yet. It will be downloaded "
+                            "when Tidings is online."));
+      return;
+    }
+  if (data->serial != self->serial || self->store == NULL)
+    return;
+
+  /* The snapshot with the body: a newer one from the list then changes nothing. */
+  fresh = td_store_get_message (self->store, td_message_get_id (self->message), NULL);
+  if (fresh == NULL || !td_message_get_has_body (fresh))
+    {
+      show_missing (self, _("This message has not been downloaded yet."));
+      return;
+    }
+  g_set_object (&self->message, fresh);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
+  set_body_state (self, "loading");
+  td_store_get_body_async (self->store, td_message_get_id (self->message), self->cancellable,
+                           body_cb, g_steal_pointer (&data));
+}
+
+static void
+start_download (TdMessageView *self)
+{
+  self->retry_download = FALSE;
+  set_body_state (self, "downloading");
+  td_account_manager_fetch_body_async (self->manager, td_message_get_id (self->message),
+                                       self->cancellable, fetch_body_cb, load_data_new (self));
+}
+
+/* Back online (or a sync worked): try again what could not be downloaded. */
+static void
+retry_download (TdMessageView *self)
+{
+  if (!self->retry_download || self->message == NULL || self->manager == NULL ||
+      td_message_get_has_body (self->message) ||
+      g_strcmp0 (self->body_state, "missing") != 0)
+    return;
+  start_download (self);
+}
+
+static void
+online_changed_cb (TdMessageView    *self,
+                   TdAccount        *account,
+                   gboolean          online,
+                   TdAccountManager *manager)
+{
+  if (online)
+    retry_download (self);
+}
+
+static void
+sync_finished_cb (TdMessageView    *self,
+                  TdAccount        *account,
+                  const GError     *error,
+                  TdAccountManager *manager)
+{
+  if (error == NULL)
+    retry_download (self);
 }
 
 static void
@@ -686,13 +788,23 @@ load_body (TdMessageView *self)
       return;
     }
 
-  if (!td_message_get_has_body (self->message) || self->store == NULL)
+  self->retry_download = FALSE;
+  if (self->store == NULL)
     {
-      set_body_state (self, "missing");
+      show_missing (self, _("This message has not been downloaded yet."));
       return;
     }
 
   self->cancellable = g_cancellable_new ();
+  if (!td_message_get_has_body (self->message))
+    {
+      if (self->manager != NULL)
+        start_download (self);
+      else
+        show_missing (self, _("This message has not been downloaded yet."));
+      return;
+    }
+
   set_body_state (self, "loading");
   td_store_get_body_async (self->store, td_message_get_id (self->message), self->cancellable,
                            body_cb, load_data_new (self));
@@ -745,6 +857,9 @@ td_message_view_dispose (GObject *object)
   g_clear_object (&self->message);
   g_clear_object (&self->mime);
   g_clear_object (&self->store);
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_data (self->manager, self);
+  g_clear_object (&self->manager);
 
   G_OBJECT_CLASS (td_message_view_parent_class)->dispose (object);
 }
@@ -800,6 +915,8 @@ td_message_view_class_init (TdMessageViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, remote_revealer);
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, body_stack);
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, spinner);
+  gtk_widget_class_bind_template_child (widget_class, TdMessageView, download_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TdMessageView, missing_page);
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, error_page);
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, text_view);
   gtk_widget_class_bind_template_child (widget_class, TdMessageView, web_box);
@@ -855,6 +972,29 @@ td_message_view_set_store (TdMessageView *self,
 
   if (g_set_object (&self->store, store))
     td_message_view_set_message (self, NULL);
+}
+
+void
+td_message_view_set_manager (TdMessageView    *self,
+                             TdAccountManager *manager)
+{
+  g_return_if_fail (TD_IS_MESSAGE_VIEW (self));
+  g_return_if_fail (manager == NULL || TD_IS_ACCOUNT_MANAGER (manager));
+
+  if (self->manager == manager)
+    return;
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_data (self->manager, self);
+  g_set_object (&self->manager, manager);
+  if (manager != NULL)
+    {
+      g_signal_connect_object (manager, "online-changed", G_CALLBACK (online_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (manager, "sync-finished", G_CALLBACK (sync_finished_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  td_message_view_set_store (self, manager != NULL ? td_account_manager_get_store (manager)
+                                                   : NULL);
 }
 
 void
@@ -949,4 +1089,11 @@ td_message_view_get_subject_text (TdMessageView *self)
 {
   g_return_val_if_fail (TD_IS_MESSAGE_VIEW (self), NULL);
   return gtk_label_get_text (self->subject_label);
+}
+
+const char *
+td_message_view_get_missing_text (TdMessageView *self)
+{
+  g_return_val_if_fail (TD_IS_MESSAGE_VIEW (self), NULL);
+  return adw_status_page_get_description (self->missing_page);
 }
