@@ -89,6 +89,9 @@ store_open_cb (GObject      *source,
       if (want_sync_on_start ())
         td_window_sync (window, NULL);
     }
+  /* New mail shows by itself, and what changed while offline comes in when the network is
+   * back (IMAP IDLE on each Inbox and on the folder being viewed). */
+  td_account_manager_start_push (self->manager);
 }
 
 static void
@@ -168,6 +171,18 @@ td_application_startup (GApplication *app)
 {
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *refresh_accels[] = { "<Control>r", "F5", NULL };
+  /* Keys with a modifier only: a plain key (Delete) is a binding of the window, so that a text
+   * entry with the focus keeps it. */
+  static const struct { const char *action; const char *accels[3]; } window_accels[] = {
+    { "win.preferences", { "<Control>comma", NULL } },
+    { "win.mark-read", { "<Control>i", NULL } },
+    { "win.mark-unread", { "<Control>u", NULL } },
+    { "win.toggle-flag", { "<Control>d", NULL } },
+    { "win.mark-junk", { "<Control>j", NULL } },
+    { "win.mark-not-junk", { "<Control><Shift>j", NULL } },
+    { "win.archive", { "<Control>e", NULL } },
+    { "win.show-move-menu", { "<Control>m", NULL } },
+  };
 
   G_APPLICATION_CLASS (td_application_parent_class)->startup (app);
 
@@ -176,6 +191,9 @@ td_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   /* Also as application accels so that F5 works while the message view has the focus. */
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.refresh", refresh_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (window_accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), window_accels[i].action,
+                                           window_accels[i].accels);
   gtk_window_set_default_icon_name (APP_ID);
 }
 

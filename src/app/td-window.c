@@ -6,52 +6,17 @@
 
 #include "config.h"
 
-#include "td-window.h"
+#include "td-window-private.h"
 
 #include <glib/gi18n-lib.h>
 
 #include "td-add-account-dialog.h"
 #include "td-error.h"
-#include "td-message-list.h"
 #include "td-message-row.h"
+#include "td-preferences-window.h"
 
 /* How far from its old position a message is looked for when the list is reloaded. */
 #define RESELECT_WINDOW 50
-
-struct _TdWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  TdAccountManager   *manager;
-  TdStore            *store;
-  TdMessageList      *list;
-  GtkSingleSelection *selection;
-  GCancellable       *cancellable;
-  GSettings          *settings;
-
-  gint64              current_id;      /* the message shown, 0 for none */
-  guint               current_position;
-  gboolean            reloading;       /* inside the list's items-changed */
-  guint               errors_shown;    /* errors reported during the current sync */
-  guint               hide_status_id;
-  GtkWidget          *password_dialog; /* weak: the one password dialog open, if any */
-
-  AdwToastOverlay    *toast_overlay;
-  GtkStack           *main_stack;
-  AdwStatusPage      *error_page;
-  TdSidebar          *sidebar;
-  GtkRevealer        *status_revealer;
-  GtkSpinner         *status_spinner;
-  GtkWidget          *status_icon;
-  GtkLabel           *status_label;
-  GtkProgressBar     *status_progress;
-  AdwWindowTitle     *list_title;
-  GtkStack           *refresh_stack;
-  GtkSpinner         *refresh_spinner;
-  GtkStack           *list_stack;
-  GtkListView        *message_list_view;
-  TdMessageView      *message_view;
-};
 
 G_DEFINE_FINAL_TYPE (TdWindow, td_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -101,9 +66,15 @@ selection_changed_cb (TdWindow           *self,
 
   if (message != NULL)
     {
+      gboolean opened = td_message_get_id (message) != self->current_id;
+
       self->current_id = td_message_get_id (message);
       self->current_position = gtk_single_selection_get_selected (selection);
       td_message_view_set_message (self->message_view, message);
+      /* Not when the list was reloaded and the same message found again (a newer snapshot):
+       * the user may just have marked it unread. */
+      if (opened)
+        _td_window_message_opened (self, message);
     }
   else if (!self->reloading)
     {
@@ -111,7 +82,10 @@ selection_changed_cb (TdWindow           *self,
       td_message_view_set_message (self->message_view, NULL);
     }
   /* else: the list is being reloaded (the store changed the folder) and the selection
-   * went with the old rows; list_items_changed_cb finds the message again. */
+   * went with the old rows; list_items_changed_cb finds the message again. Until then the
+   * actions stay as they are (an open Move To menu stays open). */
+  if (!self->reloading)
+    _td_window_actions_update (self);
 }
 
 /* Connected before the selection model's own handler. */
@@ -142,7 +116,10 @@ list_items_changed_cb (TdWindow   *self,
 
   if (self->current_id == 0 ||
       gtk_single_selection_get_selected (self->selection) != GTK_INVALID_LIST_POSITION)
-    return;
+    {
+      _td_window_actions_update (self);
+      return;
+    }
 
   /* The selected message was in the reloaded range: find it near where it was. */
   from = self->current_position > RESELECT_WINDOW ? self->current_position - RESELECT_WINDOW : 0;
@@ -161,6 +138,7 @@ list_items_changed_cb (TdWindow   *self,
   /* Gone (expunged, moved): show nothing. */
   self->current_id = 0;
   td_message_view_set_message (self->message_view, NULL);
+  _td_window_actions_update (self);
 }
 
 static void
@@ -186,6 +164,7 @@ set_folder (TdWindow *self,
     }
 
   g_set_object (&self->list, list);
+  g_set_object (&self->folder, folder);
   /* One handler before the selection model's and one after it: see selection_changed_cb. */
   if (list != NULL)
     g_signal_connect_object (list, "items-changed", G_CALLBACK (list_items_changing_cb), self,
@@ -200,6 +179,11 @@ set_folder (TdWindow *self,
   adw_window_title_set_subtitle (self->list_title,
                                  account != NULL ? td_account_get_name (account) : "");
   update_list_stack (self);
+  /* The folder looked at is kept watched (IDLE) as well as the Inbox. */
+  if (self->manager != NULL)
+    td_account_manager_set_viewed_folder (self->manager, folder);
+  _td_window_actions_folders_changed (self);
+  _td_window_actions_update (self);
 }
 
 static void
@@ -213,9 +197,10 @@ folder_selected_cb (TdWindow  *self,
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
-              gpointer                  user_data)
+              TdWindow                 *self)
 {
   gtk_list_item_set_child (item, td_message_row_new ());
+  _td_window_actions_setup_row (self, item);
 }
 
 static void
@@ -250,8 +235,34 @@ add_toast (TdWindow   *self,
     {
       adw_toast_set_button_label (toast, _("_Retry"));
       adw_toast_set_action_name (toast, "win.refresh");
+      g_set_weak_pointer (&self->error_toast, toast);
     }
+  _td_window_add_toast (self, toast, text);
+}
+
+void
+_td_window_dismiss_error_toast (TdWindow *self)
+{
+  if (self->error_toast != NULL)
+    adw_toast_dismiss (self->error_toast);
+  g_clear_weak_pointer (&self->error_toast);
+}
+
+void
+_td_window_add_toast (TdWindow   *self,
+                      AdwToast   *toast,
+                      const char *text)
+{
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (text);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_td_window_show_toast (TdWindow   *self,
+                       const char *text)
+{
+  add_toast (self, text, FALSE);
 }
 
 static void
@@ -639,8 +650,9 @@ sync_finished_cb (TdWindow         *self,
                   const GError     *error,
                   TdAccountManager *manager)
 {
-  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    report_sync_error (self, account, error);
+  if (_td_window_online_sync_finished (self, account, error))
+    return;
+  report_sync_error (self, account, error);
 }
 
 static void
@@ -748,6 +760,47 @@ add_account_action (GtkWidget  *widget,
   td_window_add_account (TD_WINDOW (widget));
 }
 
+static void
+preferences_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+
+  if (self->settings == NULL)
+    return;
+  if (self->preferences == NULL)
+    {
+      GtkWidget *preferences = td_preferences_window_new (GTK_WINDOW (self), self->settings);
+
+      g_set_weak_pointer (&self->preferences, preferences);
+    }
+  gtk_window_present (GTK_WINDOW (self->preferences));
+}
+
+/* --- The store --- */
+
+static void
+store_folders_changed_cb (TdWindow *self,
+                          gint64    account_id,
+                          TdStore  *store)
+{
+  g_autoptr(TdFolder) folder = NULL;
+
+  if (self->folder == NULL || td_folder_get_account_id (self->folder) != account_id)
+    return;
+
+  /* Renamed (same id, new path): the title follows. Removed: the sidebar says so. */
+  folder = td_store_get_folder (store, td_folder_get_id (self->folder), NULL);
+  if (folder != NULL)
+    {
+      g_set_object (&self->folder, folder);
+      adw_window_title_set_title (self->list_title, td_folder_get_name (folder));
+    }
+  _td_window_actions_folders_changed (self);
+  _td_window_actions_update (self);
+}
+
 /* --- GObject --- */
 
 static void
@@ -758,11 +811,17 @@ disconnect_manager (TdWindow *self)
       g_signal_handlers_disconnect_by_data (self->manager, self);
       g_signal_handlers_disconnect_by_data (td_account_manager_get_accounts (self->manager), self);
     }
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
   if (self->list != NULL)
     g_signal_handlers_disconnect_by_data (self->list, self);
   g_clear_object (&self->list);
+  g_clear_object (&self->folder);
   g_clear_object (&self->manager);
   g_clear_object (&self->store);
+  g_hash_table_remove_all (self->offline);
+  g_hash_table_remove_all (self->sending);
+  gtk_revealer_set_reveal_child (self->offline_revealer, FALSE);
 }
 
 static gboolean
@@ -800,6 +859,15 @@ td_window_dispose (GObject *object)
       gtk_window_set_focus (GTK_WINDOW (dialog), NULL);
       gtk_window_destroy (GTK_WINDOW (dialog));
     }
+  if (self->preferences != NULL)
+    {
+      GtkWidget *preferences = self->preferences;
+
+      g_clear_weak_pointer (&self->preferences);
+      gtk_window_destroy (GTK_WINDOW (preferences));
+    }
+  _td_window_actions_dispose (self);
+  g_clear_weak_pointer (&self->error_toast);
   disconnect_manager (self);
   if (self->selection != NULL)
     gtk_single_selection_set_model (self->selection, NULL);
@@ -812,6 +880,18 @@ td_window_dispose (GObject *object)
 }
 
 static void
+td_window_finalize (GObject *object)
+{
+  TdWindow *self = TD_WINDOW (object);
+
+  g_hash_table_unref (self->offline);
+  g_hash_table_unref (self->sending);
+  g_free (self->last_toast);
+
+  G_OBJECT_CLASS (td_window_parent_class)->finalize (object);
+}
+
+static void
 td_window_class_init (TdWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -819,6 +899,7 @@ td_window_class_init (TdWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = td_window_dispose;
+  object_class->finalize = td_window_finalize;
   window_class->close_request = td_window_close_request;
 
   g_type_ensure (TD_TYPE_SIDEBAR);
@@ -837,15 +918,32 @@ td_window_class_init (TdWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdWindow, list_title);
   gtk_widget_class_bind_template_child (widget_class, TdWindow, refresh_stack);
   gtk_widget_class_bind_template_child (widget_class, TdWindow, refresh_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, offline_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, offline_label);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, list_pane);
   gtk_widget_class_bind_template_child (widget_class, TdWindow, list_stack);
   gtk_widget_class_bind_template_child (widget_class, TdWindow, message_list_view);
   gtk_widget_class_bind_template_child (widget_class, TdWindow, message_view);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, read_button);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, flag_button);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, delete_button);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, move_button);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, more_button);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, message_menu);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, message_menu_folders);
+  gtk_widget_class_bind_template_child (widget_class, TdWindow, more_menu_folders);
 
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
                                        "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK,
+                                       "win.preferences", NULL);
+
+  _td_window_actions_class_init (widget_class);
+  _td_window_folders_class_init (widget_class);
 }
 
 static GSettings *
@@ -869,6 +967,8 @@ td_window_init (TdWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  self->offline = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->sending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
@@ -877,7 +977,7 @@ td_window_init (TdWindow *self)
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
 
   factory = gtk_signal_list_item_factory_new ();
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->message_list_view, factory);
@@ -895,7 +995,10 @@ td_window_init (TdWindow *self)
       if (g_settings_get_boolean (self->settings, "window-maximized"))
         gtk_window_maximize (GTK_WINDOW (self));
     }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.preferences", self->settings != NULL);
 
+  _td_window_actions_init (self);
+  _td_window_online_init (self);
   update_list_stack (self);
 }
 
@@ -949,9 +1052,12 @@ td_window_set_manager (TdWindow         *self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (td_account_manager_get_accounts (manager), "items-changed",
                                G_CALLBACK (accounts_changed_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->store, "folders-changed",
+                               G_CALLBACK (store_folders_changed_cb), self, G_CONNECT_SWAPPED);
+      _td_window_online_set_manager (self, manager);
     }
 
-  td_message_view_set_store (self->message_view, self->store);
+  td_message_view_set_manager (self->message_view, manager);
   td_sidebar_set_manager (self->sidebar, manager);
 
   if (manager != NULL)
@@ -1019,4 +1125,28 @@ td_window_get_status_text (TdWindow *self)
   if (!gtk_revealer_get_reveal_child (self->status_revealer))
     return "";
   return gtk_label_get_text (self->status_label);
+}
+
+const char *
+td_window_get_offline_text (TdWindow *self)
+{
+  g_return_val_if_fail (TD_IS_WINDOW (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->offline_revealer))
+    return "";
+  return gtk_label_get_text (self->offline_label);
+}
+
+const char *
+td_window_get_last_toast (TdWindow *self)
+{
+  g_return_val_if_fail (TD_IS_WINDOW (self), NULL);
+  return self->last_toast != NULL ? self->last_toast : "";
+}
+
+gboolean
+td_window_can_undo (TdWindow *self)
+{
+  g_return_val_if_fail (TD_IS_WINDOW (self), FALSE);
+  return self->undo_ids != NULL;
 }

@@ -42,5 +42,11 @@ TdMessageView      *td_window_get_message_view (TdWindow         *self);
 const char         *td_window_get_page         (TdWindow         *self);
 /* The sync status line under the sidebar ("" when hidden). */
 const char         *td_window_get_status_text  (TdWindow         *self);
+/* The bar above the message list that says an account is offline ("" when hidden). */
+const char         *td_window_get_offline_text (TdWindow         *self);
+/* The text of the last toast shown ("" before the first). */
+const char         *td_window_get_last_toast   (TdWindow         *self);
+/* Whether the last move or delete can be undone (its toast offers Undo). */
+gboolean            td_window_can_undo         (TdWindow         *self);
 
 G_END_DECLS
