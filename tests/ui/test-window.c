@@ -1241,13 +1241,18 @@ static void
 test_window_synced_store (void)
 {
   g_autofree char *profile_dir = td_test_make_tempdir ("profile");
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   SyncedStore ctx = { 0 };
 
+  /* What is shown, with the flags the store has: opening a message here changes nothing
+   * (marking read on open is tested in test-window-actions). */
+  g_settings_set_boolean (settings, "mark-read-on-open", FALSE);
   restore_session_dirs ();
   ctx.server = http_server_new ();
   build_profile (profile_dir, dead_port (), ctx.server->port, &ctx.profile);
   run_app (profile_dir, synced_store_body, &ctx);
   http_server_free (ctx.server);
+  g_settings_reset (settings, "mark-read-on-open");
 }
 
 static GtkWidget *
