@@ -891,6 +891,13 @@ td_connection_set_timeout (TdConnection *self,
     g_socket_set_timeout (g_socket_connection_get_socket (self->socket_connection), seconds);
 }
 
+guint
+td_connection_get_timeout (TdConnection *self)
+{
+  g_return_val_if_fail (TD_IS_CONNECTION (self), 0);
+  return self->timeout;
+}
+
 GIOStream *
 td_connection_get_stream (TdConnection *self)
 {

@@ -50,9 +50,12 @@ TdSecurity         td_connection_get_security           (TdConnection  *self);
 void               td_connection_set_pinned_fingerprint (TdConnection  *self,
                                                          const char    *fingerprint);
 /* Seconds for connecting, the TLS handshake and each read or write (default 30);
- * 0 = none. Can be changed while connected (e.g. longer while idling). */
+ * 0 = none. Can be changed while connected (e.g. longer while idling): a read already
+ * waiting keeps the timeout it started with, so change it before the command whose answer
+ * is to wait longer. */
 void               td_connection_set_timeout            (TdConnection  *self,
                                                          guint          seconds);
+guint              td_connection_get_timeout            (TdConnection  *self);
 /* TLS: connects and handshakes. STARTTLS: connects in plain; the protocol then sends its
  * STARTTLS command and calls td_connection_start_tls_async(). */
 void               td_connection_connect_async          (TdConnection        *self,
