@@ -73,6 +73,14 @@ guint16        td_test_proxy_get_port         (TdTestProxy   *self);
 guint64        td_test_proxy_get_forwarded    (TdTestProxy   *self);
 void           td_test_proxy_set_cut_after    (TdTestProxy   *self,
                                                guint64        cut_after);
+/* Connections accepted so far, and those still open (both sides). */
+guint          td_test_proxy_get_accepted     (TdTestProxy   *self);
+guint          td_test_proxy_get_alive        (TdTestProxy   *self);
+/* The next connection accepted goes to @target_port instead (a queue: one port for each
+ * connection to come; then the target of td_test_proxy_new() again), e.g. to one scripted
+ * server per connection. */
+void           td_test_proxy_push_target      (TdTestProxy   *self,
+                                               guint16        target_port);
 void           td_test_proxy_free             (TdTestProxy   *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestDovecot, td_test_dovecot_free)

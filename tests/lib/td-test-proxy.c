@@ -1,6 +1,7 @@
 /* td-test-proxy.c: a loopback TCP proxy in the test process, to cut connections on purpose
  *
- * Each accepted connection gets a connection to 127.0.0.1:target and two pumps (client to
+ * Each accepted connection gets a connection to 127.0.0.1:target (or to the next port pushed
+ * with td_test_proxy_push_target(), and the connections are counted) and two pumps (client to
  * server, server to client) of async read + write_all on the thread-default main context of
  * whoever created the proxy. Bytes from the server are counted over all connections; once the
  * count reaches cut_after (when not 0), the proxy forwards nothing more from the server and
@@ -31,6 +32,8 @@ struct _TdTestProxy
   guint16         target_port;
   guint64         cut_after;
   guint64         forwarded;
+  guint           accepted;     /* connections, ever */
+  GQueue          targets;      /* GUINT_TO_POINTER (port): for the next connections */
 };
 
 struct _Pair
@@ -233,8 +236,14 @@ incoming_cb (GSocketService    *service,
 {
   TdTestProxy *self = user_data;
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) target = g_inet_socket_address_new (loopback, self->target_port);
+  g_autoptr(GSocketAddress) target = NULL;
+  guint16 port = self->target_port;
   Pair *pair = g_new0 (Pair, 1);
+
+  if (!g_queue_is_empty (&self->targets))
+    port = (guint16) GPOINTER_TO_UINT (g_queue_pop_head (&self->targets));
+  target = g_inet_socket_address_new (loopback, port);
+  self->accepted++;
 
   g_atomic_ref_count_init (&pair->ref_count);
   pair->proxy = self;
@@ -294,6 +303,28 @@ td_test_proxy_get_forwarded (TdTestProxy *self)
   return self->forwarded;
 }
 
+guint
+td_test_proxy_get_accepted (TdTestProxy *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->accepted;
+}
+
+guint
+td_test_proxy_get_alive (TdTestProxy *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->pairs->len;
+}
+
+void
+td_test_proxy_push_target (TdTestProxy *self,
+                           guint16      target_port)
+{
+  g_return_if_fail (self != NULL && target_port != 0);
+  g_queue_push_tail (&self->targets, GUINT_TO_POINTER (target_port));
+}
+
 void
 td_test_proxy_set_cut_after (TdTestProxy *self,
                              guint64      cut_after)
@@ -317,6 +348,7 @@ td_test_proxy_free (TdTestProxy *self)
     pair_close (g_ptr_array_index (self->pairs, self->pairs->len - 1));
 
   g_ptr_array_unref (self->pairs);
+  g_queue_clear (&self->targets);
   g_object_unref (self->client);
   g_object_unref (self->service);
   g_free (self);
