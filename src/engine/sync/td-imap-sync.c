@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-error.h"
+#include "td-imap-client.h"
 #include "td-imap-replay.h"
 #include "td-imap-session.h"
 
@@ -39,15 +40,16 @@ struct _TdImapSync
 
   TdStore           *store;
   TdAccount         *account;
-  TdConnection      *connection;
-  TdImapSession     *session;
+  TdImapClient      *client;
+  gboolean           own_client;       /* made by td_imap_sync_new(), for this sync alone */
+  TdImapSession     *session;          /* from the client; kept after release (late callbacks) */
+  gboolean           session_held;     /* not released to the client yet */
   TdImapReplay      *replay;
   TdCertificateInfo *certificate_info;
 
   /* The running sync; NULL once it returned. */
   GTask             *task;
   GCancellable      *cancellable;
-  char              *password;
   gboolean           replay_only;      /* send the journal, then log out */
   gint64             fetch_folder_id;  /* fetch one body (set_fetch_body), else 0 */
   char              *fetch_folder_path;
@@ -93,16 +95,27 @@ static guint signals[N_SIGNALS];
 static void next_folder (TdImapSync *self);
 static void pump        (TdImapSync *self);
 
+/* Gives the session back to the client: for the next user, or closed when it is not
+ * @reusable (a sync that failed may have left anything in flight). */
+static void
+release_session (TdImapSync *self,
+                 gboolean    reusable)
+{
+  if (!self->session_held)
+    return;
+  self->session_held = FALSE;
+  td_imap_client_release (self->client, self->session, reusable);
+}
+
 static void
 td_imap_sync_dispose (GObject *object)
 {
   TdImapSync *self = (TdImapSync *) object;
 
-  if (self->session != NULL)
-    td_imap_session_close (self->session);
+  release_session (self, FALSE);
   g_clear_object (&self->replay);
   g_clear_object (&self->session);
-  g_clear_object (&self->connection);
+  g_clear_object (&self->client);
   g_clear_object (&self->store);
   g_clear_object (&self->account);
   g_clear_object (&self->task);
@@ -139,11 +152,6 @@ td_imap_sync_finalize (GObject *object)
   g_clear_pointer (&self->folders, g_ptr_array_unref);
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
   g_free (self->fetch_folder_path);
-  if (self->password != NULL)
-    {
-      memset (self->password, 0, strlen (self->password));
-      g_free (self->password);
-    }
 
   G_OBJECT_CLASS (td_imap_sync_parent_class)->finalize (object);
 }
@@ -167,17 +175,37 @@ td_imap_sync_init (TdImapSync *self)
 }
 
 TdImapSync *
+td_imap_sync_new_for_client (TdStore      *store,
+                             TdImapClient *client)
+{
+  TdImapSync *self;
+
+  g_return_val_if_fail (TD_IS_STORE (store), NULL);
+  g_return_val_if_fail (TD_IS_IMAP_CLIENT (client), NULL);
+
+  self = g_object_new (TD_TYPE_IMAP_SYNC, NULL);
+  self->store = g_object_ref (store);
+  self->client = g_object_ref (client);
+  self->account = g_object_ref (td_imap_client_get_account (client));
+  return self;
+}
+
+TdImapSync *
 td_imap_sync_new (TdStore   *store,
                   TdAccount *account)
 {
+  g_autoptr(TdImapClient) client = NULL;
   TdImapSync *self;
 
   g_return_val_if_fail (TD_IS_STORE (store), NULL);
   g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
 
-  self = g_object_new (TD_TYPE_IMAP_SYNC, NULL);
-  self->store = g_object_ref (store);
-  self->account = g_object_ref (account);
+  /* one connection, logged out as soon as the sync ends */
+  client = td_imap_client_new (account);
+  td_imap_client_set_max_sessions (client, 1);
+  td_imap_client_set_idle_timeout (client, 0);
+  self = td_imap_sync_new_for_client (store, client);
+  self->own_client = TRUE;
   return self;
 }
 
@@ -236,9 +264,9 @@ fail (TdImapSync *self,
       return;
     }
 
-  if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) && self->connection != NULL)
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE))
     {
-      const TdCertificateInfo *info = td_connection_get_certificate_info (self->connection);
+      const TdCertificateInfo *info = td_imap_client_get_certificate_info (self->client);
 
       g_clear_pointer (&self->certificate_info, td_certificate_info_free);
       if (info != NULL)
@@ -246,8 +274,8 @@ fail (TdImapSync *self,
     }
 
   g_debug ("Sync of %s failed: %s", td_account_get_address (self->account), error->message);
-  if (self->session != NULL)
-    td_imap_session_close (self->session);
+  /* closed: commands may still be in flight on it */
+  release_session (self, FALSE);
   g_task_return_error (task, error);
 }
 
@@ -267,24 +295,6 @@ check (TdImapSync *self,
       return FALSE;
     }
   return TRUE;
-}
-
-/* --- Finishing --- */
-
-static void
-logout_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(TdImapSync) self = user_data;
-  g_autoptr(GTask) task = NULL;
-
-  /* A failed LOGOUT does not make the sync fail: everything is stored already. */
-  td_imap_session_logout_finish (self->session, result, NULL);
-
-  task = g_steal_pointer (&self->task);
-  if (task != NULL)
-    g_task_return_boolean (task, TRUE);
 }
 
 /* --- Per folder --- */
@@ -1260,14 +1270,20 @@ listed_cb (GObject      *source,
                                self->cancellable, folders_stored_cb, g_object_ref (self));
 }
 
+/* Everything is stored: the session goes back to the client (which logs it out when nobody
+ * needs it), and the sync is done. */
 static void
 finish (TdImapSync *self)
 {
+  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+
   g_debug ("Sync of %s: %u of %u folders unchanged (LIST-STATUS), not selected",
            td_account_get_address (self->account), self->folders_skipped,
            self->folders != NULL ? self->folders->len : 0);
   progress (self, _("Finishing"), 0, 0);
-  td_imap_session_logout_async (self->session, NULL, logout_cb, g_object_ref (self));
+  release_session (self, TRUE);
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -1436,16 +1452,29 @@ fetch_selected_cb (GObject      *source,
 }
 
 static void
-logged_in_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+acquired_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
   g_autoptr(TdImapSync) self = user_data;
   GError *error = NULL;
+  TdImapSession *session;
 
-  td_imap_session_login_finish (self->session, result, &error);
+  session = td_imap_client_acquire_finish (self->client, result, &error);
+  if (session != NULL)
+    {
+      g_clear_object (&self->session);
+      self->session = session;
+      self->session_held = TRUE;
+    }
+  /* a client of this sync alone needs the password no more */
+  if (self->own_client)
+    td_imap_client_set_password (self->client, NULL);
   if (!check (self, error))
-    return;
+    {
+      release_session (self, TRUE);   /* cancelled meanwhile: nothing was sent on it */
+      return;
+    }
 
   if (self->fetch_uid != 0)
     {
@@ -1456,32 +1485,13 @@ logged_in_cb (GObject      *source,
                                     fetch_selected_cb, g_object_ref (self));
       return;
     }
-  if (td_imap_session_has_capability (self->session, "QRESYNC"))
+  /* a session from the pool may have it enabled already */
+  if (td_imap_session_has_capability (self->session, "QRESYNC") &&
+      !td_imap_session_is_enabled (self->session, "QRESYNC"))
     td_imap_session_enable_async (self->session, "QRESYNC", self->cancellable, enabled_cb,
                                   g_object_ref (self));
   else
     start_replay (self);
-}
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(TdImapSync) self = user_data;
-  GError *error = NULL;
-
-  td_imap_session_connect_finish (self->session, result, &error);
-  if (!check (self, error))
-    return;
-
-  progress (self, _("Logging in"), 0, 0);
-  td_imap_session_login_async (self->session, td_account_get_username (self->account),
-                               self->password, self->cancellable, logged_in_cb,
-                               g_object_ref (self));
-  /* The password is not needed any more. */
-  memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
 }
 
 void
@@ -1495,7 +1505,7 @@ td_imap_sync_run_async (TdImapSync          *self,
   g_autofree char *what = NULL;
 
   g_return_if_fail (TD_IS_IMAP_SYNC (self));
-  g_return_if_fail (password != NULL);
+  g_return_if_fail (password != NULL || !self->own_client);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -1511,21 +1521,14 @@ td_imap_sync_run_async (TdImapSync          *self,
   self->task = g_steal_pointer (&task);
   g_set_object (&self->cancellable, cancellable);
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
-  self->password = g_strdup (password);
+  if (password != NULL)
+    td_imap_client_set_password (self->client, password);
 
-  g_clear_object (&self->session);
-  g_clear_object (&self->connection);
-  self->connection = td_connection_new (td_account_get_host (self->account),
-                                        td_account_get_port (self->account),
-                                        td_account_get_security (self->account));
-  td_connection_set_pinned_fingerprint (self->connection,
-                                        td_account_get_pinned_fingerprint (self->account));
-  self->session = td_imap_session_new (self->connection);
-
+  /* a logged-in session: from the pool, or connected and logged in for us */
   what = g_strdup_printf (_("Connecting to %s"), td_account_get_host (self->account));
   progress (self, what, 0, 0);
-  td_imap_session_connect_async (self->session, self->cancellable, connected_cb,
-                                 g_object_ref (self));
+  td_imap_client_acquire_async (self->client, TD_IMAP_CLIENT_COMMANDS, self->cancellable,
+                                acquired_cb, g_object_ref (self));
 }
 
 gboolean

@@ -19,6 +19,9 @@
  * folder whose UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and message count all match the last
  * complete sync is not selected at all: a resync without changes is one round trip in all.
  *
+ * "Connects, logs in" is taking a session from a TdImapClient (td-imap-client.h): a pooled
+ * one when the account's client has one, given back when the sync ends.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
@@ -27,6 +30,7 @@
 
 #include "td-account.h"
 #include "td-connection.h"
+#include "td-imap-client.h"
 #include "td-store.h"
 
 G_BEGIN_DECLS
@@ -35,8 +39,15 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TdImapSync, td_imap_sync, TD, IMAP_SYNC, GObject)
 
+/* A sync over a connection of its own, logged out when the sync ends. */
 TdImapSync *td_imap_sync_new                  (TdStore             *store,
                                                TdAccount           *account);
+/* A sync with a session of @client (its account's), given back when the sync ends: a
+ * sync, a replay and a body fetch one after the other log in once. */
+TdImapSync *td_imap_sync_new_for_client       (TdStore             *store,
+                                               TdImapClient        *client);
+/* @password goes to the client for new connections; NULL (with a client of its own: never)
+ * uses the one the client has. */
 void        td_imap_sync_run_async            (TdImapSync          *self,
                                                const char          *password,
                                                GCancellable        *cancellable,
@@ -51,7 +62,7 @@ void        td_imap_sync_set_fetch_body       (TdImapSync          *self,
                                                gint64               folder_id,
                                                const char          *folder_path,
                                                guint32              uid);
-/* Only send the journal of local actions (connect, log in, replay, log out). */
+/* Only send the journal of local actions (a session, the replay, the session back). */
 void        td_imap_sync_set_replay_only      (TdImapSync          *self,
                                                gboolean             replay_only);
 /* After a TD_ERROR_CERTIFICATE failure: the refused certificate. */
