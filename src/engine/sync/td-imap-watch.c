@@ -1,7 +1,9 @@
 /* td-imap-watch.c: keeps one IMAP folder watched for changes (IDLE, else polling)
  *
- * One connection at a time. Every callback first checks that its session is still the
- * current one: a session replaced by a reconnect (or dropped by stop) is ignored.
+ * One session at a time, taken from the account's TdImapClient as a watch (td-imap-client.h):
+ * a logged-in session the client has idle is used at once, else the client connects and logs
+ * in. Every callback first checks that its session is still the current one: a session
+ * replaced by a reconnect (or dropped by stop) is ignored.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,9 +13,8 @@
 
 #include "td-imap-watch.h"
 
-#include <string.h>
-
 #include "td-error.h"
+#include "td-imap-client.h"
 #include "td-imap-session.h"
 
 /* RFC 2177: servers may end an IDLE after 30 minutes; renew well before. */
@@ -28,10 +29,10 @@ struct _TdImapWatch
 
   TdAccount       *account;
   char            *folder_path;
-  char            *password;
+  TdImapClient    *client;
+  gboolean         own_client;      /* made by td_imap_watch_new(), for this watch alone */
 
-  TdConnection    *connection;
-  TdImapSession   *session;
+  TdImapSession   *session;         /* held from the client while set */
   GCancellable    *cancellable;     /* of the current session's operations */
 
   gboolean         running;
@@ -69,14 +70,13 @@ static guint signals[N_SIGNALS];
 static void connect_now       (TdImapWatch *self);
 static void wait_for_changes  (TdImapWatch *self);
 
+/* A client of this watch alone forgets the password when the watch stops; a shared one
+ * keeps it for the account's other users. */
 static void
 clear_password (TdImapWatch *self)
 {
-  if (self->password != NULL)
-    {
-      memset (self->password, 0, strlen (self->password));
-      g_clear_pointer (&self->password, g_free);
-    }
+  if (self->own_client && self->client != NULL)
+    td_imap_client_set_password (self->client, NULL);
 }
 
 static void
@@ -107,10 +107,10 @@ drop_session (TdImapWatch *self)
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
-      td_imap_session_close (self->session);
+      /* in the middle of IDLE or a SELECT: closed, never handed to anyone else */
+      td_imap_client_release (self->client, self->session, FALSE);
     }
   g_clear_object (&self->session);
-  g_clear_object (&self->connection);
 }
 
 static void
@@ -129,6 +129,8 @@ td_imap_watch_dispose (GObject *object)
   g_clear_object (&self->system_bus);
   g_clear_signal_handler (&self->network_changed_id, self->monitor);
   self->monitor = NULL;
+  clear_password (self);
+  g_clear_object (&self->client);
   g_clear_object (&self->account);
 
   G_OBJECT_CLASS (td_imap_watch_parent_class)->dispose (object);
@@ -139,7 +141,6 @@ td_imap_watch_finalize (GObject *object)
 {
   TdImapWatch *self = (TdImapWatch *) object;
 
-  clear_password (self);
   g_free (self->folder_path);
 
   G_OBJECT_CLASS (td_imap_watch_parent_class)->finalize (object);
@@ -219,6 +220,7 @@ session_failed (TdImapWatch  *self,
     return;
 
   if (g_error_matches (error, TD_ERROR, TD_ERROR_AUTH) ||
+      g_error_matches (error, TD_ERROR, TD_ERROR_NO_PASSWORD) ||
       g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) ||
       g_error_matches (error, TD_ERROR, TD_ERROR_TLS_REQUIRED))
     {
@@ -429,36 +431,39 @@ selected_cb (GObject      *source,
 }
 
 static void
-logged_in_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+acquired_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
   g_autoptr(TdImapWatch) self = user_data;
+  /* alive as long as the task: a newer acquire's cancellable is never at its address */
+  GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
   g_autofree char *raw = NULL;
   GError *error = NULL;
+  TdImapSession *session;
 
-  td_imap_session_login_finish (TD_IMAP_SESSION (source), result, &error);
-  if (!check (self, source, error))
-    return;
+  session = td_imap_client_acquire_finish (TD_IMAP_CLIENT (source), result, &error);
+  if (cancellable != self->cancellable || !self->running)
+    {
+      /* dropped or replaced meanwhile */
+      if (session != NULL)
+        td_imap_client_release (TD_IMAP_CLIENT (source), session, TRUE);
+      g_clear_error (&error);
+      return;
+    }
+  if (session == NULL)
+    {
+      session_failed (self, error);
+      g_error_free (error);
+      return;
+    }
+
+  self->session = session;
+  g_signal_connect (session, "closed", G_CALLBACK (session_closed_cb), self);
+  g_signal_connect (session, "mailbox-changed", G_CALLBACK (mailbox_changed_cb), self);
   raw = td_imap_utf7_encode (self->folder_path);
-  td_imap_session_select_async (self->session, raw, TRUE, self->cancellable, selected_cb,
+  td_imap_session_select_async (session, raw, TRUE, self->cancellable, selected_cb,
                                 g_object_ref (self));
-}
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(TdImapWatch) self = user_data;
-  GError *error = NULL;
-
-  td_imap_session_connect_finish (TD_IMAP_SESSION (source), result, &error);
-  if (!check (self, source, error))
-    return;
-  td_imap_session_login_async (self->session, td_account_get_username (self->account),
-                               self->password, self->cancellable, logged_in_cb,
-                               g_object_ref (self));
 }
 
 static void
@@ -471,16 +476,8 @@ connect_now (TdImapWatch *self)
     return;
 
   self->cancellable = g_cancellable_new ();
-  self->connection = td_connection_new (td_account_get_host (self->account),
-                                        td_account_get_port (self->account),
-                                        td_account_get_security (self->account));
-  td_connection_set_pinned_fingerprint (self->connection,
-                                        td_account_get_pinned_fingerprint (self->account));
-  self->session = td_imap_session_new (self->connection);
-  g_signal_connect (self->session, "closed", G_CALLBACK (session_closed_cb), self);
-  g_signal_connect (self->session, "mailbox-changed", G_CALLBACK (mailbox_changed_cb), self);
-  td_imap_session_connect_async (self->session, self->cancellable, connected_cb,
-                                 g_object_ref (self));
+  td_imap_client_acquire_async (self->client, TD_IMAP_CLIENT_WATCH, self->cancellable,
+                                acquired_cb, g_object_ref (self));
 }
 
 /* --- The network and suspend --- */
@@ -555,17 +552,33 @@ system_bus_cb (GObject      *source,
 /* --- Public --- */
 
 TdImapWatch *
-td_imap_watch_new (TdAccount  *account,
-                   const char *folder_path)
+td_imap_watch_new_for_client (TdImapClient *client,
+                              const char   *folder_path)
 {
   TdImapWatch *self;
 
-  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (TD_IS_IMAP_CLIENT (client), NULL);
   g_return_val_if_fail (folder_path != NULL, NULL);
 
   self = g_object_new (TD_TYPE_IMAP_WATCH, NULL);
-  self->account = g_object_ref (account);
+  self->client = g_object_ref (client);
+  self->account = g_object_ref (td_imap_client_get_account (client));
   self->folder_path = g_strdup (folder_path);
+  return self;
+}
+
+TdImapWatch *
+td_imap_watch_new (TdAccount  *account,
+                   const char *folder_path)
+{
+  g_autoptr(TdImapClient) client = NULL;
+  TdImapWatch *self;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+
+  client = td_imap_client_new (account);
+  self = td_imap_watch_new_for_client (client, folder_path);
+  self->own_client = TRUE;
   return self;
 }
 
@@ -574,12 +587,12 @@ td_imap_watch_start (TdImapWatch *self,
                      const char  *password)
 {
   g_return_if_fail (TD_IS_IMAP_WATCH (self));
-  g_return_if_fail (password != NULL);
+  g_return_if_fail (password != NULL || !self->own_client);
 
   if (self->running)
     return;
-  clear_password (self);
-  self->password = g_strdup (password);
+  if (password != NULL)
+    td_imap_client_set_password (self->client, password);
   self->running = TRUE;
   self->backoff = BACKOFF_FIRST_SECONDS;
 

@@ -1,6 +1,6 @@
 /* td-imap-watch.h: keeps one IMAP folder watched for changes (IDLE, else polling)
  *
- * A watch holds one connection of its own, logged in with the folder EXAMINEd, and says
+ * A watch holds one session, logged in with the folder EXAMINEd, and says
  * "changed" whenever the server reports something new there (RFC 2177 IDLE: EXISTS, EXPUNGE,
  * FETCH, VANISHED), so its owner syncs. IDLE is renewed every poll-interval seconds, at most
  * every 25 minutes (servers may end it after 30), with a NOOP between the two IDLEs (some
@@ -25,6 +25,7 @@
 #include <gio/gio.h>
 
 #include "td-account.h"
+#include "td-imap-client.h"
 
 G_BEGIN_DECLS
 
@@ -32,13 +33,20 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TdImapWatch, td_imap_watch, TD, IMAP_WATCH, GObject)
 
-/* @folder_path: the UTF-8 path ("INBOX"). */
-TdImapWatch *td_imap_watch_new               (TdAccount   *account,
-                                              const char  *folder_path);
-/* Starts watching with @password (kept in memory, zeroed when the watch is disposed).
+/* @folder_path: the UTF-8 path ("INBOX"). A watch with a client of its own: one connection,
+ * closed when the watch stops. */
+TdImapWatch *td_imap_watch_new               (TdAccount    *account,
+                                              const char   *folder_path);
+/* A watch that takes its session from @client, the account's: a session the client has
+ * idle is used without a new login, and the watch counts against the client's allowance
+ * for watches, not against its bound for commands. */
+TdImapWatch *td_imap_watch_new_for_client    (TdImapClient *client,
+                                              const char   *folder_path);
+/* Starts watching; @password goes to the client for new connections (kept in memory, wiped
+ * when replaced or disposed); NULL, only with a shared client, uses the one it has.
  * Idempotent; a stopped or failed watch starts again. */
-void         td_imap_watch_start             (TdImapWatch *self,
-                                              const char  *password);
+void         td_imap_watch_start             (TdImapWatch  *self,
+                                              const char   *password);
 void         td_imap_watch_stop              (TdImapWatch *self);
 const char  *td_imap_watch_get_folder_path   (TdImapWatch *self);
 gboolean     td_imap_watch_get_online        (TdImapWatch *self);
