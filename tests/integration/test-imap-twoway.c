@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "td-error.h"
+#include "td-imap-client.h"
 #include "td-imap-sync.h"
 #include "td-imap-watch.h"
 #include "td-store.h"
@@ -849,6 +850,73 @@ test_watch_refused (Fixture       *f,
 }
 
 static void
+run_with_client (Fixture      *f,
+                 TdImapClient *client,
+                 TdMessage    *body_of)
+{
+  g_autoptr(TdImapSync) sync = td_imap_sync_new_for_client (f->store, client);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (body_of != NULL)
+    td_imap_sync_set_fetch_body (sync, td_message_get_folder_id (body_of), "INBOX",
+                                 td_message_get_uid (body_of));
+  td_imap_sync_run_async (sync, NULL, NULL, td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
+  g_assert_no_error (error);
+}
+
+/* The account's client serves its syncs, a body fetch and a watch one after another with
+ * one login; only work at the same time opens another connection, and a watch that stops
+ * closes its own. */
+static void
+test_shared_client (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(TdImapClient) client = td_imap_client_new (f->account);
+  g_autoptr(TdImapWatch) watch = NULL;
+  g_autoptr(TdMessage) message = NULL;
+  guint changed = 0;
+  gint64 deadline;
+
+  td_imap_client_set_password (client, td_test_dovecot_get_password (f->server));
+  run_with_client (f, client, NULL);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+  g_assert_cmpuint (td_imap_client_get_n_idle (client), ==, 1);
+
+  /* a second sync and a body on demand: the pooled session, no new login */
+  message = find_local (f, "INBOX", "Inbox message 4");
+  g_assert_nonnull (message);
+  run_with_client (f, client, NULL);
+  run_with_client (f, client, message);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+
+  /* the watch takes the idle session, logged in already */
+  watch = td_imap_watch_new_for_client (client, "INBOX");
+  g_signal_connect (watch, "changed", G_CALLBACK (count_signal_cb), &changed);
+  td_imap_watch_start (watch, NULL);
+  wait_until_online (watch, TRUE);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+  g_assert_cmpuint (td_imap_client_get_n_idle (client), ==, 0);
+
+  /* a sync while the watch idles needs a connection of its own, pooled afterwards */
+  run_with_client (f, client, NULL);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
+  g_assert_cmpuint (td_imap_client_get_n_idle (client), ==, 1);
+
+  /* the watch's session is closed when it stops, never pooled */
+  td_imap_watch_stop (watch);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (td_test_proxy_get_alive (f->proxy) != 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpuint (td_imap_client_get_n_busy (client), ==, 0);
+  g_assert_cmpuint (td_imap_client_get_n_idle (client), ==, 1);
+}
+
+static void
 add_cases (const char *kind)
 {
   static const struct { const char *name; void (*func) (Fixture *, gconstpointer); } cases[] = {
@@ -883,6 +951,8 @@ main (int    argc,
   add_cases ("qresync");
   add_cases ("condstore");
   add_cases ("minimal");
+  g_test_add ("/imap/twoway/qresync/shared-client", Fixture, "qresync", fixture_setup,
+              test_shared_client, fixture_teardown);
 
   return g_test_run ();
 }
