@@ -28,6 +28,9 @@ G_BEGIN_DECLS
  * @TD_ERROR_UNSUPPORTED: the server does not offer what the operation needs
  * @TD_ERROR_INVALID: an argument that cannot be used (an empty folder name, a bad flag)
  * @TD_ERROR_EXISTS: there is one already (a folder of that name)
+ * @TD_ERROR_TRY_LATER: the server cannot now but may later (a mailbox in use, a login delay,
+ *   a temporary failure): try again later, not at once
+ * @TD_ERROR_PERMANENT: the server says trying again will not help (an account it disabled)
  */
 typedef enum
 {
@@ -47,6 +50,8 @@ typedef enum
   TD_ERROR_UNSUPPORTED,
   TD_ERROR_INVALID,
   TD_ERROR_EXISTS,
+  TD_ERROR_TRY_LATER,
+  TD_ERROR_PERMANENT,
 } TdError;
 
 GQuark td_error_quark (void);
