@@ -752,7 +752,7 @@ td_connection_start_tls_async (TdConnection        *self,
 
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
   operation_start (self, task);
-  start_handshake (self, g_steal_pointer (&task));
+  start_handshake (self, task);
 }
 
 gboolean
