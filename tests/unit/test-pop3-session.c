@@ -1,9 +1,10 @@
 /* test-pop3-session.c: TdPop3Session against scripted servers (tests/data/pop3-sessions)
  *
  * Each test plays one script in an in-process server on loopback; the session talks to it over
- * a plain GSocketClient stream (or over a TdConnection for the STLS, TLS and timeout cases).
- * The scripts compare every line the client sends, so what goes on the wire is checked as well
- * as what comes back; every asynchronous operation quits the main loop from its callback.
+ * a plain GSocketClient stream (or over a TdConnection for the STLS and timeout cases). The
+ * scripts compare every line the client sends, so what goes on the wire is checked as well as
+ * what comes back; every asynchronous operation quits the main loop from its callback.
+ * Sessions over real TLS (STLS and implicit) are in tests/integration/test-pop3-dovecot.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -1429,35 +1430,6 @@ test_stls_injection (Fixture       *f,
 }
 
 static void
-test_tls (Fixture       *f,
-          gconstpointer  data)
-{
-  g_autoptr(GBytes) script = td_test_load_data ("pop3-sessions/tls.script");
-  g_autofree char *text = g_strndup (g_bytes_get_data (script, NULL), g_bytes_get_size (script));
-  g_autoptr(TdConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-  guint32 count = 99;
-
-  f->server = td_test_script_server_new_tls (text);
-  connection = td_connection_new ("localhost", td_test_script_server_get_port (f->server),
-                                  TD_SECURITY_TLS);
-  td_connection_set_pinned_fingerprint (connection, TD_TEST_SCRIPT_SERVER_FINGERPRINT);
-  td_connection_set_timeout (connection, 10);
-  f->session = td_pop3_session_new (connection);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
-
-  g_assert_true (do_connect (f, &error));
-  g_assert_no_error (error);
-  g_assert_true (do_login (f, "alice", "secret", &error));
-  g_assert_no_error (error);
-  g_assert_true (do_stat (f, &count, NULL, &error));
-  g_assert_cmpuint (count, ==, 0);
-  g_assert_true (do_quit (f, &error));
-  g_assert_no_error (error);
-  g_assert_null (f->closed_error);
-}
-
-static void
 test_timeout (Fixture       *f,
               gconstpointer  data)
 {
@@ -1677,7 +1649,6 @@ main (int   argc,
   ADD ("/pop3/session/stls/refused", "stls-refused.script", test_stls_refused);
   ADD ("/pop3/session/stls/no-capa", "stls-no-capa.script", test_stls_no_capa);
   ADD ("/pop3/session/stls/injection", "stls-injection.script", test_stls_injection);
-  ADD ("/pop3/session/tls", NULL, test_tls);
   ADD ("/pop3/session/timeout", "timeout.script", test_timeout);
   ADD ("/pop3/session/cancel/single", "cancel.script", test_cancel);
   ADD ("/pop3/session/cancel/batch", "cancel-batch.script", test_cancel_batch);
