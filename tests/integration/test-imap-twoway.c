@@ -503,6 +503,80 @@ test_folders_here (Fixture       *f,
   g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
 }
 
+typedef struct
+{
+  Fixture      *f;
+  gint64        folder_id;
+  GAsyncResult *result;
+} RenameMidSync;
+
+static void
+rename_when_inbox_syncs (TdImapSync *sync,
+                         const char *what,
+                         guint       done,
+                         guint       total,
+                         gpointer    data)
+{
+  RenameMidSync *r = data;
+
+  /* the sync has listed the folders and applied the list: change them under it */
+  if (r->folder_id == 0 || strstr (what, "Inbox") == NULL)
+    return;
+  td_store_rename_folder_async (r->f->store, r->folder_id, "Work", NULL, td_test_store_result,
+                                &r->result);
+  r->folder_id = 0;
+}
+
+/* A folder renamed here while a sync runs: the sync does not stop on the old name it listed,
+ * nor bring it back, and the next sync sends the rename. */
+static void
+test_folder_renamed_mid_sync (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(TdImapSync) sync = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) projects = NULL;
+  g_autoptr(TdFolder) work = NULL;
+  g_autofree char *list = NULL;
+  RenameMidSync r = { f, 0, NULL };
+  gint64 id;
+
+  sync_ok (f);
+  id = td_account_get_id (f->account);
+  projects = folder (f, "Projects");
+  r.folder_id = td_folder_get_id (projects);
+
+  sync = td_imap_sync_new (f->store, f->account);
+  g_signal_connect (sync, "progress", G_CALLBACK (rename_when_inbox_syncs), &r);
+  td_imap_sync_run_async (sync, td_test_dovecot_get_password (f->server), NULL,
+                          td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r.result);
+  g_assert_true (td_store_rename_folder_finish (f->store, td_test_wait_result (&r.result, 10000),
+                                                &error));
+  g_assert_no_error (error);
+  g_clear_object (&r.result);
+
+  /* still renamed here, the old name not back, the change waiting */
+  g_assert_null (td_store_find_folder (f->store, id, "Projects", NULL));
+  work = folder (f, "Work");
+  g_assert_cmpint (td_folder_get_id (work), ==, td_folder_get_id (projects));
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 1);
+
+  sync_ok (f);
+  list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, "Work\n"));
+  g_assert_null (strstr (list, "Projects\n"));
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+  g_clear_object (&work);
+  work = folder (f, "Work");
+  g_assert_cmpint (td_folder_get_id (work), ==, td_folder_get_id (projects));
+}
+
 /* --- Server -> here --- */
 
 static void
@@ -924,6 +998,7 @@ add_cases (const char *kind)
     { "move-here", test_move_here },
     { "expunge-here", test_expunge_here },
     { "folders-here", test_folders_here },
+    { "folder-renamed-mid-sync", test_folder_renamed_mid_sync },
     { "changes-there", test_changes_there },
     { "conflict", test_conflict },
     { "offline", test_offline },

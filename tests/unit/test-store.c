@@ -966,6 +966,121 @@ test_folders_sync (Fixture       *f,
   signals_disconnect (&s, f->store);
 }
 
+static gboolean
+has_folder (TdStore    *store,
+            gint64      account_id,
+            const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) folder = td_store_find_folder (store, account_id, path, &error);
+
+  if (folder == NULL)
+    g_assert_error (error, TD_ERROR, TD_ERROR_NOT_FOUND);
+  return folder != NULL;
+}
+
+static GPtrArray *
+server_folders (const char * const *paths)
+{
+  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify) td_folder_spec_free);
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    g_ptr_array_add (specs, td_folder_spec_new (paths[i], '/',
+                                                g_str_equal (paths[i], "INBOX")
+                                                ? TD_FOLDER_ROLE_INBOX : TD_FOLDER_ROLE_NONE,
+                                                TRUE));
+  return specs;
+}
+
+/* A listing the server sent before it saw the folder changes made here (a sync that started
+ * first, or the journal not replayed yet) neither undoes nor drops them; once the journal is
+ * replayed, the server's list is the truth again. */
+static void
+test_folders_pending_changes (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *before[] = { "INBOX", "Other", "Projects", "Projects/Q1", "Projects/Q1/Notes",
+                           "Old", "Old/Sub", NULL };
+  const char *after[] = { "INBOX", "Other", "Work", "Work/Q1", "Work/Q1/Notes", "New", NULL };
+  const char *kept[] = { "Work", "Work/Q1", "Work/Q1/Notes", "New", NULL };
+  const char *gone[] = { "Projects", "Projects/Q1", "Projects/Q1/Notes", "Old", "Old/Sub", NULL };
+  g_autoptr(GPtrArray) specs = server_folders (before);
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GArray) done = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 account_id = td_account_get_id (f->account);
+  gint64 q1;
+
+  sync_folders (f->store, account_id, specs);
+  q1 = folder_id (f->store, account_id, "Projects/Q1");
+  add_numbered (f->store, q1, 1, 4);
+
+  td_store_rename_folder_async (f->store, folder_id (f->store, account_id, "Projects"), "Work",
+                                NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_rename_folder_finish (f->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  td_store_delete_folder_async (f->store, folder_id (f->store, account_id, "Old"), NULL,
+                                td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_delete_folder_finish (f->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  td_store_create_folder_async (f->store, account_id, "New", '/', NULL, td_test_store_result,
+                                &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_cmpint (td_store_create_folder_finish (f->store, result, &error), >, 0);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* The server still lists the old names, twice. */
+  for (guint round = 0; round < 2; round++)
+    {
+      sync_folders (f->store, account_id, specs);
+      for (guint i = 0; kept[i] != NULL; i++)
+        g_assert_true (has_folder (f->store, account_id, kept[i]));
+      for (guint i = 0; gone[i] != NULL; i++)
+        g_assert_false (has_folder (f->store, account_id, gone[i]));
+    }
+  /* the renamed folder kept its row and its messages */
+  g_assert_cmpint (folder_id (f->store, account_id, "Work/Q1"), ==, q1);
+  g_assert_cmpuint (td_store_count_messages (f->store, q1), ==, 4);
+
+  /* Replayed: the server's listing decides. */
+  td_store_list_journal_async (f->store, account_id, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  journal = td_store_list_journal_finish (f->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (journal->len, >=, 3);
+  for (guint i = 0; i < journal->len; i++)
+    g_array_append_val (done, ((TdJournalEntry *) g_ptr_array_index (journal, i))->id);
+  td_store_journal_done_async (f->store, done, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_journal_done_finish (f->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  g_clear_pointer (&specs, g_ptr_array_unref);
+  specs = server_folders (after);
+  sync_folders (f->store, account_id, specs);
+  for (guint i = 0; after[i] != NULL; i++)
+    g_assert_true (has_folder (f->store, account_id, after[i]));
+  for (guint i = 0; gone[i] != NULL; i++)
+    g_assert_false (has_folder (f->store, account_id, gone[i]));
+  g_assert_cmpint (folder_id (f->store, account_id, "Work/Q1"), ==, q1);
+
+  /* and a folder gone from the server, with nothing waiting here, goes here too */
+  g_clear_pointer (&specs, g_ptr_array_unref);
+  specs = server_folders (before);
+  sync_folders (f->store, account_id, specs);
+  g_assert_false (has_folder (f->store, account_id, "Work"));
+  g_assert_false (has_folder (f->store, account_id, "New"));
+  g_assert_true (has_folder (f->store, account_id, "Projects/Q1/Notes"));
+}
+
 /* A folder the user unsubscribed says so in its snapshots (the sidebar's menu offers the other
  * choice); a new folder is subscribed. */
 static void
@@ -1986,6 +2101,7 @@ main (int   argc,
   ADD ("/store/folders/sync", test_folders_sync);
   ADD ("/store/folders/reset", test_folders_reset);
   ADD ("/store/folders/subscribed", test_folders_subscribed);
+  ADD ("/store/folders/pending-changes", test_folders_pending_changes);
   ADD ("/store/messages/add", test_messages_add);
   ADD ("/store/messages/hostile-headers", test_messages_hostile_headers);
   ADD ("/store/messages/bodies", test_messages_bodies);

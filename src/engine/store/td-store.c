@@ -1146,6 +1146,84 @@ check_exists (TdDb        *db,
 #define CHECK_FOLDER(db, id, error) \
   check_exists ((db), "SELECT 1 FROM folder WHERE id = ?", (id), _("No such folder"), (error))
 
+/* A folder change made here and not yet replayed wins over what the server lists: a folder
+ * created or renamed here is not dropped for being missing there, and the old name of a
+ * rename or a folder deleted here is not brought back. @keep and @drop get the paths; a path
+ * ending in the delimiter covers what is under it. */
+static gboolean
+pending_folder_changes (TdStore     *self,
+                        gint64       account_id,
+                        GHashTable  *keep,
+                        GHashTable  *drop,
+                        GError     **error)
+{
+  TdDbStmt *stmt;
+  int rc;
+
+  stmt = td_db_prepare (self->wdb,
+                        "SELECT j.kind, j.folder_path, j.target_path, f.delimiter FROM journal j"
+                        " LEFT JOIN folder f ON f.account_id = j.account_id"
+                        " AND f.path = coalesce (j.target_path, j.folder_path)"
+                        " WHERE j.account_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
+    {
+      const char *kind = td_db_column_text (stmt, 0);
+      const char *path = td_db_column_text (stmt, 1);
+      const char *target = td_db_column_text (stmt, 2);
+      char delimiter = (char) sqlite3_column_int (stmt, 3);
+
+      if (g_strcmp0 (kind, "delete") == 0)
+        {
+          if (path != NULL)
+            g_hash_table_add (drop, g_strdup (path));
+          continue;
+        }
+      if (g_strcmp0 (kind, "rename") == 0 && path != NULL && target != NULL)
+        {
+          g_hash_table_add (drop, g_strdup (path));
+          g_hash_table_add (keep, g_strdup (target));
+          if (delimiter != '\0')
+            {
+              g_hash_table_add (drop, g_strdup_printf ("%s%c", path, delimiter));
+              g_hash_table_add (keep, g_strdup_printf ("%s%c", target, delimiter));
+            }
+          continue;
+        }
+      /* create, and any message change waiting for its folder */
+      if (path != NULL)
+        g_hash_table_add (keep, g_strdup (path));
+      if (target != NULL)
+        g_hash_table_add (keep, g_strdup (target));
+    }
+  td_db_stmt_release (stmt);
+  return rc >= 0;
+}
+
+static gboolean
+path_pending_in (GHashTable *set,
+                 const char *path,
+                 char        delimiter)
+{
+  const char *sep;
+
+  if (g_hash_table_contains (set, path))
+    return TRUE;
+  if (delimiter == '\0')
+    return FALSE;
+  /* under a renamed or deleted parent: "A/B/C" is covered by "A/" and "A/B/" */
+  for (sep = strchr (path, delimiter); sep != NULL; sep = strchr (sep + 1, delimiter))
+    {
+      g_autofree char *prefix = g_strndup (path, (gsize) (sep - path) + 1);
+
+      if (g_hash_table_contains (set, prefix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 sync_folders_job (TdStore  *self,
                   Job      *job,
@@ -1153,13 +1231,18 @@ sync_folders_job (TdStore  *self,
 {
   SyncFoldersData *d = job->data;
   g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) drop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
+  const char *path;
   KnownFolder *folder;
   TdDbStmt *stmt;
   gboolean changed = FALSE;
   int rc;
 
   if (!CHECK_ACCOUNT (self->wdb, d->account_id, error))
+    return FALSE;
+  if (!pending_folder_changes (self, d->account_id, keep, drop, error))
     return FALSE;
 
   stmt = td_db_prepare (self->wdb,
@@ -1205,6 +1288,9 @@ sync_folders_job (TdStore  *self,
         }
       else
         {
+          if (path_pending_in (drop, spec->path, spec->delimiter))
+            continue;   /* renamed or deleted here, the server does not know yet */
+
           folder = g_new0 (KnownFolder, 1);
           folder->listed = TRUE;
           g_hash_table_insert (known, g_strdup (spec->path), folder);
@@ -1226,9 +1312,9 @@ sync_folders_job (TdStore  *self,
     }
 
   g_hash_table_iter_init (&iter, known);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &folder))
+  while (g_hash_table_iter_next (&iter, (gpointer *) &path, (gpointer *) &folder))
     {
-      if (folder->listed)
+      if (folder->listed || path_pending_in (keep, path, folder->delimiter))
         continue;
 
       stmt = td_db_prepare (self->wdb, "DELETE FROM folder WHERE id = ?", error);

@@ -1144,6 +1144,16 @@ next_folder (TdImapSync *self)
   entry = g_ptr_array_index (self->folders, self->folder_index);
   folder = td_store_find_folder (self->store, td_account_get_id (self->account), entry->path,
                                  &error);
+  if (folder == NULL && g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND))
+    {
+      /* renamed or deleted here since the listing, or not kept (a change waits in the
+       * journal): nothing of it to sync now */
+      g_debug ("Sync: %s is not in the store, skipped", entry->path);
+      g_clear_error (&error);
+      self->folder_index++;
+      next_folder (self);
+      return;
+    }
   if (folder == NULL)
     {
       fail (self, error);
