@@ -1506,6 +1506,14 @@ main (int    argc,
   if (status == -1)
     status = usage_error (_("Unknown command"));
 
+  if (cli.manager != NULL)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      /* log out of the pooled connections rather than cutting them */
+      td_account_manager_close_async (cli.manager, NULL, store_result_cb, &result);
+      td_account_manager_close_finish (cli.manager, wait_result (&result), NULL);
+    }
   g_clear_object (&cli.manager);
   if (cli.store != NULL)
     td_store_close (cli.store);

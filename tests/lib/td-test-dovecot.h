@@ -81,6 +81,10 @@ guint          td_test_proxy_get_alive        (TdTestProxy   *self);
  * server per connection. */
 void           td_test_proxy_push_target      (TdTestProxy   *self,
                                                guint16        target_port);
+/* With @down, every open connection is dropped now and each new one is closed as soon as it
+ * is accepted (the server is out of reach, though it still runs), until set up again. */
+void           td_test_proxy_set_down         (TdTestProxy   *self,
+                                               gboolean       down);
 void           td_test_proxy_free             (TdTestProxy   *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestDovecot, td_test_dovecot_free)

@@ -33,6 +33,7 @@ struct _TdTestProxy
   guint64         cut_after;
   guint64         forwarded;
   guint           accepted;     /* connections, ever */
+  gboolean        down;         /* td_test_proxy_set_down(): new connections are closed */
   GQueue          targets;      /* GUINT_TO_POINTER (port): for the next connections */
 };
 
@@ -238,8 +239,15 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) target = NULL;
   guint16 port = self->target_port;
-  Pair *pair = g_new0 (Pair, 1);
+  Pair *pair;
 
+  if (self->down)
+    {
+      /* like a network that is gone: the client sees its connection end at once */
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  pair = g_new0 (Pair, 1);
   if (!g_queue_is_empty (&self->targets))
     port = (guint16) GPOINTER_TO_UINT (g_queue_pop_head (&self->targets));
   target = g_inet_socket_address_new (loopback, port);
@@ -331,6 +339,16 @@ td_test_proxy_set_cut_after (TdTestProxy *self,
 {
   g_return_if_fail (self != NULL);
   self->cut_after = cut_after;
+}
+
+void
+td_test_proxy_set_down (TdTestProxy *self,
+                        gboolean     down)
+{
+  g_return_if_fail (self != NULL);
+  self->down = down;
+  while (down && self->pairs->len > 0)
+    pair_close (g_ptr_array_index (self->pairs, self->pairs->len - 1));
 }
 
 void

@@ -436,6 +436,7 @@ status_is_error (gpointer data)
 typedef struct
 {
   TdTestDovecot *dovecot;
+  TdTestProxy   *proxy;         /* the account connects through it, so the test can cut it */
   guint          synced;
 } ServerRun;
 
@@ -499,8 +500,7 @@ server_body (TdApplication *app,
   check_accels (app);
 
   account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
-                            td_test_dovecot_get_port (dovecot, "imaps"), TD_SECURITY_TLS,
-                            "alice");
+                            td_test_proxy_get_port (run->proxy), TD_SECURITY_TLS, "alice");
   td_account_set_name (account, "Alice");
   td_account_set_pinned_fingerprint (account, td_test_dovecot_get_fingerprint (dovecot));
   td_account_manager_add_account_async (manager, account, td_test_dovecot_get_password (dovecot),
@@ -729,9 +729,10 @@ server_body (TdApplication *app,
   }
   g_assert_false (warning);
 
-  /* The server goes away: the window says the account is offline. */
+  /* The server goes out of reach (its pooled connections too): the window says the account
+   * is offline. */
   td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the syncs to end");
-  td_test_dovecot_stop (dovecot);
+  td_test_proxy_set_down (run->proxy, TRUE);
   td_test_ui_wait_until (is_offline, window, TIMEOUT_MS, "the offline bar");
   g_test_message ("offline: %s", td_window_get_offline_text (window));
   g_assert_cmpstr (td_window_get_offline_text (window), ==,
@@ -792,8 +793,10 @@ test_actions_server (void)
                                      &error);
       g_assert_no_error (error);
     }
+  run.proxy = td_test_proxy_new (td_test_dovecot_get_port (run.dovecot, "imaps"), 0);
 
   td_test_ui_run_app (profile_dir, server_body, &run);
+  td_test_proxy_free (run.proxy);
   td_test_dovecot_free (run.dovecot);
 }
 

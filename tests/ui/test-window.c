@@ -1509,6 +1509,7 @@ test_window_first_run (void)
 typedef struct
 {
   TdTestDovecot *dovecot;
+  TdTestProxy   *proxy;         /* the account connects through it, so the test can cut it */
   guint          synced;        /* syncs that finished without an error */
   guint          failed;
   GPtrArray     *progress;      /* the status line at each "sync-progress" */
@@ -1596,7 +1597,7 @@ server_body (TdApplication *app,
   g_signal_connect (manager, "sync-progress", G_CALLBACK (server_sync_progress_cb), run);
 
   account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
-                            td_test_dovecot_get_port (run->dovecot, "imaps"), TD_SECURITY_TLS,
+                            td_test_proxy_get_port (run->proxy), TD_SECURITY_TLS,
                             "alice");
   td_account_set_name (account, "Alice");
   /* A wrong password first: the server refuses it after the certificate is trusted. */
@@ -1681,8 +1682,9 @@ server_body (TdApplication *app,
   spin (500);
   save_screenshot (GTK_WIDGET (window), "window-synced.png");
 
-  /* The server goes away: a sync fails and says so; every message still opens. */
-  td_test_dovecot_stop (run->dovecot);
+  /* The server goes out of reach (its pooled connection too): a sync fails and says so;
+   * every message still opens. */
+  td_test_proxy_set_down (run->proxy, TRUE);
   run->failed = 0;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
   wait_until (counter_reached, &run->failed, TIMEOUT_MS, "the sync to fail");
@@ -1732,10 +1734,12 @@ test_window_server (void)
   td_test_dovecot_create_folder (run.dovecot, "alice", "Archive", &error);
   g_assert_no_error (error);
   run.progress = g_ptr_array_new_with_free_func (g_free);
+  run.proxy = td_test_proxy_new (td_test_dovecot_get_port (run.dovecot, "imaps"), 0);
 
   run_app (profile_dir, server_body, &run);
 
   g_ptr_array_unref (run.progress);
+  td_test_proxy_free (run.proxy);
   td_test_dovecot_free (run.dovecot);
 }
 

@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-error.h"
+#include "td-imap-client.h"
 #include "td-imap-sync.h"
 #include "td-imap-watch.h"
 
@@ -30,6 +31,9 @@ struct _TdAccountManager
   GHashTable     *resend;
   /* account ids that changed on the server while their sync ran: synced again after it */
   GHashTable     *resync;
+  /* account id -> TdImapClient: the pooled connections of an IMAP account, shared by its
+   * syncs, watches and bodies fetched on demand (td-imap-client.h) */
+  GHashTable     *clients;
   /* push: account id -> GPtrArray of TdImapWatch (the Inbox, and the folder being viewed) */
   GHashTable     *watches;
   gboolean        pushing;
@@ -57,6 +61,107 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+
+/* --- Connections --- */
+
+static void
+client_shutdown_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!td_imap_client_shutdown_finish (TD_IMAP_CLIENT (source), result, &error))
+    g_debug ("Closing the connections failed: %s", error->message);
+}
+
+static void
+close_one_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  guint *pending = g_task_get_task_data (task);
+
+  if (source != NULL)
+    client_shutdown_cb (source, result, NULL);
+  if (--(*pending) == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+static TdAccount *account_by_id (TdAccountManager *self,
+                                 gint64            id);
+
+/* The client of @account, made on first use: every sync, watch and body of the account
+ * goes through it, so they share its logged-in sessions and its bound. It connects as the
+ * manager's own object for the account (kept up to date by reload_accounts()). */
+static TdImapClient *
+client_for (TdAccountManager *self,
+            TdAccount        *account)
+{
+  gint64 id = td_account_get_id (account);
+  TdImapClient *client = g_hash_table_lookup (self->clients, &id);
+  g_autoptr(TdAccount) listed = NULL;
+  gint64 *key;
+
+  if (client != NULL)
+    return client;
+  listed = account_by_id (self, id);
+  client = td_imap_client_new (listed != NULL ? listed : account);
+  key = g_new (gint64, 1);
+  *key = id;
+  g_hash_table_insert (self->clients, key, client);
+  return client;
+}
+
+/* Closes the connections of accounts that are no longer in the list. */
+static void
+drop_stale_clients (TdAccountManager *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr(TdAccount) listed = account_by_id (self, *(gint64 *) key);
+
+      if (listed != NULL)
+        continue;
+      td_imap_client_shutdown_async (value, NULL, client_shutdown_cb, NULL);
+      g_hash_table_iter_remove (&iter);
+    }
+}
+
+/* Shuts every client down; @task (if any) gets its boolean once all are done. */
+static void
+shutdown_clients (TdAccountManager *self,
+                  GTask            *task)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint *pending = g_new (guint, 1);
+
+  *pending = 1;
+  if (task != NULL)
+    g_task_set_task_data (task, pending, g_free);
+  else
+    g_free (pending);
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      if (task == NULL)
+        {
+          td_imap_client_shutdown_async (value, NULL, client_shutdown_cb, NULL);
+          continue;
+        }
+      (*pending)++;
+      td_imap_client_shutdown_async (value, NULL, close_one_cb, g_object_ref (task));
+    }
+  g_hash_table_remove_all (self->clients);
+  if (task != NULL)
+    close_one_cb (NULL, NULL, g_object_ref (task));
+}
 
 static void
 reload_accounts (TdAccountManager *self)
@@ -102,6 +207,7 @@ reload_accounts (TdAccountManager *self)
     }
 
   g_list_store_splice (self->accounts, 0, n_old, merged->pdata, merged->len);
+  drop_stale_clients (self);
 }
 
 static void
@@ -121,6 +227,9 @@ td_account_manager_dispose (GObject *object)
   if (self->watches != NULL)
     td_account_manager_stop_push (self);
   g_clear_pointer (&self->watches, g_hash_table_unref);
+  if (self->clients != NULL)
+    shutdown_clients (self, NULL);
+  g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->viewed_path, g_free);
 
   G_OBJECT_CLASS (td_account_manager_parent_class)->dispose (object);
@@ -183,6 +292,7 @@ td_account_manager_init (TdAccountManager *self)
   self->resync = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->watches = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) g_ptr_array_unref);
+  self->clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->poll_interval = 300;
   self->refused = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) td_certificate_info_free);
@@ -467,6 +577,33 @@ td_account_manager_get_refused_certificate (TdAccountManager *self,
   return g_hash_table_lookup (self->refused, &id);
 }
 
+/* --- Closing --- */
+
+void
+td_account_manager_close_async (TdAccountManager    *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_manager_close_async);
+  td_account_manager_stop_push (self);
+  shutdown_clients (self, task);
+}
+
+gboolean
+td_account_manager_close_finish (TdAccountManager  *self,
+                                 GAsyncResult      *result,
+                                 GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* --- Syncing --- */
 
 gboolean
@@ -594,7 +731,8 @@ password_cb (GObject      *source,
       return;
     }
 
-  one->sync = td_imap_sync_new (one->self->store, one->account);
+  one->sync = td_imap_sync_new_for_client (one->self->store,
+                                           client_for (one->self, one->account));
   td_imap_sync_set_replay_only (one->sync, one->replay_only);
   g_signal_connect (one->sync, "progress", G_CALLBACK (sync_progress_cb), one);
   td_imap_sync_run_async (one->sync, password, one->cancellable, sync_done_cb, one);
@@ -877,7 +1015,7 @@ add_watch (TdAccountManager *self,
       watches = g_ptr_array_new_with_free_func (g_object_unref);
       g_hash_table_insert (self->watches, key, watches);
     }
-  watch = td_imap_watch_new (account, path);
+  watch = td_imap_watch_new_for_client (client_for (self, account), path);
   g_object_set_data_full (G_OBJECT (watch), "td-account", g_object_ref (account),
                           g_object_unref);
   td_imap_watch_set_poll_interval (watch, self->poll_interval);
@@ -976,27 +1114,6 @@ td_account_manager_stop_push (TdAccountManager *self)
   g_hash_table_remove_all (self->watches);
 }
 
-static void
-viewed_password_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  PushStart *start = user_data;
-  g_autoptr(TdAccountManager) self = start->self;
-  g_autoptr(TdAccount) account = start->account;
-  g_autoptr(GError) error = NULL;
-  char *password;
-
-  g_free (start);
-  password = td_credentials_lookup_finish (TD_CREDENTIALS (source), result, &error);
-  if (password == NULL)
-    return;
-  if (self->pushing && self->viewed_path != NULL &&
-      self->viewed_account == td_account_get_id (account))
-    add_watch (self, account, self->viewed_path, password);
-  td_credentials_free_password (password);
-}
-
 static TdAccount *
 account_by_id (TdAccountManager *self,
                gint64            id)
@@ -1059,16 +1176,8 @@ td_account_manager_set_viewed_folder (TdAccountManager *self,
     if (td_imap_watch_get_watches_all (g_ptr_array_index (watches, i)))
       return;                           /* NOTIFY: the Inbox watch covers every folder */
   account = account_by_id (self, id);
-  if (account == NULL)
-    return;
-  {
-    PushStart *start = g_new0 (PushStart, 1);
-
-    /* the Inbox watch has a password, but it is not shared: look it up again */
-    start->self = g_object_ref (self);
-    start->account = g_object_ref (account);
-    td_credentials_lookup_async (self->credentials, account, NULL, viewed_password_cb, start);
-  }
+  if (account != NULL)
+    add_watch (self, account, self->viewed_path, NULL);   /* the client has the password */
 }
 
 void
@@ -1187,7 +1296,7 @@ td_account_manager_fetch_body_async (TdAccountManager    *self,
     }
 
   data = g_new0 (FetchBody, 1);
-  data->sync = td_imap_sync_new (self->store, account);
+  data->sync = td_imap_sync_new_for_client (self->store, client_for (self, account));
   td_imap_sync_set_fetch_body (data->sync, td_folder_get_id (folder), td_folder_get_path (folder),
                                td_message_get_uid (message));
   g_task_set_task_data (task, data, (GDestroyNotify) fetch_body_free);

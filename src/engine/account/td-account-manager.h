@@ -190,6 +190,18 @@ guint     td_account_manager_get_poll_interval    (TdAccountManager    *self);
 gboolean  td_account_manager_is_online            (TdAccountManager    *self,
                                                    TdAccount           *account);
 
+/* Stops push and logs out every connection of every account, then completes (the server
+ * sees a LOGOUT rather than a cut connection). A sync that holds a session finishes on it,
+ * which is logged out then; one waiting for a connection fails. Later work opens new
+ * connections. */
+void      td_account_manager_close_async          (TdAccountManager    *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean  td_account_manager_close_finish         (TdAccountManager    *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+
 /* Properties: "syncing" (gboolean).
  * Signals:
  *   "online-changed" (TdAccount *account, gboolean online): push connection up or down

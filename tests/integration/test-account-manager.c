@@ -1,0 +1,296 @@
+/* test-account-manager.c: the account manager against a real Dovecot and a real keyring
+ *
+ * The manager gives each IMAP account one TdImapClient: its syncs, bodies fetched on demand
+ * and push watches share the logged-in connections. Push (IDLE on the Inbox and on the folder
+ * being viewed) syncs by itself when new mail arrives, and closing the manager logs every
+ * connection out. The account connects through a proxy, which counts the connections.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "td-account-manager.h"
+#include "td-secret-credentials.h"
+#include "td-store.h"
+#include "td-test-dovecot.h"
+#include "td-test-util.h"
+
+#define TIMEOUT_MS 60000
+
+/* Dovecot's own list without NOTIFY: the viewed folder then needs a watch of its own. */
+#define NO_NOTIFY_CAPS "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE CONDSTORE QRESYNC UIDPLUS " \
+                       "ESEARCH SPECIAL-USE LIST-EXTENDED LIST-STATUS NAMESPACE MOVE"
+
+typedef struct
+{
+  TdTestDovecot    *server;
+  TdTestProxy      *proxy;
+  TdStore          *store;
+  TdAccountManager *manager;
+  TdAccount        *account;
+  char             *profile;
+  guint             synced;     /* "sync-finished" without an error */
+} Fixture;
+
+static void
+sync_finished_cb (TdAccountManager *manager,
+                  TdAccount        *account,
+                  const GError     *error,
+                  Fixture          *f)
+{
+  if (error == NULL)
+    f->synced++;
+  else
+    g_test_message ("sync failed: %s", error->message);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TdCredentials) credentials = td_secret_credentials_new ();
+  g_autofree char *path = NULL;
+
+  g_setenv ("TD_MAIL_CAPS", NO_NOTIFY_CAPS, TRUE);
+  f->server = td_test_dovecot_start (&error);
+  g_unsetenv ("TD_MAIL_CAPS");
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Inbox message", 5, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "Projects", "Project", 2, &error);
+  g_assert_no_error (error);
+  f->proxy = td_test_proxy_new (td_test_dovecot_get_port (f->server, "imaps"), 0);
+
+  f->profile = td_test_make_tempdir ("profile");
+  path = g_build_filename (f->profile, "tidings.db", NULL);
+  f->store = td_store_new (path);
+  td_store_open_async (f->store, NULL, td_test_store_result, &result);
+  td_store_open_finish (f->store, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  f->manager = td_account_manager_new (f->store, credentials);
+  g_signal_connect (f->manager, "sync-finished", G_CALLBACK (sync_finished_cb), f);
+  f->account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
+                               td_test_proxy_get_port (f->proxy), TD_SECURITY_TLS, "alice");
+  td_account_set_pinned_fingerprint (f->account, td_test_dovecot_get_fingerprint (f->server));
+  td_account_manager_add_account_async (f->manager, f->account,
+                                        td_test_dovecot_get_password (f->server), NULL,
+                                        td_test_store_result, &result);
+  td_account_manager_add_account_finish (f->manager,
+                                         td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_signal_handlers_disconnect_by_data (f->manager, f);
+  g_clear_object (&f->manager);
+  td_store_close (f->store);
+  g_clear_object (&f->store);
+  g_clear_object (&f->account);
+  g_clear_pointer (&f->proxy, td_test_proxy_free);
+  g_clear_pointer (&f->server, td_test_dovecot_free);
+  g_free (f->profile);
+}
+
+static void
+sync_ok (Fixture *f)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_account_manager_sync_async (f->manager, f->account, NULL, td_test_store_result, &result);
+  td_account_manager_sync_finish (f->manager, td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+}
+
+static TdFolder *
+local_folder (Fixture    *f,
+              const char *path)
+{
+  g_autoptr(GPtrArray) folders = td_store_list_folders (f->store, td_account_get_id (f->account),
+                                                        NULL);
+
+  g_assert_nonnull (folders);
+  for (guint i = 0; i < folders->len; i++)
+    if (g_strcmp0 (td_folder_get_path (g_ptr_array_index (folders, i)), path) == 0)
+      return g_object_ref (g_ptr_array_index (folders, i));
+  g_error ("no local folder %s", path);
+  return NULL;
+}
+
+static TdMessage *
+find_local (Fixture    *f,
+            const char *path,
+            const char *subject)
+{
+  g_autoptr(TdFolder) dir = local_folder (f, path);
+  g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0, 1000,
+                                                      NULL);
+
+  g_assert_nonnull (page);
+  for (guint i = 0; i < page->len; i++)
+    if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, i)), subject) == 0)
+      return g_object_ref (g_ptr_array_index (page, i));
+  return NULL;
+}
+
+typedef struct
+{
+  Fixture    *f;
+  const char *path;
+  const char *subject;
+} Wanted;
+
+static gboolean
+has_local (gpointer data)
+{
+  Wanted *wanted = data;
+  g_autoptr(TdMessage) message = find_local (wanted->f, wanted->path, wanted->subject);
+
+  return message != NULL;
+}
+
+static void
+wait_until (GSourceFunc  done,
+            gpointer     data,
+            const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+is_online (gpointer data)
+{
+  Fixture *f = data;
+
+  return td_account_manager_is_online (f->manager, f->account);
+}
+
+static gboolean
+proxy_alive_is (Fixture *f,
+                guint    alive)
+{
+  return td_test_proxy_get_alive (f->proxy) == alive;
+}
+
+static gboolean
+all_closed (gpointer data)
+{
+  return proxy_alive_is (data, 0);
+}
+
+/* Waits for a sync after @before finished ones (push syncs by itself). */
+static void
+wait_synced (Fixture *f,
+             guint    before)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
+
+  while (f->synced <= before)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for a sync");
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* Syncs and a body on demand share one login; push watches the Inbox and the folder being
+ * viewed, syncs by itself when mail arrives in either, and closing logs everything out. */
+static void
+test_shared_connections (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(TdMessage) message = NULL;
+  g_autoptr(TdFolder) projects = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  Wanted wanted = { NULL, NULL, NULL };
+  guint synced;
+
+  sync_ok (f);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+  message = find_local (f, "INBOX", "Inbox message 3");
+  g_assert_nonnull (message);
+
+  /* the second sync and a body on demand take the pooled session: no new login */
+  sync_ok (f);
+  td_account_manager_fetch_body_async (f->manager, td_message_get_id (message), NULL,
+                                       td_test_store_result, &result);
+  td_account_manager_fetch_body_finish (f->manager, td_test_wait_result (&result, TIMEOUT_MS),
+                                        &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+
+  /* push: the Inbox watch takes the idle session; the sync it asks for (what happened
+   * meanwhile) opens another one */
+  synced = f->synced;
+  td_account_manager_start_push (f->manager);
+  wait_until (is_online, f, "the Inbox watch");
+  wait_synced (f, synced);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
+
+  /* the folder being viewed gets a watch of its own (no NOTIFY here): it takes the pooled
+   * session, and its first sync opens a third */
+  synced = f->synced;
+  projects = local_folder (f, "Projects");
+  td_account_manager_set_viewed_folder (f->manager, projects);
+  wait_synced (f, synced);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 3);
+  g_assert_cmpuint (td_test_proxy_get_alive (f->proxy), ==, 3);
+
+  /* new mail in either folder shows up without a sync asked for */
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Pushed", 1, &error);
+  g_assert_no_error (error);
+  wanted.f = f;
+  wanted.path = "INBOX";
+  wanted.subject = "Pushed 1";
+  wait_until (has_local, &wanted, "the pushed message in the Inbox");
+  td_test_dovecot_save_generated (f->server, "alice", "Projects", "Viewed", 1, &error);
+  g_assert_no_error (error);
+  wanted.path = "Projects";
+  wanted.subject = "Viewed 1";
+  wait_until (has_local, &wanted, "the pushed message in the viewed folder");
+  /* the syncs pushed ran on the pooled session: still three connections */
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 3);
+
+  /* closing logs out the watches and the pooled session */
+  td_account_manager_close_async (f->manager, NULL, td_test_store_result, &result);
+  g_assert_true (td_account_manager_close_finish (f->manager,
+                                                  td_test_wait_result (&result, TIMEOUT_MS),
+                                                  &error));
+  g_assert_no_error (error);
+  wait_until (all_closed, f, "every connection to close");
+  g_assert_false (td_account_manager_is_online (f->manager, f->account));
+
+  /* and the manager still works afterwards, with a new connection */
+  sync_ok (f);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 4);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  td_test_init (&argc, &argv);
+
+  g_test_add ("/account-manager/shared-connections", Fixture, NULL, fixture_setup,
+              test_shared_connections, fixture_teardown);
+
+  return g_test_run ();
+}
