@@ -20,6 +20,8 @@ typedef enum
   TD_FLAG_FORWARDED = 1 << 5,   /* $Forwarded */
   TD_FLAG_JUNK      = 1 << 6,   /* $Junk */
   TD_FLAG_RECENT    = 1 << 7,   /* \Recent: session-only, never stored */
+  TD_FLAG_KEYWORDS  = 1 << 8,   /* the other keywords, as a whole: only in a folder's
+                                 * local flags (it cannot keep keywords on the server) */
 } TdFlags;
 
 #define TD_FLAGS_STORED (TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FLAGGED | TD_FLAG_DELETED | \

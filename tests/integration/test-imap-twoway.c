@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "td-error.h"
@@ -303,6 +304,29 @@ local_flags (Fixture    *f,
 
   g_assert_nonnull (m);
   return td_message_get_flags (m);
+}
+
+static int
+compare_words (const void *a,
+               const void *b)
+{
+  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
+}
+
+/* The message's other keywords, sorted and space-separated ("" for none). */
+static char *
+local_keywords (Fixture    *f,
+                const char *path,
+                const char *subject)
+{
+  g_autoptr(TdMessage) m = find_local (f, path, subject);
+  g_auto(GStrv) words = NULL;
+
+  g_assert_nonnull (m);
+  words = g_strsplit (td_message_get_keywords (m) != NULL ? td_message_get_keywords (m) : "",
+                      " ", -1);
+  qsort (words, g_strv_length (words), sizeof (char *), compare_words);
+  return g_strjoinv (" ", words);
 }
 
 static void
@@ -607,6 +631,33 @@ test_changes_there (Fixture       *f,
   DOVEADM_OK (f, "flags", "remove", "-u", "alice", "\\Flagged", "mailbox", "INBOX",
               "uid", uid_of (f, "INBOX", "Inbox message 8"));
   sync_ok (f);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 8"), ==, TD_FLAG_SEEN);
+
+  /* keywords (a label, $NotJunk) set and taken away there follow here too */
+  DOVEADM_OK (f, "flags", "add", "-u", "alice", "$NotJunk Work", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 8"));
+  sync_ok (f);
+  {
+    g_autofree char *keywords = local_keywords (f, "INBOX", "Inbox message 8");
+
+    g_assert_cmpstr (keywords, ==, "$NotJunk Work");
+  }
+  DOVEADM_OK (f, "flags", "remove", "-u", "alice", "Work", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 8"));
+  sync_ok (f);
+  {
+    g_autofree char *keywords = local_keywords (f, "INBOX", "Inbox message 8");
+
+    g_assert_cmpstr (keywords, ==, "$NotJunk");
+  }
+  DOVEADM_OK (f, "flags", "remove", "-u", "alice", "$NotJunk", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 8"));
+  sync_ok (f);
+  {
+    g_autofree char *keywords = local_keywords (f, "INBOX", "Inbox message 8");
+
+    g_assert_cmpstr (keywords, ==, "");
+  }
   g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 8"), ==, TD_FLAG_SEEN);
 }
 

@@ -250,6 +250,25 @@ update_flags (TdStore *store,
 }
 
 static void
+update_keywords (TdStore    *store,
+                 gint64      folder,
+                 guint32     uid,
+                 TdFlags     flags,
+                 const char *keywords)
+{
+  g_autoptr(GArray) changes = td_uid_flags_array_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  TdUidFlags change = { uid, flags, 0, g_strdup (keywords) };
+
+  g_array_append_val (changes, change);
+  td_store_update_flags_async (store, folder, changes, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_update_flags_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
 remove_uids (TdStore       *store,
              gint64         folder,
              const guint32 *uids,
@@ -1442,6 +1461,44 @@ test_messages_flags (Fixture       *f,
   folder = td_store_get_folder (f->store, f->inbox, &error);
   g_assert_cmpuint (td_folder_get_unread (folder), ==, 9);
   g_clear_object (&folder);
+
+  /* Keywords: the server's list replaces ours; unknown (NULL) keeps them; "" clears. */
+  signals_reset (&s);
+  update_keywords (f->store, f->inbox, 4, 0, "$NotJunk Work");
+  g_assert_cmpuint (s.folder, ==, 1);
+  m = message_by_uid (f->store, f->inbox, 4);
+  g_assert_cmpstr (td_message_get_keywords (m), ==, "$NotJunk Work");
+  g_clear_object (&m);
+  signals_reset (&s);
+  update_keywords (f->store, f->inbox, 4, 0, "$NotJunk Work");
+  update_flags (f->store, f->inbox, 4, 0);
+  g_assert_cmpuint (s.folder, ==, 0);
+  m = message_by_uid (f->store, f->inbox, 4);
+  g_assert_cmpstr (td_message_get_keywords (m), ==, "$NotJunk Work");
+  g_clear_object (&m);
+  update_keywords (f->store, f->inbox, 4, 0, "");
+  m = message_by_uid (f->store, f->inbox, 4);
+  g_assert_null (td_message_get_keywords (m));
+  g_clear_object (&m);
+
+  /* A folder that cannot keep keywords on the server keeps ours against its empty list. */
+  update_keywords (f->store, f->inbox, 5, 0, "Work");
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    td_store_set_folder_local_flags_async (f->store, f->inbox, TD_FLAG_KEYWORDS, NULL,
+                                           td_test_store_result, &result);
+    g_assert_true (td_store_set_folder_local_flags_finish (f->store,
+                                                           td_test_wait_result (&result,
+                                                                                TIMEOUT_MS),
+                                                           &error));
+    g_assert_no_error (error);
+  }
+  update_keywords (f->store, f->inbox, 5, TD_FLAG_SEEN, "");
+  m = message_by_uid (f->store, f->inbox, 5);
+  g_assert_cmpstr (td_message_get_keywords (m), ==, "Work");
+  g_assert_cmpuint (td_message_get_flags (m), ==, TD_FLAG_SEEN);
+  g_clear_object (&m);
   signals_disconnect (&s, f->store);
 }
 

@@ -25,6 +25,7 @@ struct _TdMessage
   guint64   size;
   TdFlags   flags;
   char     *preview;
+  char     *keywords;
   gboolean  has_attachment;
   gboolean  has_body;
 };
@@ -48,6 +49,7 @@ enum {
   PROP_PREVIEW,
   PROP_HAS_ATTACHMENT,
   PROP_HAS_BODY,
+  PROP_KEYWORDS,
   N_PROPS
 };
 
@@ -65,6 +67,7 @@ td_message_finalize (GObject *object)
   g_free (self->cc);
   g_free (self->subject);
   g_free (self->preview);
+  g_free (self->keywords);
 
   G_OBJECT_CLASS (td_message_parent_class)->finalize (object);
 }
@@ -91,6 +94,7 @@ td_message_get_property (GObject    *object,
     case PROP_SUBJECT: g_value_set_string (value, self->subject); break;
     case PROP_SIZE: g_value_set_uint64 (value, self->size); break;
     case PROP_FLAGS: g_value_set_uint (value, self->flags); break;
+    case PROP_KEYWORDS: g_value_set_string (value, self->keywords); break;
     case PROP_PREVIEW: g_value_set_string (value, self->preview); break;
     case PROP_HAS_ATTACHMENT: g_value_set_boolean (value, self->has_attachment); break;
     case PROP_HAS_BODY: g_value_set_boolean (value, self->has_body); break;
@@ -122,6 +126,7 @@ td_message_class_init (TdMessageClass *klass)
   properties[PROP_SIZE] = g_param_spec_uint64 ("size", NULL, NULL, 0, G_MAXUINT64, 0, flags);
   properties[PROP_FLAGS] = g_param_spec_uint ("flags", NULL, NULL, 0, G_MAXUINT, 0, flags);
   properties[PROP_PREVIEW] = g_param_spec_string ("preview", NULL, NULL, NULL, flags);
+  properties[PROP_KEYWORDS] = g_param_spec_string ("keywords", NULL, NULL, NULL, flags);
   properties[PROP_HAS_ATTACHMENT] = g_param_spec_boolean ("has-attachment", NULL, NULL,
                                                           FALSE, flags);
   properties[PROP_HAS_BODY] = g_param_spec_boolean ("has-body", NULL, NULL, FALSE, flags);
@@ -154,6 +159,8 @@ td_message_new (const TdMessageFields *fields)
   self->size = fields->size;
   self->flags = fields->flags;
   self->preview = g_strdup (fields->preview);
+  self->keywords = fields->keywords != NULL && *fields->keywords != '\0'
+                   ? g_strdup (fields->keywords) : NULL;
   self->has_attachment = fields->has_attachment;
   self->has_body = fields->has_body;
 
@@ -249,6 +256,13 @@ td_message_get_preview (TdMessage *self)
 {
   g_return_val_if_fail (TD_IS_MESSAGE (self), NULL);
   return self->preview;
+}
+
+const char *
+td_message_get_keywords (TdMessage *self)
+{
+  g_return_val_if_fail (TD_IS_MESSAGE (self), NULL);
+  return self->keywords;
 }
 
 gboolean

@@ -33,6 +33,7 @@ typedef struct
   const char *preview;       /* first ~200 chars of the text, or NULL before the body */
   gboolean    has_attachment;
   gboolean    has_body;
+  const char *keywords;      /* other keywords (e.g. "$NotJunk work"), space-separated */
 } TdMessageFields;
 
 TdMessage   *td_message_new               (const TdMessageFields *fields);
@@ -50,6 +51,8 @@ guint64      td_message_get_size          (TdMessage *self);
 TdFlags      td_message_get_flags         (TdMessage *self);
 const char  *td_message_get_preview       (TdMessage *self);
 gboolean     td_message_get_has_attachment (TdMessage *self);
+/* The keywords the flags do not name, space-separated, or NULL for none. */
+const char  *td_message_get_keywords      (TdMessage *self);
 gboolean     td_message_get_has_body      (TdMessage *self);
 /* "SRF" style letters for the CLI: S seen, R answered, F flagged, W forwarded, D draft,
  * T deleted; "-" for none. */

@@ -1344,7 +1344,7 @@ set_folder_local_flags_job (TdStore  *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, d->id);
-  sqlite3_bind_int (stmt, 2, d->add & TD_FLAGS_STORED);
+  sqlite3_bind_int (stmt, 2, d->add & (TD_FLAGS_STORED | TD_FLAG_KEYWORDS));
   return td_db_run (self->wdb, stmt, error);
 }
 

@@ -2199,6 +2199,21 @@ td_store_set_bodies_finish (TdStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+void
+td_uid_flags_clear (TdUidFlags *flags)
+{
+  g_clear_pointer (&flags->keywords, g_free);
+}
+
+GArray *
+td_uid_flags_array_new (void)
+{
+  GArray *array = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+
+  g_array_set_clear_func (array, (GDestroyNotify) td_uid_flags_clear);
+  return array;
+}
+
 static gboolean
 update_flags_job (TdStore  *self,
                   Job      *job,
@@ -2225,14 +2240,23 @@ update_flags_job (TdStore  *self,
   for (guint i = 0; i < d->array->len; i++)
     {
       TdUidFlags *change = &g_array_index (d->array, TdUidFlags, i);
+      g_autofree char *keywords = NULL;
+      gboolean keep_keywords;
       TdDbStmt *stmt;
       int flags = change->flags & TD_FLAGS_STORED;
 
+      /* the server's keywords replace ours, unless it cannot keep keywords (those set here
+       * then live only here) or did not say */
+      keep_keywords = change->keywords == NULL || (local_flags & TD_FLAG_KEYWORDS) != 0;
+      if (!keep_keywords && *change->keywords != '\0')
+        keywords = clean_text (change->keywords, MAX_SHORT_FIELD);
       stmt = td_db_prepare (self->wdb,
                             "UPDATE message SET flags = (?3 & ~?5) | (flags & ?5),"
-                            " modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END"
+                            " modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END,"
+                            " keywords = CASE WHEN ?6 THEN keywords ELSE ?7 END"
                             " WHERE folder_id = ?1 AND uid = ?2"
-                            " AND (flags != ((?3 & ~?5) | (flags & ?5)) OR (?4 > 0 AND modseq != ?4))",
+                            " AND (flags != ((?3 & ~?5) | (flags & ?5)) OR (?4 > 0 AND modseq != ?4)"
+                            "      OR (NOT ?6 AND keywords IS NOT ?7))",
                             error);
       if (stmt == NULL)
         return FALSE;
@@ -2240,7 +2264,9 @@ update_flags_job (TdStore  *self,
       sqlite3_bind_int64 (stmt, 2, change->uid);
       sqlite3_bind_int (stmt, 3, flags);
       sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) MIN (change->modseq, G_MAXINT64));
-      sqlite3_bind_int (stmt, 5, local_flags);
+      sqlite3_bind_int (stmt, 5, local_flags & TD_FLAGS_STORED);
+      sqlite3_bind_int (stmt, 6, keep_keywords);
+      td_db_bind_text (stmt, 7, keywords);
       if (!td_db_run (self->wdb, stmt, error))
         return FALSE;
       if (sqlite3_changes (td_db_get_handle (self->wdb)) > 0)
@@ -2268,8 +2294,14 @@ td_store_update_flags_async (TdStore             *self,
 
   d = g_new0 (MessagesData, 1);
   d->folder_id = folder_id;
-  d->array = g_array_sized_new (FALSE, FALSE, sizeof (TdUidFlags), changes->len);
-  g_array_append_vals (d->array, changes->data, changes->len);
+  d->array = td_uid_flags_array_new ();
+  for (guint i = 0; i < changes->len; i++)
+    {
+      TdUidFlags copy = g_array_index (changes, TdUidFlags, i);
+
+      copy.keywords = g_strdup (copy.keywords);
+      g_array_append_val (d->array, copy);
+    }
 
   _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, update_flags_job, d, messages_data_free,
                             td_store_update_flags_async, cancellable, callback, user_data));
@@ -2516,7 +2548,8 @@ td_store_get_body_finish (TdStore       *self,
 
 #define MESSAGE_COLUMNS \
   "m.id, m.folder_id, m.uid, m.message_id, m.date, m.from_name, m.from_address, m.to_list," \
-  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body"
+  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body," \
+  " m.keywords"
 
 static TdMessage *
 message_from_row (TdDbStmt *stmt)
@@ -2538,6 +2571,7 @@ message_from_row (TdDbStmt *stmt)
     .preview = td_db_column_text (stmt, 12),
     .has_attachment = sqlite3_column_int (stmt, 13) != 0,
     .has_body = sqlite3_column_int (stmt, 14) != 0,
+    .keywords = td_db_column_text (stmt, 15),
   };
 
   if (fields.from != NULL && *fields.from == '\0')

@@ -69,7 +69,13 @@ typedef struct
   guint32 uid;
   TdFlags flags;
   guint64 modseq;          /* 0: not known, the stored one stays */
+  char   *keywords;        /* the other keywords, space-separated ("" for none); NULL: not
+                            * known, the stored ones stay. Owned: td_uid_flags_clear() */
 } TdUidFlags;
+
+void           td_uid_flags_clear   (TdUidFlags *flags);
+/* A new GArray of TdUidFlags that clears its elements. */
+GArray        *td_uid_flags_array_new (void);
 
 /* A full message body, for td_store_set_bodies_async(). */
 typedef struct
@@ -463,7 +469,8 @@ void        td_store_journal_moved_async   (TdStore             *self,
 gboolean    td_store_journal_moved_finish  (TdStore             *self,
                                             GAsyncResult        *result,
                                             GError             **error);
-/* Flags the folder cannot keep on the server: later server flag updates leave them alone. */
+/* Flags the folder cannot keep on the server (TD_FLAG_KEYWORDS: nor its other keywords):
+ * later server flag updates leave them alone. */
 void        td_store_set_folder_local_flags_async  (TdStore             *self,
                                                     gint64               folder_id,
                                                     TdFlags              flags,

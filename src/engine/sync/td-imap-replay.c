@@ -353,6 +353,18 @@ storable_flags (TdImapReplay *self)
   return allowed & TD_FLAGS_STORED;
 }
 
+/* What the selected folder keeps only here: the flags it cannot store, and the other
+ * keywords as a whole (TD_FLAG_KEYWORDS) when it cannot store keywords. */
+static TdFlags
+local_only_flags (TdImapReplay *self)
+{
+  TdFlags local = TD_FLAGS_STORED & ~storable_flags (self);
+
+  if (is_restricted (self) && !self->mailbox.keywords_allowed)
+    local |= TD_FLAG_KEYWORDS;
+  return local;
+}
+
 static void
 local_flags_saved_cb (GObject      *source,
                       GAsyncResult *result,
@@ -606,7 +618,7 @@ flags_stored_cb (GObject      *source,
           self->keywords_refused = TRUE;
           self->mailbox.permanent_flags = storable_flags (self) & ~KEYWORD_FLAGS;
           self->mailbox.keywords_allowed = FALSE;
-          keep_local_flags (self, first, TD_FLAGS_STORED & ~storable_flags (self));
+          keep_local_flags (self, first, local_only_flags (self) | TD_FLAG_KEYWORDS);
           flags_step (self, was_add);
           return;
         }
@@ -642,8 +654,10 @@ flags_step (TdImapReplay *self,
   g_autofree char *list = NULL;
 
   if (((add ? first->flags_add : first->flags_remove) & ~storable_flags (self) &
-       TD_FLAGS_STORED) != 0)
-    keep_local_flags (self, first, TD_FLAGS_STORED & ~storable_flags (self));
+       TD_FLAGS_STORED) != 0 ||
+      ((local_only_flags (self) & TD_FLAG_KEYWORDS) != 0 &&
+       (add ? first->keywords_add : first->keywords_remove) != NULL))
+    keep_local_flags (self, first, local_only_flags (self));
   list = add ? flag_list (self, first->flags_add, first->keywords_add)
              : flag_list (self, first->flags_remove, first->keywords_remove);
   if (list == NULL)

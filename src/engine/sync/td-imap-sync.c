@@ -410,6 +410,21 @@ flags_written_cb (GObject      *source,
   start_bodies (self);
 }
 
+/* The keywords of a FETCH, space-separated ("" for none). */
+static char *
+join_keywords (GPtrArray *keywords)
+{
+  GString *joined = g_string_new (NULL);
+
+  for (guint i = 0; keywords != NULL && i < keywords->len; i++)
+    {
+      if (joined->len > 0)
+        g_string_append_c (joined, ' ');
+      g_string_append (joined, g_ptr_array_index (keywords, i));
+    }
+  return g_string_free (joined, FALSE);
+}
+
 static void
 flags_item_cb (TdImapFetch *fetch,
                gpointer     user_data)
@@ -424,6 +439,8 @@ flags_item_cb (TdImapFetch *fetch,
   change.flags = fetch->flags & TD_FLAGS_STORED;
   if (fetch->fields & TD_IMAP_FETCH_HAS_MODSEQ)
     change.modseq = fetch->modseq;
+  /* FLAGS is the whole set: keywords no longer listed were removed elsewhere */
+  change.keywords = join_keywords (fetch->keywords);
   g_array_append_val (self->flag_changes, change);
 }
 
@@ -488,7 +505,7 @@ start_flags (TdImapSync *self)
       changed_since = self->local_state.highestmodseq;
     }
 
-  self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+  self->flag_changes = td_uid_flags_array_new ();
   set = g_strdup_printf ("1:%u", last_known);
   td_imap_session_uid_fetch_async (self->session, set, "UID FLAGS", changed_since,
                                    flags_item_cb, self, self->cancellable,
@@ -585,11 +602,7 @@ fetch_item_cb (TdImapFetch *fetch,
       if (fetch->fields & TD_IMAP_FETCH_HAS_MODSEQ)
         spec->modseq = fetch->modseq;
       if (fetch->keywords != NULL && fetch->keywords->len > 0)
-        {
-          g_ptr_array_add (fetch->keywords, NULL);
-          spec->keywords = g_strjoinv (" ", (char **) fetch->keywords->pdata);
-          g_ptr_array_remove_index (fetch->keywords, fetch->keywords->len - 1);
-        }
+        spec->keywords = join_keywords (fetch->keywords);
       g_ptr_array_add (self->pending, spec);
     }
   else
@@ -1017,7 +1030,11 @@ selected_cb (GObject      *source,
   local_flags = self->local_state.local_flags;
   if (!self->mailbox.read_only &&
       (self->mailbox.permanent_flags != 0 || self->mailbox.keywords_allowed))
-    local_flags = TD_FLAGS_STORED & ~self->mailbox.permanent_flags;
+    {
+      local_flags = TD_FLAGS_STORED & ~self->mailbox.permanent_flags;
+      if (!self->mailbox.keywords_allowed)
+        local_flags |= TD_FLAG_KEYWORDS;     /* no "\*": other keywords stay here */
+    }
   if (local_flags != self->local_state.local_flags)
     {
       self->local_state.local_flags = local_flags;
@@ -1067,7 +1084,7 @@ select_folder (TdImapSync      *self,
        * (EARLIER) and FETCH) in the answer to the SELECT itself */
       self->qresync = TRUE;
       self->vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
-      self->flag_changes = g_array_new (FALSE, FALSE, sizeof (TdUidFlags));
+      self->flag_changes = td_uid_flags_array_new ();
       td_imap_session_select_qresync_async (self->session, entry->raw_path, TRUE,
                                             self->local_state.uidvalidity,
                                             self->local_state.highestmodseq,
