@@ -1,0 +1,182 @@
+/* td-pop3-session-dele.c: deleting messages over POP3
+ *
+ * DELE, DELE of many messages (pipelined), and RSET, which undoes them.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-pop3"
+
+#include "config.h"
+
+#include "td-pop3-session.h"
+#include "td-pop3-session-private.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "td-error.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* DELE */
+
+static void
+dele_done (TdPop3Session     *self,
+           Command           *cmd,
+           const TdPop3Event *status)
+{
+  g_autofree char *what = g_strdup_printf (_("mark message %u as deleted"), cmd->number);
+  g_autoptr(GTask) task = _td_pop3_session_command_detach (cmd);
+  Op *op;
+
+  if (task == NULL)
+    return;
+  op = _td_pop3_session_task_op (task);
+  if (op->numbers == NULL)
+    {
+      if (!status->ok)
+        _td_pop3_session_task_return_error (task, _td_pop3_session_refused_error (status,
+                                                                                  TD_ERROR_PROTOCOL,
+                                                                                  what));
+      else
+        _td_pop3_session_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (!status->ok)
+    g_array_append_val (op->refused, cmd->number);
+  if (g_queue_is_empty (&op->commands))
+    _td_pop3_session_task_return_pointer (task, g_steal_pointer (&op->refused),
+                                          (GDestroyNotify) g_array_unref);
+}
+
+void
+_td_pop3_session_handle_dele (TdPop3Session *self,
+                              EventData     *data)
+{
+  Op *op = _td_pop3_session_task_op (data->task);
+  guint n = op->numbers != NULL ? op->numbers->len : 1;
+
+  if (n == 0)
+    {
+      _td_pop3_session_task_return_pointer (data->task, g_steal_pointer (&op->refused),
+                                            (GDestroyNotify) g_array_unref);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 number = op->numbers != NULL ? g_array_index (op->numbers, guint32, i)
+                                           : op->number;
+      g_autofree char *line = g_strdup_printf ("DELE %u", number);
+      Command *cmd = _td_pop3_session_command_new (CMD_DELE, TD_POP3_EXPECT_STATUS, dele_done,
+                                                   data->task);
+
+      cmd->number = number;
+      _td_pop3_session_command_add_line (cmd, line);
+      g_queue_push_tail (&self->outgoing, cmd);
+    }
+  _td_pop3_session_write_next (self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* RSET */
+
+static void
+rset_done (TdPop3Session     *self,
+           Command           *cmd,
+           const TdPop3Event *status)
+{
+  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status, _("undo the deletions"));
+
+  if (task != NULL)
+    _td_pop3_session_task_return_boolean (task, TRUE);
+}
+
+void
+_td_pop3_session_handle_rset (TdPop3Session *self,
+                              EventData     *data)
+{
+  _td_pop3_session_queue_line (self, CMD_RSET, TD_POP3_EXPECT_STATUS, rset_done, data->task,
+                               "RSET");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public API */
+
+void
+td_pop3_session_dele_async (TdPop3Session       *self,
+                            guint32              number,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (number > 0);
+
+  _td_pop3_session_number_operation (self, EV_DELE, td_pop3_session_dele_async, number, cancellable,
+                                     callback, user_data);
+}
+
+gboolean
+td_pop3_session_dele_finish (TdPop3Session  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_pop3_session_dele_many_async (TdPop3Session       *self,
+                                 const guint32       *numbers,
+                                 guint                n_numbers,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (numbers != NULL || n_numbers == 0);
+  g_return_if_fail (_td_pop3_session_numbers_valid (numbers, n_numbers));
+
+  task = _td_pop3_session_op_task_new (self, td_pop3_session_dele_many_async, cancellable, callback,
+                                       user_data);
+  op = _td_pop3_session_task_op (task);
+  op->numbers = _td_pop3_session_numbers_copy (numbers, n_numbers);
+  op->refused = g_array_new (FALSE, FALSE, sizeof (guint32));
+  _td_pop3_session_run_operation (self, EV_DELE, task);
+}
+
+GArray *
+td_pop3_session_dele_many_finish (TdPop3Session  *self,
+                                  GAsyncResult   *result,
+                                  GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_pop3_session_rset_async (TdPop3Session       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+
+  _td_pop3_session_simple_operation (self, EV_RSET, td_pop3_session_rset_async, cancellable,
+                                     callback, user_data);
+}
+
+gboolean
+td_pop3_session_rset_finish (TdPop3Session  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,219 @@
+/* td-pop3-session-retr.c: fetching messages over POP3
+ *
+ * TOP, RETR, and RETR of many messages, pipelined; every message is streamed to the caller as
+ * it arrives.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-pop3"
+
+#include "config.h"
+
+#include "td-pop3-session.h"
+#include "td-pop3-session-private.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "td-error.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* TOP */
+
+static void
+top_done (TdPop3Session     *self,
+          Command           *cmd,
+          const TdPop3Event *status)
+{
+  g_autofree char *what = g_strdup_printf (_("send the start of message %u"), cmd->number);
+  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status, what);
+
+  if (task != NULL)
+    _td_pop3_session_task_return_boolean (task, TRUE);
+}
+
+void
+_td_pop3_session_handle_top (TdPop3Session *self,
+                             EventData     *data)
+{
+  Op *op = _td_pop3_session_task_op (data->task);
+  g_autofree char *line = g_strdup_printf ("TOP %u %u", op->number, op->lines);
+  Command *cmd = _td_pop3_session_queue_line (self, CMD_TOP, TD_POP3_EXPECT_DATA, top_done,
+                                              data->task, line);
+
+  cmd->number = op->number;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* RETR */
+
+/* RETR and RETR many: each message ends here. */
+static void
+retr_done (TdPop3Session     *self,
+           Command           *cmd,
+           const TdPop3Event *status)
+{
+  g_autofree char *what = g_strdup_printf (_("send message %u"), cmd->number);
+  g_autoptr(GTask) task = _td_pop3_session_command_detach (cmd);
+  g_autoptr(GError) error = NULL;
+  Op *op;
+
+  if (task == NULL)
+    return;
+  op = _td_pop3_session_task_op (task);
+  if (!status->ok)
+    error = _td_pop3_session_refused_error (status, TD_ERROR_PROTOCOL, what);
+
+  if (op->numbers == NULL)
+    {
+      if (error != NULL)
+        _td_pop3_session_task_return_error (task, g_steal_pointer (&error));
+      else
+        _td_pop3_session_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* a batch: the callback may close the session, which then fails the rest of the batch */
+  if (op->message_func != NULL)
+    op->message_func (cmd->number, error, op->func_data);
+  if (g_queue_is_empty (&op->commands))
+    _td_pop3_session_task_return_boolean (task, TRUE);
+}
+
+void
+_td_pop3_session_handle_retr (TdPop3Session *self,
+                              EventData     *data)
+{
+  Op *op = _td_pop3_session_task_op (data->task);
+  guint n = op->numbers != NULL ? op->numbers->len : 1;
+
+  if (n == 0)
+    {
+      _td_pop3_session_task_return_boolean (data->task, TRUE);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 number = op->numbers != NULL ? g_array_index (op->numbers, guint32, i)
+                                           : op->number;
+      g_autofree char *line = g_strdup_printf ("RETR %u", number);
+      Command *cmd = _td_pop3_session_command_new (CMD_RETR, TD_POP3_EXPECT_DATA, retr_done,
+                                                   data->task);
+
+      cmd->number = number;
+      _td_pop3_session_command_add_line (cmd, line);
+      g_queue_push_tail (&self->outgoing, cmd);
+    }
+  _td_pop3_session_write_next (self);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public API */
+
+void
+td_pop3_session_top_async (TdPop3Session       *self,
+                           guint32              number,
+                           guint                lines,
+                           TdPop3ChunkFunc      func,
+                           gpointer             func_data,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (number > 0);
+
+  task = _td_pop3_session_op_task_new (self, td_pop3_session_top_async, cancellable, callback,
+                                       user_data);
+  op = _td_pop3_session_task_op (task);
+  op->number = number;
+  op->lines = lines;
+  op->chunk_func = func;
+  op->func_data = func_data;
+  _td_pop3_session_run_operation (self, EV_TOP, task);
+}
+
+gboolean
+td_pop3_session_top_finish (TdPop3Session  *self,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_pop3_session_retr_async (TdPop3Session       *self,
+                            guint32              number,
+                            TdPop3ChunkFunc      func,
+                            gpointer             func_data,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (number > 0);
+
+  task = _td_pop3_session_op_task_new (self, td_pop3_session_retr_async, cancellable, callback,
+                                       user_data);
+  op = _td_pop3_session_task_op (task);
+  op->number = number;
+  op->chunk_func = func;
+  op->func_data = func_data;
+  _td_pop3_session_run_operation (self, EV_RETR, task);
+}
+
+gboolean
+td_pop3_session_retr_finish (TdPop3Session  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_pop3_session_retr_many_async (TdPop3Session       *self,
+                                 const guint32       *numbers,
+                                 guint                n_numbers,
+                                 TdPop3ChunkFunc      chunk_func,
+                                 TdPop3MessageFunc    message_func,
+                                 gpointer             func_data,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (numbers != NULL || n_numbers == 0);
+  g_return_if_fail (_td_pop3_session_numbers_valid (numbers, n_numbers));
+
+  task = _td_pop3_session_op_task_new (self, td_pop3_session_retr_many_async, cancellable, callback,
+                                       user_data);
+  op = _td_pop3_session_task_op (task);
+  op->numbers = _td_pop3_session_numbers_copy (numbers, n_numbers);
+  op->chunk_func = chunk_func;
+  op->message_func = message_func;
+  op->func_data = func_data;
+  _td_pop3_session_run_operation (self, EV_RETR, task);
+}
+
+gboolean
+td_pop3_session_retr_many_finish (TdPop3Session  *self,
+                                  GAsyncResult   *result,
+                                  GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
