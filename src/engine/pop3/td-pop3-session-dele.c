@@ -19,62 +19,52 @@
 /* ------------------------------------------------------------------------------------------ */
 /* DELE */
 
+static void dele_done (TdPop3Session     *self,
+                       Command           *cmd,
+                       const TdPop3Event *status);
+
+static void
+dele_message_done (Op           *op,
+                   guint32       number,
+                   const GError *error)
+{
+  if (error != NULL)
+    g_array_append_val (op->refused, number);
+}
+
+static void
+dele_batch_done (GTask *task)
+{
+  _td_pop3_session_task_return_pointer (task,
+                                        g_steal_pointer (&_td_pop3_session_task_op (task)->refused),
+                                        (GDestroyNotify) g_array_unref);
+}
+
+static const Batch dele_batch = {
+  .kind = CMD_DELE,
+  .verb = "DELE",
+  .expect = TD_POP3_EXPECT_STATUS,
+  .done = dele_done,
+  .message_done = dele_message_done,
+  .batch_done = dele_batch_done,
+};
+
+/* DELE and DELE many: each message ends here. */
 static void
 dele_done (TdPop3Session     *self,
            Command           *cmd,
            const TdPop3Event *status)
 {
   g_autofree char *what = g_strdup_printf (_("mark message %u as deleted"), cmd->number);
-  g_autoptr(GTask) task = _td_pop3_session_command_detach (cmd);
-  Op *op;
 
-  if (task == NULL)
-    return;
-  op = _td_pop3_session_task_op (task);
-  if (op->numbers == NULL)
-    {
-      if (!status->ok)
-        _td_pop3_session_task_return_error (task, _td_pop3_session_refused_error (status,
-                                                                                  TD_ERROR_PROTOCOL,
-                                                                                  what));
-      else
-        _td_pop3_session_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  if (!status->ok)
-    g_array_append_val (op->refused, cmd->number);
-  if (g_queue_is_empty (&op->commands))
-    _td_pop3_session_task_return_pointer (task, g_steal_pointer (&op->refused),
-                                          (GDestroyNotify) g_array_unref);
+  _td_pop3_session_batch_answer (&dele_batch, cmd, status, what);
 }
 
 void
 _td_pop3_session_handle_dele (TdPop3Session *self,
                               EventData     *data)
 {
-  Op *op = _td_pop3_session_task_op (data->task);
-  guint n = op->numbers != NULL ? op->numbers->len : 1;
-
-  if (n == 0)
-    {
-      _td_pop3_session_task_return_pointer (data->task, g_steal_pointer (&op->refused),
-                                            (GDestroyNotify) g_array_unref);
-      return;
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      guint32 number = op->numbers != NULL ? g_array_index (op->numbers, guint32, i)
-                                           : op->number;
-      g_autofree char *line = g_strdup_printf ("DELE %u", number);
-      Command *cmd = _td_pop3_session_command_new (CMD_DELE, TD_POP3_EXPECT_STATUS, dele_done,
-                                                   data->task);
-
-      cmd->number = number;
-      _td_pop3_session_command_add_line (cmd, line);
-      g_queue_push_tail (&self->outgoing, cmd);
-    }
-  _td_pop3_session_write_next (self);
+  _td_pop3_session_queue_batch (self, &dele_batch, data->task);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -141,10 +131,9 @@ td_pop3_session_dele_many_async (TdPop3Session       *self,
   g_return_if_fail (numbers != NULL || n_numbers == 0);
   g_return_if_fail (_td_pop3_session_numbers_valid (numbers, n_numbers));
 
-  task = _td_pop3_session_op_task_new (self, td_pop3_session_dele_many_async, cancellable, callback,
-                                       user_data);
+  task = _td_pop3_session_batch_task_new (self, td_pop3_session_dele_many_async, numbers,
+                                          n_numbers, cancellable, callback, user_data);
   op = _td_pop3_session_task_op (task);
-  op->numbers = _td_pop3_session_numbers_copy (numbers, n_numbers);
   op->refused = g_array_new (FALSE, FALSE, sizeof (guint32));
   _td_pop3_session_run_operation (self, EV_DELE, task);
 }

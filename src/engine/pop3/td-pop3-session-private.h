@@ -178,6 +178,20 @@ typedef struct
 typedef void (*EventHandler) (TdPop3Session *self,
                               EventData     *data);
 
+/* An operation that sends one command a message, for one message or for many (RETR, DELE);
+ * see _td_pop3_session_queue_batch(). */
+typedef struct
+{
+  CommandKind    kind;
+  const char    *verb;                     /* "RETR" */
+  TdPop3Expect   expect;
+  CommandDone    done;                     /* calls _td_pop3_session_batch_answer() */
+  void         (*message_done) (Op           *op,
+                                guint32       number,
+                                const GError *error);  /* a batch: one message is over */
+  void         (*batch_done)   (GTask        *task);   /* a batch: all are (or there were none) */
+} Batch;
+
 /* One read, write, connect or TLS handshake under way; see _td_pop3_session_io_op_get_session(). */
 typedef struct
 {
@@ -238,8 +252,14 @@ void           _td_pop3_session_number_operation    (TdPop3Session       *self,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);
-GArray        *_td_pop3_session_numbers_copy        (const guint32       *numbers,
-                                                     guint                n_numbers);
+/* A batch operation (RETR, DELE of many): the task, with a copy of @numbers (none 0). */
+GTask         *_td_pop3_session_batch_task_new      (TdPop3Session       *self,
+                                                     gpointer             source_tag,
+                                                     const guint32       *numbers,
+                                                     guint                n_numbers,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
 gboolean       _td_pop3_session_numbers_valid       (const guint32       *numbers,
                                                      guint                n_numbers);
 void           _td_pop3_session_dispatch            (TdPop3Session       *self,
@@ -282,6 +302,20 @@ Command       *_td_pop3_session_queue_line          (TdPop3Session       *self,
                                                      GTask               *task,
                                                      const char          *line);
 GTask         *_td_pop3_session_command_accepted    (Command             *cmd,
+                                                     const TdPop3Event   *status,
+                                                     const char          *what);
+
+/* td-pop3-session-queue.c: batches. queue_batch() sends @batch's command for the message of
+ * @task (op->number) or for each of its batch (op->numbers), all queued at once: the writer
+ * keeps at most the window of them in flight. The @batch's CommandDone calls batch_answer():
+ * a single message completes the task with TRUE or the refusal; in a batch, each message goes
+ * to message_done() (its refusal or NULL, and the batch goes on), and after the last one
+ * batch_done() completes the task. */
+void           _td_pop3_session_queue_batch         (TdPop3Session       *self,
+                                                     const Batch         *batch,
+                                                     GTask               *task);
+void           _td_pop3_session_batch_answer        (const Batch         *batch,
+                                                     Command             *cmd,
                                                      const TdPop3Event   *status,
                                                      const char          *what);
 

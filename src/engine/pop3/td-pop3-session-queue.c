@@ -166,6 +166,67 @@ _td_pop3_session_command_accepted (Command           *cmd,
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Batches: one command a message, all queued at once; the writer keeps the window full */
+
+void
+_td_pop3_session_queue_batch (TdPop3Session *self,
+                              const Batch   *batch,
+                              GTask         *task)
+{
+  Op *op = _td_pop3_session_task_op (task);
+  guint n = op->numbers != NULL ? op->numbers->len : 1;
+
+  if (n == 0)
+    {
+      batch->batch_done (task);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 number = op->numbers != NULL ? g_array_index (op->numbers, guint32, i)
+                                           : op->number;
+      g_autofree char *line = g_strdup_printf ("%s %u", batch->verb, number);
+      Command *cmd = _td_pop3_session_command_new (batch->kind, batch->expect, batch->done, task);
+
+      cmd->number = number;
+      _td_pop3_session_command_add_line (cmd, line);
+      g_queue_push_tail (&self->outgoing, cmd);
+    }
+  _td_pop3_session_write_next (self);
+}
+
+void
+_td_pop3_session_batch_answer (const Batch       *batch,
+                               Command           *cmd,
+                               const TdPop3Event *status,
+                               const char        *what)
+{
+  g_autoptr(GTask) task = _td_pop3_session_command_detach (cmd);
+  g_autoptr(GError) error = NULL;
+  Op *op;
+
+  if (task == NULL)
+    return;
+  op = _td_pop3_session_task_op (task);
+  if (!status->ok)
+    error = _td_pop3_session_refused_error (status, TD_ERROR_PROTOCOL, what);
+
+  if (op->numbers == NULL)
+    {
+      if (error != NULL)
+        _td_pop3_session_task_return_error (task, g_steal_pointer (&error));
+      else
+        _td_pop3_session_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* a batch: the callback may close the session, which then fails the rest of the batch */
+  batch->message_done (op, cmd->number, error);
+  if (g_queue_is_empty (&op->commands))
+    batch->batch_done (task);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Writing */
 
 IoOp *

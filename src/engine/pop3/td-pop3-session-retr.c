@@ -47,6 +47,34 @@ _td_pop3_session_handle_top (TdPop3Session *self,
 /* ------------------------------------------------------------------------------------------ */
 /* RETR */
 
+static void retr_done (TdPop3Session     *self,
+                       Command           *cmd,
+                       const TdPop3Event *status);
+
+static void
+retr_message_done (Op           *op,
+                   guint32       number,
+                   const GError *error)
+{
+  if (op->message_func != NULL)
+    op->message_func (number, error, op->func_data);
+}
+
+static void
+retr_batch_done (GTask *task)
+{
+  _td_pop3_session_task_return_boolean (task, TRUE);
+}
+
+static const Batch retr_batch = {
+  .kind = CMD_RETR,
+  .verb = "RETR",
+  .expect = TD_POP3_EXPECT_DATA,
+  .done = retr_done,
+  .message_done = retr_message_done,
+  .batch_done = retr_batch_done,
+};
+
 /* RETR and RETR many: each message ends here. */
 static void
 retr_done (TdPop3Session     *self,
@@ -54,57 +82,15 @@ retr_done (TdPop3Session     *self,
            const TdPop3Event *status)
 {
   g_autofree char *what = g_strdup_printf (_("send message %u"), cmd->number);
-  g_autoptr(GTask) task = _td_pop3_session_command_detach (cmd);
-  g_autoptr(GError) error = NULL;
-  Op *op;
 
-  if (task == NULL)
-    return;
-  op = _td_pop3_session_task_op (task);
-  if (!status->ok)
-    error = _td_pop3_session_refused_error (status, TD_ERROR_PROTOCOL, what);
-
-  if (op->numbers == NULL)
-    {
-      if (error != NULL)
-        _td_pop3_session_task_return_error (task, g_steal_pointer (&error));
-      else
-        _td_pop3_session_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  /* a batch: the callback may close the session, which then fails the rest of the batch */
-  if (op->message_func != NULL)
-    op->message_func (cmd->number, error, op->func_data);
-  if (g_queue_is_empty (&op->commands))
-    _td_pop3_session_task_return_boolean (task, TRUE);
+  _td_pop3_session_batch_answer (&retr_batch, cmd, status, what);
 }
 
 void
 _td_pop3_session_handle_retr (TdPop3Session *self,
                               EventData     *data)
 {
-  Op *op = _td_pop3_session_task_op (data->task);
-  guint n = op->numbers != NULL ? op->numbers->len : 1;
-
-  if (n == 0)
-    {
-      _td_pop3_session_task_return_boolean (data->task, TRUE);
-      return;
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      guint32 number = op->numbers != NULL ? g_array_index (op->numbers, guint32, i)
-                                           : op->number;
-      g_autofree char *line = g_strdup_printf ("RETR %u", number);
-      Command *cmd = _td_pop3_session_command_new (CMD_RETR, TD_POP3_EXPECT_DATA, retr_done,
-                                                   data->task);
-
-      cmd->number = number;
-      _td_pop3_session_command_add_line (cmd, line);
-      g_queue_push_tail (&self->outgoing, cmd);
-    }
-  _td_pop3_session_write_next (self);
+  _td_pop3_session_queue_batch (self, &retr_batch, data->task);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -198,10 +184,9 @@ td_pop3_session_retr_many_async (TdPop3Session       *self,
   g_return_if_fail (numbers != NULL || n_numbers == 0);
   g_return_if_fail (_td_pop3_session_numbers_valid (numbers, n_numbers));
 
-  task = _td_pop3_session_op_task_new (self, td_pop3_session_retr_many_async, cancellable, callback,
-                                       user_data);
+  task = _td_pop3_session_batch_task_new (self, td_pop3_session_retr_many_async, numbers,
+                                          n_numbers, cancellable, callback, user_data);
   op = _td_pop3_session_task_op (task);
-  op->numbers = _td_pop3_session_numbers_copy (numbers, n_numbers);
   op->chunk_func = chunk_func;
   op->message_func = message_func;
   op->func_data = func_data;

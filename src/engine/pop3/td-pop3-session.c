@@ -410,15 +410,30 @@ _td_pop3_session_number_operation (TdPop3Session       *self,
   _td_pop3_session_run_operation (self, event, task);
 }
 
-GArray *
-_td_pop3_session_numbers_copy (const guint32 *numbers,
-                               guint          n_numbers)
+static GArray *
+numbers_copy (const guint32 *numbers,
+              guint          n_numbers)
 {
   GArray *array = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n_numbers);
 
   if (n_numbers > 0)
     g_array_append_vals (array, numbers, n_numbers);
   return array;
+}
+
+GTask *
+_td_pop3_session_batch_task_new (TdPop3Session       *self,
+                                 gpointer             source_tag,
+                                 const guint32       *numbers,
+                                 guint                n_numbers,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task = _td_pop3_session_op_task_new (self, source_tag, cancellable, callback, user_data);
+
+  _td_pop3_session_task_op (task)->numbers = numbers_copy (numbers, n_numbers);
+  return task;
 }
 
 gboolean
