@@ -37,6 +37,20 @@ login_capa_done (TdPop3Session     *self,
     _td_pop3_session_task_return_boolean (task, TRUE);
 }
 
+/* The server refused USER, PASS, APOP or AUTH: not logged in. */
+static void
+login_refused (TdPop3Session     *self,
+               GTask             *task,
+               const TdPop3Event *status)
+{
+  if (self->state == ST_AUTHENTICATING)
+    self->state = ST_AUTHORIZATION;
+  if (task != NULL)
+    _td_pop3_session_task_return_error (task, _td_pop3_session_refused_error (status,
+                                                                              TD_ERROR_AUTH,
+                                                                              _("log in")));
+}
+
 /* The answer to PASS, APOP or AUTH. */
 static void
 login_answer (TdPop3Session     *self,
@@ -47,12 +61,7 @@ login_answer (TdPop3Session     *self,
 
   if (!status->ok)
     {
-      if (self->state == ST_AUTHENTICATING)
-        self->state = ST_AUTHORIZATION;
-      if (task != NULL)
-        _td_pop3_session_task_return_error (task, _td_pop3_session_refused_error (status,
-                                                                                  TD_ERROR_AUTH,
-                                                                                  _("log in")));
+      login_refused (self, task, status);
       return;
     }
 
@@ -77,17 +86,17 @@ user_done (TdPop3Session     *self,
   Command *pass;
   Op *op;
 
-  if (!status->ok || task == NULL || self->state != ST_AUTHENTICATING)
+  if (!status->ok)
     {
+      login_refused (self, task, status);
+      return;
+    }
+  if (task == NULL || self->state != ST_AUTHENTICATING)
+    {
+      /* cancelled, or no longer logging in: no PASS */
       if (self->state == ST_AUTHENTICATING)
         self->state = ST_AUTHORIZATION;
-      if (task == NULL)
-        return;
-      if (!status->ok)
-        _td_pop3_session_task_return_error (task, _td_pop3_session_refused_error (status,
-                                                                                  TD_ERROR_AUTH,
-                                                                                  _("log in")));
-      else
+      if (task != NULL)
         _td_pop3_session_task_return_error (task,
                                             _td_pop3_session_wrong_state_error (self,
                                                                                 _("log in")));

@@ -109,28 +109,46 @@ connect_capa_done (TdPop3Session     *self,
   connect_continue (self);
 }
 
+/* The end of connecting or of the TLS handshake: frees @op; the session (a new reference) when
+ * it is still there and the step worked, else NULL (a failure has failed the session). */
+static TdPop3Session *
+io_step_done (IoOp         *op,
+              gboolean      ok,
+              const GError *error)
+{
+  TdPop3Session *self = _td_pop3_session_io_op_get_session (op);
+
+  _td_pop3_session_io_op_free (op);
+  if (self != NULL && !ok)
+    {
+      _td_pop3_session_fail (self, _td_pop3_session_map_io_error (self, error));
+      g_clear_object (&self);
+    }
+  return self;
+}
+
+/* Reads and writes go through the connection's streams (new ones after the handshake). */
+static void
+take_connection_streams (TdPop3Session *self)
+{
+  g_set_object (&self->input, td_connection_get_input_stream (self->connection));
+  g_set_object (&self->output, td_connection_get_output_stream (self->connection));
+}
+
 static void
 on_tls_done (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  IoOp *op = user_data;
-  g_autoptr(TdPop3Session) self = _td_pop3_session_io_op_get_session (op);
   g_autoptr(GError) error = NULL;
   gboolean ok = td_connection_start_tls_finish (TD_CONNECTION (source), result, &error);
+  g_autoptr(TdPop3Session) self = io_step_done (user_data, ok, error);
 
-  _td_pop3_session_io_op_free (op);
   if (self == NULL)
     return;
-  if (!ok)
-    {
-      _td_pop3_session_fail (self, _td_pop3_session_map_io_error (self, error));
-      return;
-    }
 
   g_assert (self->state == ST_STLS);
-  g_set_object (&self->input, td_connection_get_input_stream (self->connection));
-  g_set_object (&self->output, td_connection_get_output_stream (self->connection));
+  take_connection_streams (self);
   self->tls_done = TRUE;
   self->stls_sent = FALSE;
   /* RFC 2595 4: forget what was learnt in plaintext and ask again */
@@ -214,8 +232,7 @@ on_connect_cancelled (GCancellable *cancellable,
                       gpointer      user_data)
 {
   TdPop3Session *self = user_data;
-  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                 _("The operation was cancelled"));
+  g_autoptr(GError) error = _td_pop3_session_cancelled_error ();
 
   g_clear_pointer (&self->connect_cancel_source, _td_pop3_session_source_destroy);
   _td_pop3_session_shutdown (self, error, error);
@@ -227,21 +244,13 @@ on_connected (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  IoOp *op = user_data;
-  g_autoptr(TdPop3Session) self = _td_pop3_session_io_op_get_session (op);
   g_autoptr(GError) error = NULL;
   gboolean ok = td_connection_connect_finish (TD_CONNECTION (source), result, &error);
+  g_autoptr(TdPop3Session) self = io_step_done (user_data, ok, error);
 
-  _td_pop3_session_io_op_free (op);
   if (self == NULL)
     return;
-  if (!ok)
-    {
-      _td_pop3_session_fail (self, _td_pop3_session_map_io_error (self, error));
-      return;
-    }
-  g_set_object (&self->input, td_connection_get_input_stream (self->connection));
-  g_set_object (&self->output, td_connection_get_output_stream (self->connection));
+  take_connection_streams (self);
   if (self->input == NULL || self->output == NULL)
     {
       _td_pop3_session_fail (self, g_error_new_literal (TD_ERROR, TD_ERROR_CONNECTION,
@@ -261,12 +270,8 @@ _td_pop3_session_handle_connect (TdPop3Session *self,
 
   self->connect_task = g_object_ref (data->task);
   if (cancellable != NULL)
-    {
-      self->connect_cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (self->connect_cancel_source, G_SOURCE_FUNC (on_connect_cancelled),
-                             self, NULL);
-      g_source_attach (self->connect_cancel_source, g_task_get_context (data->task));
-    }
+    self->connect_cancel_source = _td_pop3_session_watch_cancel (data->task, on_connect_cancelled,
+                                                                 self);
   g_clear_pointer (&self->parser, td_pop3_parser_free);
   self->parser = td_pop3_parser_new ();
   td_pop3_parser_expect (self->parser, TD_POP3_EXPECT_STATUS);   /* the greeting */
@@ -347,11 +352,7 @@ noop_done (TdPop3Session     *self,
            Command           *cmd,
            const TdPop3Event *status)
 {
-  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status,
-                                                             _("check the connection"));
-
-  if (task != NULL)
-    _td_pop3_session_task_return_boolean (task, TRUE);
+  _td_pop3_session_boolean_done (cmd, status, _("check the connection"));
 }
 
 void

@@ -75,10 +75,7 @@ rset_done (TdPop3Session     *self,
            Command           *cmd,
            const TdPop3Event *status)
 {
-  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status, _("undo the deletions"));
-
-  if (task != NULL)
-    _td_pop3_session_task_return_boolean (task, TRUE);
+  _td_pop3_session_boolean_done (cmd, status, _("undo the deletions"));
 }
 
 void

@@ -18,6 +18,45 @@
 #include "td-pop3-parser.h"
 
 /* ------------------------------------------------------------------------------------------ */
+/* LIST and UIDL alike */
+
+/* LIST or UIDL (@verb): of every message, a listing; of op->number, one status line. */
+static Command *
+listing_command_new (GTask        *task,
+                     CommandKind   kind,
+                     const char   *verb,
+                     CommandDone   done)
+{
+  Op *op = _td_pop3_session_task_op (task);
+  Command *cmd;
+
+  if (op->number == 0)
+    {
+      cmd = _td_pop3_session_command_new (kind, TD_POP3_EXPECT_LINES, done, task);
+      _td_pop3_session_command_add_line (cmd, verb);
+    }
+  else
+    {
+      g_autofree char *line = g_strdup_printf ("%s %u", verb, op->number);
+
+      cmd = _td_pop3_session_command_new (kind, TD_POP3_EXPECT_STATUS, done, task);
+      cmd->number = op->number;
+      _td_pop3_session_command_add_line (cmd, line);
+    }
+  return cmd;
+}
+
+/* The answer about one message was about another. */
+static GError *
+other_message_error (guint32 number,
+                     guint32 asked)
+{
+  return g_error_new (TD_ERROR, TD_ERROR_PARSE,
+                      _("The server answered for message %u when asked about message %u."),
+                      number, asked);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* STAT */
 
 static void
@@ -93,11 +132,7 @@ list_done (TdPop3Session     *self,
     if (!td_pop3_parse_scan_listing (status->text, &number, &op->size, &error))
       _td_pop3_session_task_return_error (task, error);
     else if (number != cmd->number)
-      _td_pop3_session_task_return_error (task, g_error_new (TD_ERROR, TD_ERROR_PARSE,
-                                                             _("The server answered for "
-                                                               "message %u when asked about "
-                                                               "message %u."), number,
-                                                             cmd->number));
+      _td_pop3_session_task_return_error (task, other_message_error (number, cmd->number));
     else
       _td_pop3_session_task_return_boolean (task, TRUE);
   }
@@ -107,23 +142,10 @@ void
 _td_pop3_session_handle_list (TdPop3Session *self,
                               EventData     *data)
 {
-  Op *op = _td_pop3_session_task_op (data->task);
-  Command *cmd;
+  Command *cmd = listing_command_new (data->task, CMD_LIST, "LIST", list_done);
 
-  if (op->number == 0)
-    {
-      cmd = _td_pop3_session_command_new (CMD_LIST, TD_POP3_EXPECT_LINES, list_done, data->task);
-      cmd->list = g_array_new (FALSE, FALSE, sizeof (TdPop3ListEntry));
-      _td_pop3_session_command_add_line (cmd, "LIST");
-    }
-  else
-    {
-      g_autofree char *line = g_strdup_printf ("LIST %u", op->number);
-
-      cmd = _td_pop3_session_command_new (CMD_LIST, TD_POP3_EXPECT_STATUS, list_done, data->task);
-      cmd->number = op->number;
-      _td_pop3_session_command_add_line (cmd, line);
-    }
+  if (cmd->number == 0)
+    cmd->list = g_array_new (FALSE, FALSE, sizeof (TdPop3ListEntry));
   _td_pop3_session_queue (self, cmd);
 }
 
@@ -178,11 +200,7 @@ uidl_done (TdPop3Session     *self,
     else if (number != cmd->number)
       {
         g_free (uid);
-        _td_pop3_session_task_return_error (task, g_error_new (TD_ERROR, TD_ERROR_PARSE,
-                                                               _("The server answered for "
-                                                                 "message %u when asked about "
-                                                                 "message %u."), number,
-                                                               cmd->number));
+        _td_pop3_session_task_return_error (task, other_message_error (number, cmd->number));
       }
     else
       _td_pop3_session_task_return_pointer (task, uid, g_free);
@@ -193,23 +211,10 @@ void
 _td_pop3_session_handle_uidl (TdPop3Session *self,
                               EventData     *data)
 {
-  Op *op = _td_pop3_session_task_op (data->task);
-  Command *cmd;
+  Command *cmd = listing_command_new (data->task, CMD_UIDL, "UIDL", uidl_done);
 
-  if (op->number == 0)
-    {
-      cmd = _td_pop3_session_command_new (CMD_UIDL, TD_POP3_EXPECT_LINES, uidl_done, data->task);
-      cmd->uidl = g_ptr_array_new_with_free_func ((GDestroyNotify) td_pop3_uidl_entry_free);
-      _td_pop3_session_command_add_line (cmd, "UIDL");
-    }
-  else
-    {
-      g_autofree char *line = g_strdup_printf ("UIDL %u", op->number);
-
-      cmd = _td_pop3_session_command_new (CMD_UIDL, TD_POP3_EXPECT_STATUS, uidl_done, data->task);
-      cmd->number = op->number;
-      _td_pop3_session_command_add_line (cmd, line);
-    }
+  if (cmd->number == 0)
+    cmd->uidl = g_ptr_array_new_with_free_func ((GDestroyNotify) td_pop3_uidl_entry_free);
   _td_pop3_session_queue (self, cmd);
 }
 

@@ -218,6 +218,10 @@ GError        *_td_pop3_session_map_io_error        (TdPop3Session       *self,
                                                      const GError        *error);
 GError        *_td_pop3_session_wrong_state_error   (TdPop3Session       *self,
                                                      const char          *what);
+GError        *_td_pop3_session_cancelled_error     (void);
+GSource       *_td_pop3_session_watch_cancel        (GTask               *task,
+                                                     GCancellableSourceFunc func,
+                                                     gpointer             data);
 
 /* td-pop3-session.c: operations. op_task_new() makes the task of an operation, with an Op;
  * run_operation() dispatches @event with @task unless it is cancelled already. Every result
@@ -302,6 +306,9 @@ Command       *_td_pop3_session_queue_line          (TdPop3Session       *self,
                                                      GTask               *task,
                                                      const char          *line);
 GTask         *_td_pop3_session_command_accepted    (Command             *cmd,
+                                                     const TdPop3Event   *status,
+                                                     const char          *what);
+void           _td_pop3_session_boolean_done        (Command             *cmd,
                                                      const TdPop3Event   *status,
                                                      const char          *what);
 

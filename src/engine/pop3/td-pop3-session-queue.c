@@ -165,6 +165,18 @@ _td_pop3_session_command_accepted (Command           *cmd,
   return g_steal_pointer (&task);
 }
 
+/* The whole CommandDone of a command that gives TRUE or the refusal. */
+void
+_td_pop3_session_boolean_done (Command           *cmd,
+                               const TdPop3Event *status,
+                               const char        *what)
+{
+  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status, what);
+
+  if (task != NULL)
+    _td_pop3_session_task_return_boolean (task, TRUE);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Batches: one command a message, all queued at once; the writer keeps the window full */
 

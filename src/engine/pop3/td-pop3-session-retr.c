@@ -26,10 +26,8 @@ top_done (TdPop3Session     *self,
           const TdPop3Event *status)
 {
   g_autofree char *what = g_strdup_printf (_("send the start of message %u"), cmd->number);
-  g_autoptr(GTask) task = _td_pop3_session_command_accepted (cmd, status, what);
 
-  if (task != NULL)
-    _td_pop3_session_task_return_boolean (task, TRUE);
+  _td_pop3_session_boolean_done (cmd, status, what);
 }
 
 void
@@ -96,6 +94,26 @@ _td_pop3_session_handle_retr (TdPop3Session *self,
 /* ------------------------------------------------------------------------------------------ */
 /* Public API */
 
+/* The task of TOP or RETR of one message, streamed to @func. */
+static GTask *
+stream_task_new (TdPop3Session       *self,
+                 gpointer             source_tag,
+                 guint32              number,
+                 TdPop3ChunkFunc      func,
+                 gpointer             func_data,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  GTask *task = _td_pop3_session_op_task_new (self, source_tag, cancellable, callback, user_data);
+  Op *op = _td_pop3_session_task_op (task);
+
+  op->number = number;
+  op->chunk_func = func;
+  op->func_data = func_data;
+  return task;
+}
+
 void
 td_pop3_session_top_async (TdPop3Session       *self,
                            guint32              number,
@@ -107,18 +125,13 @@ td_pop3_session_top_async (TdPop3Session       *self,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Op *op;
 
   g_return_if_fail (TD_IS_POP3_SESSION (self));
   g_return_if_fail (number > 0);
 
-  task = _td_pop3_session_op_task_new (self, td_pop3_session_top_async, cancellable, callback,
-                                       user_data);
-  op = _td_pop3_session_task_op (task);
-  op->number = number;
-  op->lines = lines;
-  op->chunk_func = func;
-  op->func_data = func_data;
+  task = stream_task_new (self, td_pop3_session_top_async, number, func, func_data, cancellable,
+                          callback, user_data);
+  _td_pop3_session_task_op (task)->lines = lines;
   _td_pop3_session_run_operation (self, EV_TOP, task);
 }
 
@@ -142,17 +155,12 @@ td_pop3_session_retr_async (TdPop3Session       *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Op *op;
 
   g_return_if_fail (TD_IS_POP3_SESSION (self));
   g_return_if_fail (number > 0);
 
-  task = _td_pop3_session_op_task_new (self, td_pop3_session_retr_async, cancellable, callback,
-                                       user_data);
-  op = _td_pop3_session_task_op (task);
-  op->number = number;
-  op->chunk_func = func;
-  op->func_data = func_data;
+  task = stream_task_new (self, td_pop3_session_retr_async, number, func, func_data, cancellable,
+                          callback, user_data);
   _td_pop3_session_run_operation (self, EV_RETR, task);
 }
 

@@ -224,6 +224,12 @@ _td_pop3_session_wrong_state_error (TdPop3Session *self,
                       what, _(state_names[self->state]));
 }
 
+GError *
+_td_pop3_session_cancelled_error (void)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The operation was cancelled"));
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Operations: their tasks */
 
@@ -307,6 +313,20 @@ _td_pop3_session_op_task_new (TdPop3Session       *self,
   return task;
 }
 
+/* Calls @func with @data, in the context of @task, once the cancellable of @task (not NULL) is
+ * cancelled. */
+GSource *
+_td_pop3_session_watch_cancel (GTask                   *task,
+                               GCancellableSourceFunc   func,
+                               gpointer                 data)
+{
+  GSource *source = g_cancellable_source_new (g_task_get_cancellable (task));
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (source, g_task_get_context (task));
+  return source;
+}
+
 static gboolean
 auth_pending (TdPop3Session *self)
 {
@@ -347,10 +367,7 @@ on_op_cancelled (GCancellable *cancellable,
   if (self->state == ST_AUTHENTICATING && !auth_pending (self))
     self->state = ST_AUTHORIZATION;
 
-  _td_pop3_session_task_return_error (task, g_error_new_literal (G_IO_ERROR,
-                                                                 G_IO_ERROR_CANCELLED,
-                                                                 _("The operation was "
-                                                                   "cancelled")));
+  _td_pop3_session_task_return_error (task, _td_pop3_session_cancelled_error ());
   return G_SOURCE_REMOVE;
 }
 
@@ -365,18 +382,11 @@ _td_pop3_session_run_operation (TdPop3Session *self,
 
   if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
     {
-      _td_pop3_session_task_return_error (task, g_error_new_literal (G_IO_ERROR,
-                                                                     G_IO_ERROR_CANCELLED,
-                                                                     _("The operation was "
-                                                                       "cancelled")));
+      _td_pop3_session_task_return_error (task, _td_pop3_session_cancelled_error ());
       return;
     }
   if (op != NULL && op->watch_cancel && cancellable != NULL)
-    {
-      op->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (on_op_cancelled), task, NULL);
-      g_source_attach (op->cancel_source, g_task_get_context (task));
-    }
+    op->cancel_source = _td_pop3_session_watch_cancel (task, on_op_cancelled, task);
   _td_pop3_session_dispatch (self, event, &data);
 }
 
@@ -388,10 +398,8 @@ _td_pop3_session_simple_operation (TdPop3Session       *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = _td_pop3_session_op_task_new (self, source_tag, cancellable, callback,
-                                                        user_data);
-
-  _td_pop3_session_run_operation (self, event, task);
+  _td_pop3_session_number_operation (self, event, source_tag, 0, cancellable, callback,
+                                     user_data);
 }
 
 void
