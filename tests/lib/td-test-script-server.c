@@ -611,6 +611,24 @@ td_test_script_server_get_port (TdTestScriptServer *self)
   return self->port;
 }
 
+GIOStream *
+td_test_script_server_connect (TdTestScriptServer *self)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_connect_to_host_async (client, "127.0.0.1",
+                                         td_test_script_server_get_port (self), NULL,
+                                         td_test_store_result, &result);
+  connection = g_socket_client_connect_to_host_finish (client,
+                                                       td_test_wait_result (&result, 20000),
+                                                       &error);
+  g_assert_no_error (error);
+  return G_IO_STREAM (connection);
+}
+
 gboolean
 td_test_script_server_is_finished (TdTestScriptServer *self)
 {

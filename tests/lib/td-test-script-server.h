@@ -43,6 +43,9 @@ TdTestScriptServer *td_test_script_server_new_from_data   (const char         *r
 void                td_test_script_server_free            (TdTestScriptServer *self);
 
 guint16             td_test_script_server_get_port        (TdTestScriptServer *self);
+/* A plain TCP stream to the server (the session units' stream mode), connected by running
+ * the default main context; fails the test when it does not connect. */
+GIOStream          *td_test_script_server_connect         (TdTestScriptServer *self);
 /* TRUE once every line was played, or after a mismatch. */
 gboolean            td_test_script_server_is_finished     (TdTestScriptServer *self);
 /* Runs the default main context until the script is finished (fails the test after

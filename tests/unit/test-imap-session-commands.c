@@ -53,24 +53,6 @@ on_mailbox_changed (TdImapSession *session,
     td_imap_session_idle_done (session);
 }
 
-static GIOStream *
-connect_stream (Fixture *f)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-
-  g_socket_client_connect_to_host_async (client, "127.0.0.1",
-                                         td_test_script_server_get_port (f->server), NULL,
-                                         td_test_store_result, &result);
-  connection = g_socket_client_connect_to_host_finish (client,
-                                                       td_test_wait_result (&result, WAIT_MS),
-                                                       &error);
-  g_assert_no_error (error);
-  return G_IO_STREAM (connection);
-}
-
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
@@ -81,7 +63,7 @@ fixture_setup (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   f->server = td_test_script_server_new_from_data (path);
-  stream = connect_stream (f);
+  stream = td_test_script_server_connect (f->server);
   f->session = td_imap_session_new_for_stream (stream);
   g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
   g_signal_connect (f->session, "mailbox-changed", G_CALLBACK (on_mailbox_changed), f);

@@ -117,28 +117,10 @@ received (Fixture *f)
   return td_test_script_server_get_received (f->server, NULL);
 }
 
-static GIOStream *
-connect_stream (Fixture *f)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-  Slot slot = { f, NULL };
-
-  g_socket_client_connect_to_host_async (client, "127.0.0.1",
-                                         td_test_script_server_get_port (f->server), NULL,
-                                         on_slot_done, &slot);
-  result = slot_wait (&slot);
-  connection = g_socket_client_connect_to_host_finish (client, result, &error);
-  g_assert_no_error (error);
-  return G_IO_STREAM (connection);
-}
-
 static void
 new_stream_session (Fixture *f)
 {
-  g_autoptr(GIOStream) stream = connect_stream (f);
+  g_autoptr(GIOStream) stream = td_test_script_server_connect (f->server);
 
   f->session = td_pop3_session_new_for_stream (stream);
   g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
