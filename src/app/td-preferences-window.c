@@ -15,11 +15,17 @@ struct _TdPreferencesWindow
   AdwPreferencesWindow  parent_instance;
 
   GSettings            *settings;
+  TdAccountManager     *manager;
+  GHashTable           *sync_rows;     /* account id -> AdwComboRow */
 
   GtkSwitch            *mark_read_switch;
   GtkSpinButton        *poll_spin;
   GtkLabel             *minutes_label;
+  AdwPreferencesGroup  *accounts_group;
 };
+
+/* The sync windows offered, in days (0: all mail). */
+static const guint sync_choices[] = { 0, 7, 30, 90, 365 };
 
 G_DEFINE_FINAL_TYPE (TdPreferencesWindow, td_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
@@ -54,13 +60,172 @@ poll_value_changed_cb (TdPreferencesWindow *self,
                       g_dngettext (GETTEXT_PACKAGE, "minute", "minutes", minutes));
 }
 
+/* --- Offline reading: the sync window of each IMAP account --- */
+
+static char *
+sync_choice_label (guint days)
+{
+  switch (days)
+    {
+    case 0: return g_strdup (_("All Messages"));
+    case 7: return g_strdup (_("Last Week"));
+    case 30: return g_strdup (_("Last Month"));
+    case 90: return g_strdup (_("Last 3 Months"));
+    case 365: return g_strdup (_("Last Year"));
+    default:
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Last %u Day", "Last %u Days", days),
+                              days);
+    }
+}
+
+static void
+account_saved_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TdAccount) account = user_data;
+  TdAccountManager *manager = TD_ACCOUNT_MANAGER (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!td_account_manager_update_account_finish (manager, result, &error))
+    {
+      g_warning ("Could not save the settings of %s: %s", td_account_get_address (account),
+                 error->message);
+      return;
+    }
+  /* a wider window has bodies to download: the sync brings them (its errors show in the
+   * window's status, as for any sync) */
+  td_account_manager_sync_async (manager, account, NULL, NULL, NULL);
+}
+
+static void
+sync_row_selected_cb (AdwComboRow         *row,
+                      GParamSpec          *pspec,
+                      TdPreferencesWindow *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (row), "td-account");
+  GArray *days = g_object_get_data (G_OBJECT (row), "td-days");
+  guint selected = adw_combo_row_get_selected (row);
+  guint wanted;
+
+  if (self->manager == NULL || selected >= days->len)
+    return;
+  wanted = g_array_index (days, guint, selected);
+  if (wanted == td_account_get_sync_days (account))
+    return;
+  td_account_set_sync_days (account, wanted);
+  td_account_manager_update_account_async (self->manager, account, NULL, account_saved_cb,
+                                           g_object_ref (account));
+}
+
+static void
+add_sync_row (TdPreferencesWindow *self,
+              TdAccount           *account)
+{
+  g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
+  GArray *days = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint current = td_account_get_sync_days (account);
+  guint selected = G_MAXUINT;
+  AdwComboRow *row;
+  gint64 *key;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sync_choices); i++)
+    {
+      g_autofree char *label = NULL;
+
+      /* a window set elsewhere (the command line) is offered as it is, in order */
+      if (selected == G_MAXUINT && current != 0 && current < sync_choices[i])
+        {
+          g_autofree char *own = sync_choice_label (current);
+
+          selected = days->len;
+          g_array_append_val (days, current);
+          gtk_string_list_append (labels, own);
+        }
+      if (sync_choices[i] == current)
+        selected = days->len;
+      label = sync_choice_label (sync_choices[i]);
+      g_array_append_val (days, sync_choices[i]);
+      gtk_string_list_append (labels, label);
+    }
+  if (selected == G_MAXUINT)
+    {
+      g_autofree char *own = sync_choice_label (current);
+
+      selected = days->len;
+      g_array_append_val (days, current);
+      gtk_string_list_append (labels, own);
+    }
+
+  row = ADW_COMBO_ROW (adw_combo_row_new ());
+  if (td_account_get_name (account) != NULL && *td_account_get_name (account) != '\0')
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), td_account_get_name (account));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), td_account_get_address (account));
+    }
+  else
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), td_account_get_address (account));
+  adw_combo_row_set_model (row, G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (row, selected);
+  g_object_set_data_full (G_OBJECT (row), "td-account", g_object_ref (account), g_object_unref);
+  g_object_set_data_full (G_OBJECT (row), "td-days", days, (GDestroyNotify) g_array_unref);
+  g_signal_connect (row, "notify::selected", G_CALLBACK (sync_row_selected_cb), self);
+  adw_preferences_group_add (self->accounts_group, GTK_WIDGET (row));
+
+  key = g_new (gint64, 1);
+  *key = td_account_get_id (account);
+  g_hash_table_insert (self->sync_rows, key, row);
+}
+
+static void
+fill_accounts (TdPreferencesWindow *self)
+{
+  GListModel *accounts;
+  guint n_rows = 0;
+
+  if (self->manager != NULL)
+    {
+      accounts = td_account_manager_get_accounts (self->manager);
+      for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+        {
+          g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
+
+          /* a POP3 account downloads every message whole */
+          if (td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP)
+            continue;
+          add_sync_row (self, account);
+          n_rows++;
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->accounts_group), n_rows > 0);
+}
+
+AdwComboRow *
+td_preferences_window_get_sync_row (TdPreferencesWindow *self,
+                                    gint64               account_id)
+{
+  g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
+  return g_hash_table_lookup (self->sync_rows, &account_id);
+}
+
 static void
 td_preferences_window_dispose (GObject *object)
 {
   TdPreferencesWindow *self = TD_PREFERENCES_WINDOW (object);
 
+  if (self->sync_rows != NULL)
+    {
+      GHashTableIter iter;
+      gpointer row;
+
+      g_hash_table_iter_init (&iter, self->sync_rows);
+      while (g_hash_table_iter_next (&iter, NULL, &row))
+        g_signal_handlers_disconnect_by_data (row, self);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_PREFERENCES_WINDOW);
+  g_clear_pointer (&self->sync_rows, g_hash_table_unref);
   g_clear_object (&self->settings);
+  g_clear_object (&self->manager);
 
   G_OBJECT_CLASS (td_preferences_window_parent_class)->dispose (object);
 }
@@ -78,6 +243,7 @@ td_preferences_window_class_init (TdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, mark_read_switch);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, poll_spin);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, minutes_label);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, accounts_group);
   gtk_widget_class_bind_template_callback (widget_class, poll_value_changed_cb);
 }
 
@@ -85,17 +251,20 @@ static void
 td_preferences_window_init (TdPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->sync_rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   poll_value_changed_cb (self, self->poll_spin);
 }
 
 GtkWidget *
-td_preferences_window_new (GtkWindow *parent,
-                           GSettings *settings)
+td_preferences_window_new (GtkWindow        *parent,
+                           GSettings        *settings,
+                           TdAccountManager *manager)
 {
   TdPreferencesWindow *self;
 
   g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (manager == NULL || TD_IS_ACCOUNT_MANAGER (manager), NULL);
 
   self = g_object_new (TD_TYPE_PREFERENCES_WINDOW,
                        "transient-for", parent,
@@ -108,5 +277,8 @@ td_preferences_window_new (GtkWindow *parent,
                                 gtk_spin_button_get_adjustment (self->poll_spin), "value",
                                 G_SETTINGS_BIND_DEFAULT, seconds_to_minutes, minutes_to_seconds,
                                 NULL, NULL);
+  if (manager != NULL)
+    self->manager = g_object_ref (manager);
+  fill_accounts (self);
   return GTK_WIDGET (self);
 }

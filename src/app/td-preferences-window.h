@@ -1,11 +1,14 @@
-/* td-preferences-window.h: the settings a user changes (mark as read on open, how often to
- * check for new mail), bound to GSettings
+/* td-preferences-window.h: the settings a user changes: mark as read on open and how often
+ * to check for new mail (bound to GSettings), and for each IMAP account which messages are
+ * downloaded whole (its sync window, saved with the account)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
 #include <adwaita.h>
+
+#include "td-account-manager.h"
 
 G_BEGIN_DECLS
 
@@ -14,8 +17,12 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TdPreferencesWindow, td_preferences_window, TD, PREFERENCES_WINDOW,
                       AdwPreferencesWindow)
 
-/* @settings: the application's (org.tidings.Tidings). */
-GtkWidget *td_preferences_window_new (GtkWindow *parent,
-                                      GSettings *settings);
+/* @settings: the application's (org.tidings.Tidings); @manager may be NULL (no accounts). */
+GtkWidget *td_preferences_window_new (GtkWindow        *parent,
+                                      GSettings        *settings,
+                                      TdAccountManager *manager);
+/* The row that picks the sync window of an account, or NULL (for tests). */
+AdwComboRow *td_preferences_window_get_sync_row (TdPreferencesWindow *self,
+                                                 gint64               account_id);
 
 G_END_DECLS

@@ -771,7 +771,8 @@ preferences_action (GtkWidget  *widget,
     return;
   if (self->preferences == NULL)
     {
-      GtkWidget *preferences = td_preferences_window_new (GTK_WINDOW (self), self->settings);
+      GtkWidget *preferences = td_preferences_window_new (GTK_WINDOW (self), self->settings,
+                                                            self->manager);
 
       g_set_weak_pointer (&self->preferences, preferences);
     }

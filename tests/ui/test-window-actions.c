@@ -899,6 +899,22 @@ build_profile (const char  *profile_dir,
   td_store_close (store);
 }
 
+typedef struct
+{
+  TdStore *store;
+  gint64   account_id;
+  guint    days;
+} SyncDaysWait;
+
+static gboolean
+stored_sync_days_is (gpointer data)
+{
+  SyncDaysWait *wait = data;
+  g_autoptr(TdAccount) stored = td_store_get_account (wait->store, wait->account_id, NULL);
+
+  return stored != NULL && td_account_get_sync_days (stored) == wait->days;
+}
+
 static void
 check_preferences (TdWindow *window)
 {
@@ -926,8 +942,32 @@ check_preferences (TdWindow *window)
   g_settings_set_uint (settings, "poll-interval", 120);
   g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (poll)), ==, 2.0);
   g_assert_cmpuint (td_account_manager_get_poll_interval (manager), ==, 120);
-  td_test_ui_spin (300);
-  td_test_ui_save_screenshot (preferences, "preferences.png");
+  /* Offline reading: the account's sync window, saved with the account. */
+  {
+    g_autoptr(TdAccount) account = g_list_model_get_item (td_account_manager_get_accounts (manager),
+                                                          0);
+    AdwComboRow *row = td_preferences_window_get_sync_row (TD_PREFERENCES_WINDOW (preferences),
+                                                           td_account_get_id (account));
+    GListModel *choices;
+    SyncDaysWait wait = { td_account_manager_get_store (manager), td_account_get_id (account), 30 };
+
+    g_assert_nonnull (row);
+    choices = adw_combo_row_get_model (row);
+    g_assert_cmpuint (g_list_model_get_n_items (choices), ==, 5);
+    g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (choices), 0), ==,
+                     "All Messages");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (choices), 2), ==,
+                     "Last Month");
+    td_test_ui_spin (300);
+    td_test_ui_save_screenshot (preferences, "preferences.png");
+    adw_combo_row_set_selected (row, 2);
+    g_assert_cmpuint (td_account_get_sync_days (account), ==, 30);
+    td_test_ui_wait_until (stored_sync_days_is, &wait, TIMEOUT_MS, "the sync window saved");
+    adw_combo_row_set_selected (row, 0);
+    wait.days = 0;
+    td_test_ui_wait_until (stored_sync_days_is, &wait, TIMEOUT_MS, "the sync window saved");
+  }
 
   gtk_window_close (GTK_WINDOW (preferences));
   td_test_ui_wait_no_toplevel (TD_TYPE_PREFERENCES_WINDOW);
