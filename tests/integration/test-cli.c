@@ -555,6 +555,10 @@ test_actions (void)
   g_auto(Run) create = { 0 };
   g_auto(Run) rename = { 0 };
   g_auto(Run) folders = { 0 };
+  g_auto(Run) unflag = { 0 };
+  g_auto(Run) copy = { 0 };
+  g_auto(Run) remove = { 0 };
+  g_auto(Run) after = { 0 };
 
   g_assert_no_error (error);
   td_test_dovecot_save_generated (own, "alice", "INBOX", "Act", 5, &error);
@@ -587,6 +591,20 @@ test_actions (void)
   g_assert_nonnull (strstr (flags, "\\Seen"));
   g_assert_nonnull (strstr (flags, "\\Flagged"));
   g_assert_nonnull (strstr (flags, "$Forwarded"));
+  g_clear_pointer (&flags, g_free);
+
+  /* and taken away again */
+  run_cli (&unflag, profile, NULL, "flag", one, "-flagged", "-seen", NULL);
+  g_assert_cmpint (unflag.status, ==, 0);
+  flags = server_flags_of (own, "INBOX", "Act 1");
+  g_assert_null (strstr (flags, "\\Seen"));
+  g_assert_null (strstr (flags, "\\Flagged"));
+  g_assert_nonnull (strstr (flags, "$Forwarded"));
+
+  run_cli (&copy, profile, NULL, "copy", one, "Archive", NULL);
+  g_assert_cmpint (copy.status, ==, 0);
+  g_assert_cmpuint (server_count_of (own, "INBOX", "Act 1"), ==, 1);
+  g_assert_cmpuint (server_count_of (own, "Archive", "Act 1"), ==, 1);
 
   run_cli (&move, profile, NULL, "move", two, "Archive", NULL);
   g_assert_cmpint (move.status, ==, 0);
@@ -607,10 +625,19 @@ test_actions (void)
   g_assert_nonnull (strstr (list, "Projects 2026\n"));
 
   run_cli (&folders, profile, NULL, "folders", NULL);
-  g_assert_nonnull (strstr (folders.out, "INBOX\tinbox\t3\t2\n"));
-  g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t1\t1\n"));
+  g_assert_nonnull (strstr (folders.out, "INBOX\tinbox\t3\t3\n"));
+  g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t2\t2\n"));
   g_assert_nonnull (strstr (folders.out, "Trash\ttrash\t1\t1\n"));
   g_assert_nonnull (strstr (folders.out, "Projects 2026\t-\t0\t0\n"));
+
+  run_cli (&remove, profile, NULL, "folder", "delete", "Projects 2026", NULL);
+  g_assert_cmpint (remove.status, ==, 0);
+  g_clear_pointer (&list, g_free);
+  list = td_test_dovecot_doveadm_output (own, &error, "mailbox", "list", "-u", "alice", NULL);
+  g_assert_no_error (error);
+  g_assert_null (strstr (list, "Projects 2026"));
+  run_cli (&after, profile, NULL, "folders", NULL);
+  g_assert_null (strstr (after.out, "Projects 2026"));
 }
 
 /* ARCHITECTURE invariant 1 for IMAP: a message leaves the server's folder only after the local
@@ -826,6 +853,12 @@ test_sync_window (void)
   g_auto(Run) show_old_after = { 0 };
   g_auto(Run) set = { 0 };
   g_auto(Run) set_bad = { 0 };
+  g_auto(Run) narrow_sync = { 0 };
+  g_auto(Run) wide_sync = { 0 };
+  g_auto(Run) show_older_missing = { 0 };
+  g_auto(Run) show_older = { 0 };
+  g_autoptr(GBytes) older = dated_message ("Older", old_date);
+  g_autofree char *older_id = NULL;
 
   g_assert_no_error (error);
   td_test_dovecot_save (own, "alice", "INBOX", old, &error);
@@ -875,8 +908,24 @@ test_sync_window (void)
 
   run_cli (&set_bad, profile, NULL, "account", "set", "alice@localhost", NULL);
   g_assert_cmpint (set_bad.status, ==, 2);
+  /* another old one, outside the window: its header only */
+  td_test_dovecot_save (own, "alice", "INBOX", older, &error);
+  g_assert_no_error (error);
+  run_cli (&narrow_sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (narrow_sync.status, ==, 0);
+  older_id = message_id_of (profile, "INBOX", "Older");
+  g_assert_nonnull (older_id);
+  run_cli (&show_older_missing, profile, NULL, "--offline", "show", older_id, NULL);
+  g_assert_cmpint (show_older_missing.status, ==, 1);
+
+  /* a wider window: the next sync downloads what it now takes in */
   run_cli (&set, profile, NULL, "account", "set", "alice@localhost", "--sync-days", "0", NULL);
   g_assert_cmpint (set.status, ==, 0);
+  run_cli (&wide_sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (wide_sync.status, ==, 0);
+  run_cli (&show_older, profile, NULL, "--offline", "show", older_id, NULL);
+  g_assert_cmpint (show_older.status, ==, 0);
+  g_assert_nonnull (strstr (show_older.out, "The text of Older."));
 }
 
 int
