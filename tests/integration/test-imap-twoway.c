@@ -419,6 +419,20 @@ test_flags_here (Fixture       *f,
   g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 2"), ==,
                     TD_FLAG_SEEN | TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
   g_assert_cmpuint (local_total (f, "INBOX"), ==, 12 - 0);
+
+  /* \Draft and \Deleted (without an expunge) go there and come back the same */
+  change_flags (f, one, TD_FLAG_DRAFT | TD_FLAG_DELETED, TD_FLAG_FLAGGED);
+  sync_ok (f);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Draft", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Deleted", TRUE);
+  assert_server_has_flag (f, "INBOX", "Inbox message 1", "\\Flagged", FALSE);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 1"), ==,
+                    TD_FLAG_SEEN | TD_FLAG_DRAFT | TD_FLAG_DELETED);
+  DOVEADM_OK (f, "flags", "remove", "-u", "alice", "\\Draft \\Deleted", "mailbox", "INBOX",
+              "uid", uid_of (f, "INBOX", "Inbox message 1"));
+  sync_ok (f);
+  g_assert_cmpuint (local_flags (f, "INBOX", "Inbox message 1"), ==, TD_FLAG_SEEN);
+  g_assert_cmpuint (local_total (f, "INBOX"), ==, 12);
 }
 
 static void
