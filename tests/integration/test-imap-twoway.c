@@ -615,6 +615,75 @@ test_folder_renamed_mid_sync (Fixture       *f,
   g_assert_cmpint (td_folder_get_id (work), ==, td_folder_get_id (projects));
 }
 
+static void
+delete_when_archive_syncs (TdImapSync *sync,
+                           const char *what,
+                           guint       done,
+                           guint       total,
+                           gpointer    data)
+{
+  RenameMidSync *r = data;
+
+  /* inside the folder: its new messages are being fetched and written */
+  if (r->folder_id == 0 || strstr (what, "in Archive") == NULL)
+    return;
+  td_store_delete_folder_async (r->f->store, r->folder_id, NULL, td_test_store_result,
+                                &r->result);
+  r->folder_id = 0;
+}
+
+/* A folder deleted here while the sync is inside it: the sync leaves it (what was in flight
+ * for it is dropped), goes on with the other folders and succeeds; the next sync sends the
+ * delete. */
+static void
+test_folder_deleted_mid_sync (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(TdImapSync) sync = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) archive = NULL;
+  g_autoptr(TdMessage) later = NULL;
+  g_autofree char *list = NULL;
+  RenameMidSync r = { f, 0, NULL };
+  gint64 id;
+
+  sync_ok (f);
+  id = td_account_get_id (f->account);
+  archive = folder (f, "Archive");
+  r.folder_id = td_folder_get_id (archive);
+  td_test_dovecot_save_generated (f->server, "alice", "Archive", "Filed", 200, &error);
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (f->server, "alice", "Projects", "Later", 1, &error);
+  g_assert_no_error (error);
+
+  sync = td_imap_sync_new (f->store, f->account);
+  g_signal_connect (sync, "progress", G_CALLBACK (delete_when_archive_syncs), &r);
+  td_imap_sync_run_async (sync, td_test_dovecot_get_password (f->server), NULL,
+                          td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r.result);
+  g_assert_true (td_store_delete_folder_finish (f->store, td_test_wait_result (&r.result, 10000),
+                                                &error));
+  g_assert_no_error (error);
+  g_clear_object (&r.result);
+
+  /* gone here, the folders after it synced, the delete waiting */
+  g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+  later = find_local (f, "Projects", "Later 1");
+  g_assert_nonnull (later);
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 1);
+
+  sync_ok (f);
+  list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_null (strstr (list, "Archive\n"));
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+  g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+}
+
 /* --- Server -> here --- */
 
 static void
@@ -1064,6 +1133,7 @@ add_cases (const char *kind)
     { "expunge-here", test_expunge_here },
     { "folders-here", test_folders_here },
     { "folder-renamed-mid-sync", test_folder_renamed_mid_sync },
+    { "folder-deleted-mid-sync", test_folder_deleted_mid_sync },
     { "changes-there", test_changes_there },
     { "conflict", test_conflict },
     { "offline", test_offline },

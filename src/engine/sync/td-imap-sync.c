@@ -66,6 +66,7 @@ struct _TdImapSync
   TdFolderState      local_state;
   gboolean           uidvalidity_changed;
   gboolean           qresync;          /* selected with QRESYNC: changes came with the SELECT */
+  gboolean           folder_gone;      /* deleted or renamed here meanwhile: being left */
   GArray            *vanished;         /* QRESYNC: uids expunged on the server */
   GArray            *local_uids;       /* ascending */
   GArray            *server_uids;      /* ascending */
@@ -141,6 +142,7 @@ clear_folder_state (TdImapSync *self)
   self->folder_id = 0;
   self->uidvalidity_changed = FALSE;
   self->qresync = FALSE;
+  self->folder_gone = FALSE;
 }
 
 static void
@@ -299,6 +301,39 @@ check (TdImapSync *self,
 
 /* --- Per folder --- */
 
+/* Goes on with the next folder once nothing of the gone one is in flight. */
+static void
+leave_gone_folder (TdImapSync *self)
+{
+  if (self->task == NULL || self->fetches_in_flight > 0 || self->writes_in_flight > 0)
+    return;
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
+  self->folder_index++;
+  next_folder (self);
+}
+
+/* Like check(), for what the store answers about the folder being synced. The user may
+ * delete or rename it here while the sync is inside it (the change waits in the journal):
+ * the store then has no such folder. That ends this folder's sync, not the account's: what
+ * is still in flight is let finish and dropped, and the sync goes on with the next folder.
+ * FALSE then, as for an error. */
+static gboolean
+check_store (TdImapSync *self,
+             GError     *error)
+{
+  if (self->task != NULL && self->fetch_uid == 0 &&
+      g_error_matches (error, TD_ERROR, TD_ERROR_NOT_FOUND))
+    {
+      if (!self->folder_gone)
+        g_debug ("Sync: %s is gone from the store meanwhile, left", self->folder_name);
+      g_error_free (error);
+      self->folder_gone = TRUE;
+      leave_gone_folder (self);
+      return FALSE;
+    }
+  return check (self, error);
+}
+
 static void
 folder_state_saved_cb (GObject      *source,
                        GAsyncResult *result,
@@ -308,7 +343,7 @@ folder_state_saved_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_set_folder_state_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
 
   self->folder_index++;
@@ -356,7 +391,7 @@ bodies_listed_cb (GObject      *source,
   GArray *uids;
 
   uids = td_store_list_missing_bodies_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     {
       g_clear_pointer (&uids, g_array_unref);
       return;
@@ -405,7 +440,7 @@ flags_written_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_update_flags_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   start_bodies (self);
 }
@@ -535,10 +570,15 @@ written_cb (GObject      *source,
     td_store_add_messages_finish (self->store, result, &error);
   else
     td_store_set_bodies_finish (self->store, result, &error);
-  if (!check (self, error))
-    return;
-
   self->writes_in_flight--;
+  if (!check_store (self, error))
+    return;
+  if (self->folder_gone)
+    {
+      leave_gone_folder (self);
+      return;
+    }
+
   self->done += n;
   if (self->total > 0)
     {
@@ -583,7 +623,7 @@ fetch_item_cb (TdImapFetch *fetch,
 {
   TdImapSync *self = user_data;
 
-  if (self->task == NULL || (fetch->fields & TD_IMAP_FETCH_HAS_UID) == 0)
+  if (self->task == NULL || self->folder_gone || (fetch->fields & TD_IMAP_FETCH_HAS_UID) == 0)
     return;
 
   if (self->pending == NULL)
@@ -629,6 +669,11 @@ fetched_cb (GObject      *source,
     return;
 
   self->fetches_in_flight--;
+  if (self->folder_gone)
+    {
+      leave_gone_folder (self);
+      return;
+    }
   flush (self);
   pump (self);
 }
@@ -649,7 +694,7 @@ pump (TdImapSync *self)
   gboolean headers = self->phase == PHASE_HEADERS;
   guint per_fetch = headers ? HEADER_UIDS_PER_FETCH : BODY_UIDS_PER_FETCH;
 
-  if (self->task == NULL)
+  if (self->task == NULL || self->folder_gone)
     return;
 
   while (self->queue_pos < self->queue->len &&
@@ -756,7 +801,7 @@ vanished_removed_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_remove_messages_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   start_headers (self);
 }
@@ -826,7 +871,7 @@ local_uids_cb (GObject      *source,
   GArray *uids;
 
   uids = td_store_list_uids_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     {
       g_clear_pointer (&uids, g_array_unref);
       return;
@@ -861,7 +906,7 @@ folder_reset_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_reset_folder_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   list_local_uids (self);
 }
@@ -940,7 +985,7 @@ qresync_flags_written_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_update_flags_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   qresync_fetch_new (self);
 }
@@ -967,7 +1012,7 @@ qresync_vanished_removed_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_remove_messages_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   qresync_flags (self);
 }
@@ -998,7 +1043,7 @@ local_flags_saved_cb (GObject      *source,
   GError *error = NULL;
 
   td_store_set_folder_local_flags_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   folder_selected (self);
 }
@@ -1131,7 +1176,7 @@ unchanged_bodies_cb (GObject      *source,
   GError *error = NULL;
 
   uids = td_store_list_missing_bodies_finish (self->store, result, &error);
-  if (!check (self, error))
+  if (!check_store (self, error))
     return;
   if (uids->len > 0)
     {
