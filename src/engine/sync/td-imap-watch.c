@@ -13,6 +13,8 @@
 
 #include "td-imap-watch.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "td-error.h"
 #include "td-imap-client.h"
 #include "td-imap-session.h"
@@ -39,9 +41,11 @@ struct _TdImapWatch
   gboolean         online;
   gboolean         notify;          /* NOTIFY accepted: every folder is watched */
   guint            poll_interval;
-  guint            backoff;         /* seconds before the next reconnect */
+  guint            backoff;         /* seconds before the next reconnect, without jitter */
   guint            timer_id;        /* reconnect, poll or IDLE renewal */
   gboolean         reconnect_pending;
+  guint            retry_delay;     /* ms of the pending reconnect (with jitter), else 0 */
+  double           time_scale;      /* every delay is multiplied by it (tests) */
 
   GNetworkMonitor *monitor;
   gulong           network_changed_id;
@@ -55,6 +59,7 @@ G_DEFINE_FINAL_TYPE (TdImapWatch, td_imap_watch, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_ONLINE,
+  PROP_RETRY_DELAY,
   N_PROPS
 };
 
@@ -90,10 +95,33 @@ set_online (TdImapWatch *self,
 }
 
 static void
+set_retry_delay (TdImapWatch *self,
+                 guint        delay_ms)
+{
+  if (self->retry_delay == delay_ms && delay_ms == 0)
+    return;
+  /* notified at every scheduled reconnect, even with the same delay as the last one */
+  self->retry_delay = delay_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_DELAY]);
+}
+
+static void
 clear_timer (TdImapWatch *self)
 {
   g_clear_handle_id (&self->timer_id, g_source_remove);
   self->reconnect_pending = FALSE;
+  set_retry_delay (self, 0);
+}
+
+/* A timeout of @ms on the watch's clock (scaled for tests). */
+static guint
+add_timeout (TdImapWatch *self,
+             double       ms,
+             GSourceFunc  func)
+{
+  double scaled = ms * self->time_scale;
+
+  return g_timeout_add ((guint) CLAMP (scaled, 1.0, (double) G_MAXUINT), func, self);
 }
 
 /* Drops the current session (if any) without waiting for anything. */
@@ -118,7 +146,8 @@ td_imap_watch_dispose (GObject *object)
 {
   TdImapWatch *self = (TdImapWatch *) object;
 
-  clear_timer (self);
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->reconnect_pending = FALSE;
   drop_session (self);
   if (self->bus_cancellable != NULL)
     g_cancellable_cancel (self->bus_cancellable);
@@ -128,7 +157,7 @@ td_imap_watch_dispose (GObject *object)
   self->sleep_subscription = 0;
   g_clear_object (&self->system_bus);
   g_clear_signal_handler (&self->network_changed_id, self->monitor);
-  self->monitor = NULL;
+  g_clear_object (&self->monitor);
   clear_password (self);
   g_clear_object (&self->client);
   g_clear_object (&self->account);
@@ -159,6 +188,9 @@ td_imap_watch_get_property (GObject    *object,
     case PROP_ONLINE:
       g_value_set_boolean (value, self->online);
       break;
+    case PROP_RETRY_DELAY:
+      g_value_set_uint (value, self->retry_delay);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -176,6 +208,9 @@ td_imap_watch_class_init (TdImapWatchClass *klass)
   properties[PROP_ONLINE] =
     g_param_spec_boolean ("online", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RETRY_DELAY] =
+    g_param_spec_uint ("retry-delay", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_CHANGED] =
@@ -191,6 +226,7 @@ td_imap_watch_init (TdImapWatch *self)
 {
   self->poll_interval = DEFAULT_POLL_SECONDS;
   self->backoff = BACKOFF_FIRST_SECONDS;
+  self->time_scale = 1.0;
 }
 
 /* --- Failing and coming back --- */
@@ -201,7 +237,6 @@ reconnect_cb (gpointer user_data)
   TdImapWatch *self = user_data;
 
   self->timer_id = 0;
-  self->reconnect_pending = FALSE;
   connect_now (self);
   return G_SOURCE_REMOVE;
 }
@@ -241,7 +276,8 @@ session_failed (TdImapWatch  *self,
            td_account_get_address (self->account), error != NULL ? error->message : "closed",
            delay_ms);
   self->reconnect_pending = TRUE;
-  self->timer_id = g_timeout_add (delay_ms, reconnect_cb, self);
+  self->timer_id = add_timeout (self, delay_ms, reconnect_cb);
+  set_retry_delay (self, delay_ms);
 }
 
 /* TRUE when @session is the current one and @error is unset; handles the rest. */
@@ -273,7 +309,7 @@ session_closed_cb (TdImapSession *session,
     return;
   copy = error != NULL ? g_error_copy (error)
                        : g_error_new_literal (TD_ERROR, TD_ERROR_CONNECTION,
-                                              "The server closed the connection");
+                                              _("The server closed the connection"));
   session_failed (self, copy);
 }
 
@@ -369,11 +405,11 @@ wait_for_changes (TdImapWatch *self)
     {
       td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
                                   g_object_ref (self));
-      self->timer_id = g_timeout_add_seconds (MIN (IDLE_RENEW_SECONDS, self->poll_interval),
-                                              renew_idle_cb, self);
+      self->timer_id = add_timeout (self, td_imap_watch_get_renew_interval (self) * 1000.0,
+                                    renew_idle_cb);
     }
   else
-    self->timer_id = g_timeout_add_seconds (self->poll_interval, poll_cb, self);
+    self->timer_id = add_timeout (self, self->poll_interval * 1000.0, poll_cb);
 }
 
 /* --- Connecting --- */
@@ -521,6 +557,18 @@ prepare_for_sleep_cb (GDBusConnection *connection,
 }
 
 static void
+subscribe_sleep (TdImapWatch     *self,
+                 GDBusConnection *bus)
+{
+  self->sleep_subscription =
+    g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
+                                        "org.freedesktop.login1.Manager", "PrepareForSleep",
+                                        "/org/freedesktop/login1", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, prepare_for_sleep_cb, self,
+                                        NULL);
+}
+
+static void
 system_bus_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -535,18 +583,14 @@ system_bus_cb (GObject      *source,
       g_debug ("No system bus: %s", error->message);
       return;
     }
-  if (self->account == NULL)
+  if (self->account == NULL || self->system_bus != NULL)
     {
+      /* disposed, or given a bus meanwhile */
       g_object_unref (bus);
       return;
     }
   self->system_bus = bus;
-  self->sleep_subscription =
-    g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
-                                        "org.freedesktop.login1.Manager", "PrepareForSleep",
-                                        "/org/freedesktop/login1", NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, prepare_for_sleep_cb, self,
-                                        NULL);
+  subscribe_sleep (self, bus);
 }
 
 /* --- Public --- */
@@ -597,12 +641,16 @@ td_imap_watch_start (TdImapWatch *self,
   self->backoff = BACKOFF_FIRST_SECONDS;
 
   if (self->monitor == NULL)
+    self->monitor = g_object_ref (g_network_monitor_get_default ());
+  if (self->network_changed_id == 0)
+    self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
+                                                 G_CALLBACK (network_changed_cb), self);
+  if (self->system_bus != NULL)
     {
-      self->monitor = g_network_monitor_get_default ();
-      self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
-                                                   G_CALLBACK (network_changed_cb), self);
+      if (self->sleep_subscription == 0)
+        subscribe_sleep (self, self->system_bus);
     }
-  if (self->bus_cancellable == NULL)
+  else if (self->bus_cancellable == NULL)
     {
       self->bus_cancellable = g_cancellable_new ();
       g_bus_get (G_BUS_TYPE_SYSTEM, self->bus_cancellable, system_bus_cb, g_object_ref (self));
@@ -661,4 +709,56 @@ td_imap_watch_get_watches_all (TdImapWatch *self)
 {
   g_return_val_if_fail (TD_IS_IMAP_WATCH (self), FALSE);
   return self->online && self->notify;
+}
+
+guint
+td_imap_watch_get_renew_interval (TdImapWatch *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_WATCH (self), 0);
+  return MIN (IDLE_RENEW_SECONDS, self->poll_interval);
+}
+
+guint
+td_imap_watch_get_retry_delay (TdImapWatch *self)
+{
+  g_return_val_if_fail (TD_IS_IMAP_WATCH (self), 0);
+  return self->retry_delay;
+}
+
+void
+td_imap_watch_set_time_scale (TdImapWatch *self,
+                              double       scale)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+  g_return_if_fail (scale > 0.0);
+  self->time_scale = scale;
+}
+
+void
+td_imap_watch_set_network_monitor (TdImapWatch     *self,
+                                   GNetworkMonitor *monitor)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+  g_return_if_fail (G_IS_NETWORK_MONITOR (monitor));
+  g_return_if_fail (!self->running);
+
+  g_clear_signal_handler (&self->network_changed_id, self->monitor);
+  g_set_object (&self->monitor, monitor);
+}
+
+void
+td_imap_watch_set_system_bus (TdImapWatch     *self,
+                              GDBusConnection *bus)
+{
+  g_return_if_fail (TD_IS_IMAP_WATCH (self));
+  g_return_if_fail (G_IS_DBUS_CONNECTION (bus));
+  g_return_if_fail (!self->running);
+
+  if (self->bus_cancellable != NULL)
+    g_cancellable_cancel (self->bus_cancellable);
+  g_clear_object (&self->bus_cancellable);
+  if (self->system_bus != NULL && self->sleep_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (self->system_bus, self->sleep_subscription);
+  self->sleep_subscription = 0;
+  g_set_object (&self->system_bus, bus);
 }

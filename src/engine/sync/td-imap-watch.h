@@ -59,8 +59,28 @@ void         td_imap_watch_set_poll_interval (TdImapWatch *self,
 gboolean     td_imap_watch_get_watches_all   (TdImapWatch *self);
 /* Tries to connect now if it is waiting to reconnect. */
 void         td_imap_watch_reconnect_now     (TdImapWatch *self);
+/* Seconds between two IDLE renewals: the poll interval, at most 25 minutes. */
+guint        td_imap_watch_get_renew_interval (TdImapWatch *self);
+/* Milliseconds from the last failure to the reconnect now pending (the backoff step with its
+ * jitter, on the watch's clock), 0 when no reconnect is pending ("retry-delay"). */
+guint        td_imap_watch_get_retry_delay   (TdImapWatch *self);
 
-/* Properties: "online" (gboolean).
+/* For tests only. Every delay of the watch (polls, IDLE renewals, reconnects, waiting for an
+ * answer) is multiplied by @scale (default 1.0, must be > 0), so that a test sees minutes of
+ * the watch pass in milliseconds; what the watch reports (retry-delay, the renew interval)
+ * stays on its own unscaled clock. */
+void         td_imap_watch_set_time_scale    (TdImapWatch     *self,
+                                              double           scale);
+/* For tests only, before td_imap_watch_start(): follow @monitor instead of
+ * g_network_monitor_get_default(), and hear logind's PrepareForSleep on @bus (a connection
+ * to a message bus) instead of the system bus. */
+void         td_imap_watch_set_network_monitor (TdImapWatch     *self,
+                                                GNetworkMonitor *monitor);
+void         td_imap_watch_set_system_bus    (TdImapWatch     *self,
+                                              GDBusConnection *bus);
+
+/* Properties: "online" (gboolean); "retry-delay" (guint, notified at every reconnect
+ * scheduled, also when its delay is the same as the last one's).
  * Signals:
  *   "changed" (): the folder changed on the server, or the watch (re)connected
  *   "failed"  (const GError *): stopped for good (password or certificate refused) */
