@@ -4,13 +4,16 @@
  * (td_test_proxy_push_target()), or to a closed port when it is to fail; the script compares
  * every line the watch sends, so a command it should not send (an IDLE to a server without
  * it, a reconnect that should not happen) fails the test. td_imap_watch_set_time_scale()
- * lets minutes of the watch pass in milliseconds; a private bus with a fake logind stands in
- * for suspend. Cases:
+ * lets minutes of the watch pass in milliseconds; a TdTestNetworkMonitor and a private bus
+ * with a fake logind stand in for the network and for suspend. Cases:
  *  - a server without IDLE is polled with NOOP at the poll interval, each poll says
  *    "changed", and IDLE is never sent;
  *  - the reconnect backoff doubles from 1 s to its cap of 5 minutes, with up to 25% jitter,
  *    and starts again from 1 s after a successful connection;
  *  - IDLE is renewed every poll interval, at most every 25 minutes;
+ *  - the network goes away: offline, no retries until it is back, then a connection at
+ *    once; another network while connected: the connection is checked with a NOOP at once
+ *    and replaced when it does not answer;
  *  - resume from suspend (PrepareForSleep(false) from org.freedesktop.login1) reconnects at
  *    once, going to sleep does nothing.
  *
@@ -24,6 +27,7 @@
 #include "td-imap-watch.h"
 #include "td-test-bus.h"
 #include "td-test-dovecot.h"
+#include "td-test-network-monitor.h"
 #include "td-test-script-server.h"
 #include "td-test-util.h"
 
@@ -393,6 +397,135 @@ test_renew_cap (Fixture       *f,
   g_assert_true (td_imap_watch_get_online (f->watch));
 }
 
+/* --- The network --- */
+
+/* The network goes away: offline at once, the connection dropped, and no reconnect tried
+ * while it is away (a retry would have come after 1 s). It comes back: a new connection at
+ * once, sooner than any backoff step. */
+static void
+test_network_lost (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *first = script_examined ("IMAP4rev1 IDLE",
+                                            "C: A3 IDLE\n"
+                                            "S: + idling\n"
+                                            "C! close\n");
+  g_autofree char *second = script_examined ("IMAP4rev1 IDLE",
+                                             "C: A3 IDLE\n"
+                                             "S: + idling\n");
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (TRUE);
+  g_autoptr(TdTestScriptServer) server1 = next_server (f, first);
+  g_autoptr(TdTestScriptServer) server2 = NULL;
+  gint64 back;
+
+  td_imap_watch_set_network_monitor (f->watch, G_NETWORK_MONITOR (monitor));
+  td_imap_watch_set_poll_interval (f->watch, 3600);
+  td_imap_watch_start (f->watch, "secret");
+  WAIT_UNTIL (td_imap_watch_get_online (f->watch) && f->ev.changed->len == 1, WAIT_MS);
+
+  td_test_network_monitor_set_available (monitor, FALSE);
+  g_assert_false (td_imap_watch_get_online (f->watch));
+  g_assert_cmpuint (td_imap_watch_get_retry_delay (f->watch), ==, 0);
+  WAIT_UNTIL (td_test_script_server_is_finished (server1), WAIT_MS);
+  td_test_script_server_assert_finished (server1);
+  run_for (1500);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+  g_assert_cmpuint (f->ev.delays->len, ==, 0);
+  g_assert_false (td_imap_watch_get_online (f->watch));
+  /* told again while away: still nothing */
+  td_test_network_monitor_set_available (monitor, FALSE);
+  run_for (100);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+
+  server2 = next_server (f, second);
+  back = g_get_monotonic_time ();
+  td_test_network_monitor_set_available (monitor, TRUE);
+  WAIT_UNTIL (td_imap_watch_get_online (f->watch), WAIT_MS);
+  g_assert_cmpint (g_get_monotonic_time () - back, <, 900 * 1000);
+  td_test_script_server_wait_finished (server2, WAIT_MS);
+  td_test_script_server_assert_finished (server2);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
+  g_assert_cmpuint (f->ev.delays->len, ==, 0);
+  /* what happened while offline is fetched */
+  g_assert_cmpuint (f->ev.changed->len, ==, 2);
+}
+
+/* Another network while connected, and the server still answers: the IDLE is ended and a
+ * NOOP sent at once (not in an hour, at the renewal), the connection is kept. */
+static void
+test_network_changed_alive (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *script = script_examined ("IMAP4rev1 IDLE",
+                                             "C: A3 IDLE\n"
+                                             "S: + idling\n"
+                                             "C: DONE\n"
+                                             "S: A3 OK Idle completed\n"
+                                             "C: A4 NOOP\n"
+                                             "S: A4 OK NOOP completed\n"
+                                             "C: A5 IDLE\n"
+                                             "S: + idling\n");
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (TRUE);
+  g_autoptr(TdTestScriptServer) server = next_server (f, script);
+  gint64 changed;
+
+  td_imap_watch_set_network_monitor (f->watch, G_NETWORK_MONITOR (monitor));
+  td_imap_watch_set_poll_interval (f->watch, 3600);
+  td_imap_watch_start (f->watch, "secret");
+  WAIT_UNTIL (td_imap_watch_get_online (f->watch) && f->ev.changed->len == 1, WAIT_MS);
+  /* idling: the server has seen the IDLE */
+  WAIT_UNTIL (strstr (td_test_script_server_get_received (server, NULL), "A3 IDLE") != NULL,
+              WAIT_MS);
+
+  changed = g_get_monotonic_time ();
+  td_test_network_monitor_changed (monitor);
+  td_test_script_server_wait_finished (server, WAIT_MS);
+  td_test_script_server_assert_finished (server);
+  WAIT_UNTIL (f->ev.changed->len == 2, WAIT_MS);
+  g_assert_cmpint (g_get_monotonic_time () - changed, <, 2 * G_USEC_PER_SEC);
+  g_assert_true (td_imap_watch_get_online (f->watch));
+  g_assert_cmpuint (f->ev.went_offline, ==, 0);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+}
+
+/* Another network while connected, and the old connection is dead without a word (the
+ * server stops answering after the DONE): after CHECK_SECONDS (10 s of the watch, 100 ms
+ * here) without an answer the watch replaces it. */
+static void
+test_network_changed_dead (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *first = script_examined ("IMAP4rev1 IDLE",
+                                            "C: A3 IDLE\n"
+                                            "S: + idling\n"
+                                            "C: DONE\n"
+                                            "S! pause 60000\n");
+  g_autofree char *second = script_examined ("IMAP4rev1 IDLE",
+                                             "C: A3 IDLE\n"
+                                             "S: + idling\n");
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (TRUE);
+  g_autoptr(TdTestScriptServer) server1 = next_server (f, first);
+  g_autoptr(TdTestScriptServer) server2 = NULL;
+
+  td_imap_watch_set_network_monitor (f->watch, G_NETWORK_MONITOR (monitor));
+  td_imap_watch_set_time_scale (f->watch, 0.01);
+  td_imap_watch_set_poll_interval (f->watch, 3600);
+  td_imap_watch_start (f->watch, "secret");
+  WAIT_UNTIL (td_imap_watch_get_online (f->watch) && f->ev.changed->len == 1, WAIT_MS);
+  WAIT_UNTIL (strstr (td_test_script_server_get_received (server1, NULL), "A3 IDLE") != NULL,
+              WAIT_MS);
+
+  server2 = next_server (f, second);
+  td_test_network_monitor_changed (monitor);
+  WAIT_UNTIL (f->ev.went_online == 2, WAIT_MS);
+  g_assert_nonnull (strstr (td_test_script_server_get_received (server1, NULL), "DONE"));
+  td_test_script_server_wait_finished (server2, WAIT_MS);
+  td_test_script_server_assert_finished (server2);
+  g_assert_cmpuint (f->ev.went_offline, ==, 1);
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
+  g_assert_cmpuint (f->ev.failed, ==, 0);
+}
+
 /* --- Suspend --- */
 
 typedef struct
@@ -528,6 +661,9 @@ main (int   argc,
   ADD ("/imap/watch/backoff", test_backoff);
   ADD ("/imap/watch/renew-interval", test_renew_interval);
   ADD ("/imap/watch/renew-cap", test_renew_cap);
+  ADD ("/imap/watch/network-lost", test_network_lost);
+  ADD ("/imap/watch/network-changed-alive", test_network_changed_alive);
+  ADD ("/imap/watch/network-changed-dead", test_network_changed_dead);
   ADD ("/imap/watch/resume", test_resume);
 
 #undef ADD

@@ -24,6 +24,19 @@
 #define BACKOFF_FIRST_SECONDS  1
 #define BACKOFF_MAX_SECONDS    (5 * 60)
 #define DEFAULT_POLL_SECONDS   300
+/* How long a renewal (DONE, then NOOP) or a poll may wait for its answer: the connection's
+ * own timeout does not cover what is sent while a read with no timeout waits (IDLE). */
+#define ANSWER_SECONDS         30
+/* After the network changed: a connection that does not answer a NOOP this soon is taken
+ * for dead (the old route is gone, and nothing may ever say so). */
+#define CHECK_SECONDS          10
+
+typedef enum
+{
+  WAIT_NONE,      /* connecting, or a command of the watch is under way */
+  WAIT_IDLE,      /* in IDLE until the renewal */
+  WAIT_POLL,      /* between two NOOPs */
+} Waiting;
 
 struct _TdImapWatch
 {
@@ -40,6 +53,9 @@ struct _TdImapWatch
   gboolean         running;
   gboolean         online;
   gboolean         notify;          /* NOTIFY accepted: every folder is watched */
+  Waiting          waiting;
+  guint            answer_id;       /* the deadline for the answer to a renewal or a poll */
+  gboolean         network_lost;    /* the monitor said the network is gone: no retries */
   guint            poll_interval;
   guint            backoff;         /* seconds before the next reconnect, without jitter */
   guint            timer_id;        /* reconnect, poll or IDLE renewal */
@@ -129,6 +145,8 @@ static void
 drop_session (TdImapWatch *self)
 {
   self->notify = FALSE;
+  self->waiting = WAIT_NONE;
+  g_clear_handle_id (&self->answer_id, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -323,6 +341,29 @@ mailbox_changed_cb (TdImapSession *session,
 
 /* --- Waiting: IDLE, or NOOP every poll interval --- */
 
+static gboolean
+answer_timeout_cb (gpointer user_data)
+{
+  TdImapWatch *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->answer_id = 0;
+  error = g_error_new_literal (TD_ERROR, TD_ERROR_TIMEOUT,
+                               _("The server did not answer in time"));
+  session_failed (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* The session must answer what the watch just sent within @seconds (of the watch's clock),
+ * else it is taken for dead and replaced. A shorter deadline replaces a longer one. */
+static void
+expect_answer (TdImapWatch *self,
+               guint        seconds)
+{
+  g_clear_handle_id (&self->answer_id, g_source_remove);
+  self->answer_id = add_timeout (self, seconds * 1000.0, answer_timeout_cb);
+}
+
 static void
 renew_noop_cb (GObject      *source,
                GAsyncResult *result,
@@ -338,7 +379,9 @@ renew_noop_cb (GObject      *source,
    * of new mail only once the IDLE ends, of flags changed elsewhere never): each renewal asks
    * for a sync, as each poll does. */
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-  wait_for_changes (self);
+  /* unless a handler stopped or restarted the watch meanwhile */
+  if (source == (GObject *) self->session && self->running)
+    wait_for_changes (self);
 }
 
 static void
@@ -358,6 +401,16 @@ idle_done_cb (GObject      *source,
                               g_object_ref (self));
 }
 
+/* Ends the IDLE; idle_done_cb() goes on with a NOOP and a new IDLE. */
+static void
+end_idle (TdImapWatch *self,
+          guint        answer_seconds)
+{
+  self->waiting = WAIT_NONE;
+  td_imap_session_idle_done (self->session);
+  expect_answer (self, answer_seconds);
+}
+
 static gboolean
 renew_idle_cb (gpointer user_data)
 {
@@ -365,7 +418,7 @@ renew_idle_cb (gpointer user_data)
 
   self->timer_id = 0;
   if (self->session != NULL)
-    td_imap_session_idle_done (self->session);
+    end_idle (self, ANSWER_SECONDS);
   return G_SOURCE_REMOVE;
 }
 
@@ -382,7 +435,18 @@ noop_done_cb (GObject      *source,
     return;
   /* without IDLE nothing tells what changed: each poll asks for a sync */
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-  wait_for_changes (self);
+  if (source == (GObject *) self->session && self->running)
+    wait_for_changes (self);
+}
+
+static void
+poll_now (TdImapWatch *self,
+          guint        answer_seconds)
+{
+  self->waiting = WAIT_NONE;
+  td_imap_session_noop_async (self->session, self->cancellable, noop_done_cb,
+                              g_object_ref (self));
+  expect_answer (self, answer_seconds);
 }
 
 static gboolean
@@ -392,8 +456,7 @@ poll_cb (gpointer user_data)
 
   self->timer_id = 0;
   if (self->session != NULL)
-    td_imap_session_noop_async (self->session, self->cancellable, noop_done_cb,
-                                g_object_ref (self));
+    poll_now (self, ANSWER_SECONDS);
   return G_SOURCE_REMOVE;
 }
 
@@ -401,15 +464,21 @@ static void
 wait_for_changes (TdImapWatch *self)
 {
   clear_timer (self);
+  /* whatever was sent was answered */
+  g_clear_handle_id (&self->answer_id, g_source_remove);
   if (td_imap_session_has_capability (self->session, "IDLE"))
     {
+      self->waiting = WAIT_IDLE;
       td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
                                   g_object_ref (self));
       self->timer_id = add_timeout (self, td_imap_watch_get_renew_interval (self) * 1000.0,
                                     renew_idle_cb);
     }
   else
-    self->timer_id = add_timeout (self, self->poll_interval * 1000.0, poll_cb);
+    {
+      self->waiting = WAIT_POLL;
+      self->timer_id = add_timeout (self, self->poll_interval * 1000.0, poll_cb);
+    }
 }
 
 /* --- Connecting --- */
@@ -508,6 +577,7 @@ connect_now (TdImapWatch *self)
   clear_timer (self);
   drop_session (self);
   set_online (self, FALSE);
+  self->network_lost = FALSE;
   if (!self->running)
     return;
 
@@ -518,18 +588,69 @@ connect_now (TdImapWatch *self)
 
 /* --- The network and suspend --- */
 
+/* After a change of network the connection may be dead without any error (its route is
+ * gone; a TCP connection learns that only when it sends): ask the server something now and
+ * replace the connection if it does not answer soon. */
+static void
+check_alive (TdImapWatch *self)
+{
+  if (self->session == NULL)
+    return;                 /* connecting: the connection's own timeouts apply */
+  switch (self->waiting)
+    {
+    case WAIT_IDLE:
+      clear_timer (self);
+      end_idle (self, CHECK_SECONDS);
+      break;
+    case WAIT_POLL:
+      clear_timer (self);
+      poll_now (self, CHECK_SECONDS);
+      break;
+    case WAIT_NONE:
+      /* a command is under way: its answer shows whether the connection lives */
+      if (self->answer_id != 0)
+        expect_answer (self, CHECK_SECONDS);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static void
 network_changed_cb (GNetworkMonitor *monitor,
                     gboolean         available,
                     TdImapWatch     *self)
 {
-  if (available && self->running && self->reconnect_pending)
+  if (!self->running)
+    return;
+
+  if (!available)
+    {
+      /* Offline until the network comes back: no connection can work, so no retries
+       * either (td_imap_watch_reconnect_now() still tries). */
+      if (self->network_lost)
+        return;
+      g_debug ("The network is gone: %s of %s is offline", self->folder_path,
+               td_account_get_address (self->account));
+      clear_timer (self);
+      drop_session (self);
+      set_online (self, FALSE);
+      self->network_lost = TRUE;
+      return;
+    }
+
+  if (self->network_lost || self->reconnect_pending)
     {
       g_debug ("The network is back: reconnecting to %s now",
                td_account_get_host (self->account));
       self->backoff = BACKOFF_FIRST_SECONDS;
       connect_now (self);
+      return;
     }
+
+  g_debug ("The network changed: checking the connection to %s",
+           td_account_get_host (self->account));
+  check_alive (self);
 }
 
 static void
@@ -547,7 +668,8 @@ prepare_for_sleep_cb (GDBusConnection *connection,
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(b)")))
     return;
   g_variant_get (parameters, "(b)", &going_to_sleep);
-  if (!going_to_sleep && self->running)
+  if (!going_to_sleep && self->running &&
+      (!self->network_lost || g_network_monitor_get_network_available (self->monitor)))
     {
       /* the old connection is most likely dead after a suspend, even if nothing said so */
       g_debug ("Resumed from suspend: reconnecting to %s", td_account_get_host (self->account));
@@ -664,6 +786,7 @@ td_imap_watch_stop (TdImapWatch *self)
   g_return_if_fail (TD_IS_IMAP_WATCH (self));
 
   self->running = FALSE;
+  self->network_lost = FALSE;
   clear_timer (self);
   drop_session (self);
   clear_password (self);
@@ -697,7 +820,7 @@ td_imap_watch_reconnect_now (TdImapWatch *self)
 {
   g_return_if_fail (TD_IS_IMAP_WATCH (self));
 
-  if (self->running && self->reconnect_pending)
+  if (self->running && (self->reconnect_pending || self->network_lost))
     {
       self->backoff = BACKOFF_FIRST_SECONDS;
       connect_now (self);

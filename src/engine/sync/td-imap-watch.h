@@ -12,9 +12,15 @@
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
- * once; at once when the network comes back (GNetworkMonitor) or the computer wakes from
- * suspend (logind's PrepareForSleep). Every (re)connection says "changed" too: whatever
- * happened while offline is fetched. "online" tells whether the connection is up.
+ * once; the steps start again from 1 s after a connection that worked. A renewal or a poll
+ * not answered within 30 s counts as a failure. The network (GNetworkMonitor): when it goes
+ * away the watch drops its connection, is offline and tries nothing until it is back, then
+ * connects at once; when it changes while connected (another Wi-Fi, a VPN), the old TCP
+ * connection may be dead without any error, so the watch ends its IDLE (or polls) at once
+ * and replaces the connection if that is not answered within 10 s. On waking from suspend
+ * (logind's PrepareForSleep(false)) it reconnects at once. Every (re)connection says
+ * "changed" too: whatever happened while offline is fetched. "online" tells whether the
+ * connection is up.
  *
  * A refused password or certificate is not retried: the watch stops and says "failed".
  *
