@@ -14,6 +14,7 @@
  *  - the network goes away: offline, no retries until it is back, then a connection at
  *    once; another network while connected: the connection is checked with a NOOP at once
  *    and replaced when it does not answer;
+ *  - a quiet IDLE outlives the connection's read timeout, which is back after the IDLE;
  *  - resume from suspend (PrepareForSleep(false) from org.freedesktop.login1) reconnects at
  *    once, going to sleep does nothing.
  *
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "td-error.h"
+#include "td-imap-client.h"
 #include "td-imap-watch.h"
 #include "td-test-bus.h"
 #include "td-test-dovecot.h"
@@ -526,6 +528,94 @@ test_network_changed_dead (Fixture       *f,
   g_assert_cmpuint (f->ev.failed, ==, 0);
 }
 
+/* --- A quiet IDLE --- */
+
+static void
+set_short_timeout_cb (TdImapWatch  *watch,
+                      GParamSpec   *pspec,
+                      TdConnection *connection)
+{
+  /* connected, and the IDLE not sent yet */
+  if (td_imap_watch_get_online (watch))
+    td_connection_set_timeout (connection, 1);
+}
+
+static void
+record_timeout_cb (TdImapWatch *watch,
+                   gpointer     user_data)
+{
+  TdConnection *connection = g_object_get_data (G_OBJECT (watch), "connection");
+
+  *(guint *) user_data = td_connection_get_timeout (connection);
+}
+
+/* An IDLE may be quiet for far longer than a connection waits for an answer (30 s; 1 s
+ * here): the watch's renewal, not the read timeout, decides when the server was quiet too
+ * long. News after the quiet still arrive on the same connection, and the timeout is back
+ * once the IDLE ended (for the NOOP after it, checked when that says "changed"). */
+static void
+test_idle_quiet (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *script = script_examined ("IMAP4rev1 IDLE",
+                                             "C: A3 IDLE\n"
+                                             "S: + idling\n"
+                                             "S! pause 2500\n"
+                                             "S: * 2 EXISTS\n"
+                                             "C: DONE\n"
+                                             "S: A3 OK Idle completed\n"
+                                             "C: A4 NOOP\n"
+                                             "S: A4 OK NOOP completed\n"
+                                             "C: A5 IDLE\n"
+                                             "S: + idling\n");
+  g_autoptr(TdTestScriptServer) server = next_server (f, script);
+  g_autoptr(TdImapClient) client = td_imap_client_new (f->account);
+  g_autoptr(TdImapWatch) watch = NULL;
+  g_autoptr(TdConnection) connection = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (TRUE);
+  TdImapSession *session;
+  guint timeout_after_idle = 0;
+  Events ev;
+
+  /* a session in the client's pool, whose connection the test can reach */
+  td_imap_client_set_password (client, "secret");
+  td_imap_client_acquire_async (client, TD_IMAP_CLIENT_COMMANDS, NULL, td_test_store_result,
+                                &result);
+  session = td_imap_client_acquire_finish (client, td_test_wait_result (&result, WAIT_MS),
+                                           &error);
+  g_assert_no_error (error);
+  connection = g_object_ref (td_imap_client_get_connection (client, session));
+  td_imap_client_release (client, session, TRUE);
+  g_object_unref (session);
+
+  watch = td_imap_watch_new_for_client (client, "INBOX");
+  events_init (&ev, watch);
+  g_signal_connect (watch, "notify::online", G_CALLBACK (set_short_timeout_cb), connection);
+  g_object_set_data (G_OBJECT (watch), "connection", connection);
+  td_imap_watch_set_network_monitor (watch, G_NETWORK_MONITOR (monitor));
+  td_imap_watch_set_poll_interval (watch, 3600);
+  td_imap_watch_start (watch, NULL);
+  WAIT_UNTIL (ev.changed->len == 2 || ev.went_offline > 0, WAIT_MS);
+  g_assert_cmpuint (ev.went_offline, ==, 0);
+  g_assert_true (td_imap_watch_get_online (watch));
+  g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 1);
+  /* no read timeout while idling */
+  g_assert_cmpuint (td_connection_get_timeout (connection), ==, 0);
+
+  /* end the IDLE now (a network change does): the NOOP after it has its timeout again */
+  g_signal_connect (watch, "changed", G_CALLBACK (record_timeout_cb), &timeout_after_idle);
+  td_test_network_monitor_changed (monitor);
+  td_test_script_server_wait_finished (server, WAIT_MS);
+  td_test_script_server_assert_finished (server);
+  WAIT_UNTIL (ev.changed->len == 3, WAIT_MS);
+  g_assert_cmpuint (timeout_after_idle, ==, 1);
+  g_assert_cmpuint (ev.went_offline, ==, 0);
+  td_imap_watch_stop (watch);
+  events_clear (&ev);
+}
+
 /* --- Suspend --- */
 
 typedef struct
@@ -664,6 +754,7 @@ main (int   argc,
   ADD ("/imap/watch/network-lost", test_network_lost);
   ADD ("/imap/watch/network-changed-alive", test_network_changed_alive);
   ADD ("/imap/watch/network-changed-dead", test_network_changed_dead);
+  ADD ("/imap/watch/idle-quiet", test_idle_quiet);
   ADD ("/imap/watch/resume", test_resume);
 
 #undef ADD

@@ -55,6 +55,7 @@ struct _TdImapWatch
   gboolean         notify;          /* NOTIFY accepted: every folder is watched */
   Waiting          waiting;
   guint            answer_id;       /* the deadline for the answer to a renewal or a poll */
+  guint            saved_timeout;   /* the connection's read timeout, set aside while idling */
   gboolean         network_lost;    /* the monitor said the network is gone: no retries */
   guint            poll_interval;
   guint            backoff;         /* seconds before the next reconnect, without jitter */
@@ -90,6 +91,7 @@ static guint signals[N_SIGNALS];
 
 static void connect_now       (TdImapWatch *self);
 static void wait_for_changes  (TdImapWatch *self);
+static void restore_timeout   (TdImapWatch *self);
 
 /* A client of this watch alone forgets the password when the watch stops; a shared one
  * keeps it for the account's other users. */
@@ -146,6 +148,7 @@ drop_session (TdImapWatch *self)
 {
   self->notify = FALSE;
   self->waiting = WAIT_NONE;
+  self->saved_timeout = 0;
   g_clear_handle_id (&self->answer_id, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -395,6 +398,7 @@ idle_done_cb (GObject      *source,
   td_imap_session_idle_finish (TD_IMAP_SESSION (source), result, &error);
   if (!check (self, source, error))
     return;
+  restore_timeout (self);
   /* Some servers tell of new mail only in answer to a command, never during IDLE: a NOOP
    * between two IDLEs lets them ("mailbox-changed" says so if there is news). */
   td_imap_session_noop_async (self->session, self->cancellable, renew_noop_cb,
@@ -460,6 +464,30 @@ poll_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* While idling the server may say nothing for as long as the renewal interval; the
+ * connection's read timeout (30 s) would take that silence for a dead connection. The
+ * renewal, with its answer deadline, bounds the silence instead. */
+static void
+lift_timeout (TdImapWatch *self)
+{
+  TdConnection *connection = td_imap_client_get_connection (self->client, self->session);
+
+  if (connection == NULL || td_connection_get_timeout (connection) == 0)
+    return;
+  self->saved_timeout = td_connection_get_timeout (connection);
+  td_connection_set_timeout (connection, 0);
+}
+
+static void
+restore_timeout (TdImapWatch *self)
+{
+  TdConnection *connection = td_imap_client_get_connection (self->client, self->session);
+
+  if (connection != NULL && self->saved_timeout != 0)
+    td_connection_set_timeout (connection, self->saved_timeout);
+  self->saved_timeout = 0;
+}
+
 static void
 wait_for_changes (TdImapWatch *self)
 {
@@ -469,6 +497,7 @@ wait_for_changes (TdImapWatch *self)
   if (td_imap_session_has_capability (self->session, "IDLE"))
     {
       self->waiting = WAIT_IDLE;
+      lift_timeout (self);
       td_imap_session_idle_async (self->session, self->cancellable, idle_done_cb,
                                   g_object_ref (self));
       self->timer_id = add_timeout (self, td_imap_watch_get_renew_interval (self) * 1000.0,

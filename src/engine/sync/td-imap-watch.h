@@ -12,8 +12,9 @@
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
- * once; the steps start again from 1 s after a connection that worked. A renewal or a poll
- * not answered within 30 s counts as a failure. The network (GNetworkMonitor): when it goes
+ * once; the steps start again from 1 s after a connection that worked. While idling the
+ * connection's read timeout is lifted (a quiet IDLE is no failure) and restored after it; a
+ * renewal or a poll not answered within 30 s counts as a failure. The network (GNetworkMonitor): when it goes
  * away the watch drops its connection, is offline and tries nothing until it is back, then
  * connects at once; when it changes while connected (another Wi-Fi, a VPN), the old TCP
  * connection may be dead without any error, so the watch ends its IDLE (or polls) at once
