@@ -4,7 +4,8 @@
  * actions, journaled) or there (doveadm), syncs again and compares both sides. The same cases
  * run against three kinds of server: Dovecot as it is (QRESYNC, CONDSTORE, MOVE, UIDPLUS),
  * one that announces CONDSTORE without QRESYNC or MOVE (COPY + \Deleted + UID EXPUNGE), and a
- * plain IMAP4rev1 server (no CONDSTORE, UIDPLUS, ESEARCH or SPECIAL-USE).
+ * plain IMAP4rev1 server (no CONDSTORE, UIDPLUS, ESEARCH or SPECIAL-USE). A server without
+ * IDLE is watched by polling.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,6 +25,10 @@
 /* CONDSTORE without QRESYNC and without MOVE: replay must copy, mark and expunge. */
 #define CONDSTORE_CAPS "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE CONDSTORE UIDPLUS ESEARCH " \
                        "SPECIAL-USE LIST-EXTENDED NAMESPACE"
+
+/* Dovecot's own capabilities but IDLE (and NOTIFY, which needs it): the watch must poll. */
+#define NO_IDLE_CAPS "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE CONDSTORE QRESYNC UIDPLUS MOVE " \
+                     "ESEARCH SPECIAL-USE LIST-EXTENDED LIST-STATUS NAMESPACE"
 
 typedef struct
 {
@@ -58,6 +63,8 @@ fixture_setup (Fixture       *f,
     g_setenv ("TD_MAIL_MINIMAL", "1", TRUE);
   else if (g_strcmp0 (data, "condstore") == 0)
     g_setenv ("TD_MAIL_CAPS", CONDSTORE_CAPS, TRUE);
+  else if (g_strcmp0 (data, "no-idle") == 0)
+    g_setenv ("TD_MAIL_CAPS", NO_IDLE_CAPS, TRUE);
   f->server = td_test_dovecot_start (&error);
   g_unsetenv ("TD_MAIL_MINIMAL");
   g_unsetenv ("TD_MAIL_CAPS");
@@ -1125,6 +1132,53 @@ test_shared_client (Fixture       *f,
 }
 
 static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+/* A Dovecot that does not announce IDLE: the watch polls every poll interval (1 s here), and
+ * mail saved there is reported by the next poll and found by the sync it asks for. */
+static void
+test_poll (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(TdImapWatch) watch = td_imap_watch_new (f->account, "INBOX");
+  g_autoptr(GError) error = NULL;
+  guint changed = 0, before, online_changes = 0;
+  gint64 saved;
+
+  sync_ok (f);
+  g_signal_connect (watch, "changed", G_CALLBACK (count_signal_cb), &changed);
+  g_signal_connect (watch, "notify::online", G_CALLBACK (count_notify_cb), &online_changes);
+  td_imap_watch_set_poll_interval (watch, 1);
+  td_imap_watch_start (watch, td_test_dovecot_get_password (f->server));
+  wait_until_online (watch, TRUE);
+  wait_count_above (&changed, 0);
+  g_assert_false (td_imap_watch_get_watches_all (watch));
+
+  before = changed;
+  saved = g_get_monotonic_time ();
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Polled", 1, &error);
+  g_assert_no_error (error);
+  wait_count_above (&changed, before);
+  /* within one poll interval (and a little) */
+  g_assert_cmpint (g_get_monotonic_time () - saved, <, 3 * G_USEC_PER_SEC);
+  sync_ok (f);
+  g_assert_nonnull (find_local (f, "INBOX", "Polled 1"));
+
+  /* and it goes on polling */
+  before = changed;
+  wait_count_above (&changed, before + 1);
+  /* on the one connection all along: online once, never offline in between */
+  g_assert_true (td_imap_watch_get_online (watch));
+  g_assert_cmpuint (online_changes, ==, 1);
+  td_imap_watch_stop (watch);
+}
+
+static void
 add_cases (const char *kind)
 {
   static const struct { const char *name; void (*func) (Fixture *, gconstpointer); } cases[] = {
@@ -1163,6 +1217,8 @@ main (int    argc,
   add_cases ("minimal");
   g_test_add ("/imap/twoway/qresync/shared-client", Fixture, "qresync", fixture_setup,
               test_shared_client, fixture_teardown);
+  g_test_add ("/imap/twoway/no-idle/poll", Fixture, "no-idle", fixture_setup, test_poll,
+              fixture_teardown);
 
   return g_test_run ();
 }

@@ -12,9 +12,16 @@
  *
  * The connection is kept: when it fails, the watch reconnects after 1, 2, 4, … seconds (at
  * most 5 minutes), each with up to 25% random jitter so that many clients do not come back at
- * once; at once when the network comes back (GNetworkMonitor) or the computer wakes from
- * suspend (logind's PrepareForSleep). Every (re)connection says "changed" too: whatever
- * happened while offline is fetched. "online" tells whether the connection is up.
+ * once; the steps start again from 1 s after a connection that worked. While idling the
+ * connection's read timeout is lifted (a quiet IDLE is no failure) and restored after it; a
+ * renewal or a poll not answered within 30 s counts as a failure. The network (GNetworkMonitor): when it goes
+ * away the watch drops its connection, is offline and tries nothing until it is back, then
+ * connects at once; when it changes while connected (another Wi-Fi, a VPN), the old TCP
+ * connection may be dead without any error, so the watch ends its IDLE (or polls) at once
+ * and replaces the connection if that is not answered within 10 s. On waking from suspend
+ * (logind's PrepareForSleep(false)) it reconnects at once. Every (re)connection says
+ * "changed" too: whatever happened while offline is fetched. "online" tells whether the
+ * connection is up.
  *
  * A refused password or certificate is not retried: the watch stops and says "failed".
  *
@@ -59,8 +66,28 @@ void         td_imap_watch_set_poll_interval (TdImapWatch *self,
 gboolean     td_imap_watch_get_watches_all   (TdImapWatch *self);
 /* Tries to connect now if it is waiting to reconnect. */
 void         td_imap_watch_reconnect_now     (TdImapWatch *self);
+/* Seconds between two IDLE renewals: the poll interval, at most 25 minutes. */
+guint        td_imap_watch_get_renew_interval (TdImapWatch *self);
+/* Milliseconds from the last failure to the reconnect now pending (the backoff step with its
+ * jitter, on the watch's clock), 0 when no reconnect is pending ("retry-delay"). */
+guint        td_imap_watch_get_retry_delay   (TdImapWatch *self);
 
-/* Properties: "online" (gboolean).
+/* For tests only. Every delay of the watch (polls, IDLE renewals, reconnects, waiting for an
+ * answer) is multiplied by @scale (default 1.0, must be > 0), so that a test sees minutes of
+ * the watch pass in milliseconds; what the watch reports (retry-delay, the renew interval)
+ * stays on its own unscaled clock. */
+void         td_imap_watch_set_time_scale    (TdImapWatch     *self,
+                                              double           scale);
+/* For tests only, before td_imap_watch_start(): follow @monitor instead of
+ * g_network_monitor_get_default(), and hear logind's PrepareForSleep on @bus (a connection
+ * to a message bus) instead of the system bus. */
+void         td_imap_watch_set_network_monitor (TdImapWatch     *self,
+                                                GNetworkMonitor *monitor);
+void         td_imap_watch_set_system_bus    (TdImapWatch     *self,
+                                              GDBusConnection *bus);
+
+/* Properties: "online" (gboolean); "retry-delay" (guint, notified at every reconnect
+ * scheduled, also when its delay is the same as the last one's).
  * Signals:
  *   "changed" (): the folder changed on the server, or the watch (re)connected
  *   "failed"  (const GError *): stopped for good (password or certificate refused) */
