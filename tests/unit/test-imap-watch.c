@@ -300,6 +300,11 @@ test_backoff (Fixture       *f,
                                              "C: A3 IDLE\n"
                                              "S: + idling\n"
                                              "S! close\n");
+  g_autofree char *stable_script = script_examined ("IMAP4rev1 IDLE",
+                                                    "C: A3 IDLE\n"
+                                                    "S: + idling\n"
+                                                    "S! pause 400\n"
+                                                    "S! close\n");
   g_autoptr(TdTestScriptServer) server = NULL;
   const guint n = 14;   /* 9 doublings to the cap, then 5 at the cap */
   gboolean jittered = FALSE;
@@ -329,9 +334,21 @@ test_backoff (Fixture       *f,
   g_assert_true (jittered);
   g_assert_cmpuint (distinct_at_cap, >, 0);
 
-  /* a connection that works, then is lost: the next wait is the first step again */
+  /* a connection dropped as soon as it is up does not count as working: still the cap */
   server = next_server (f, script);
   WAIT_UNTIL (f->ev.went_online == 1, WAIT_MS);
+  after = f->ev.delays->len;
+  WAIT_UNTIL (td_test_script_server_is_finished (server) && f->ev.delays->len > after, WAIT_MS);
+  td_test_script_server_assert_finished (server);
+  g_clear_pointer (&server, td_test_script_server_free);
+  g_test_message ("after a dropped connection: %u ms",
+                  g_array_index (f->ev.delays, guint, after));
+  g_assert_cmpuint (g_array_index (f->ev.delays, guint, after), >=, 300 * 1000);
+
+  /* one that works for a while (60 s of the watch's clock, 60 ms here), then is lost: the
+   * next wait is the first step again */
+  server = next_server (f, stable_script);
+  WAIT_UNTIL (f->ev.went_online == 2, WAIT_MS);
   after = f->ev.delays->len;
   WAIT_UNTIL (td_test_script_server_is_finished (server) && f->ev.delays->len > after, WAIT_MS);
   td_test_script_server_assert_finished (server);

@@ -23,6 +23,9 @@
 #define IDLE_RENEW_SECONDS     (25 * 60)
 #define BACKOFF_FIRST_SECONDS  1
 #define BACKOFF_MAX_SECONDS    (5 * 60)
+/* A connection that stayed up this long worked: the next reconnect starts from the first
+ * step again. One that a server drops at once (after the login, say) does not reset it. */
+#define BACKOFF_STABLE_SECONDS 60
 #define DEFAULT_POLL_SECONDS   300
 /* How long a renewal (DONE, then NOOP) or a poll may wait for its answer: the connection's
  * own timeout does not cover what is sent while a read with no timeout waits (IDLE). */
@@ -59,6 +62,7 @@ struct _TdImapWatch
   gboolean         network_lost;    /* the monitor said the network is gone: no retries */
   guint            poll_interval;
   guint            backoff;         /* seconds before the next reconnect, without jitter */
+  gint64           online_since;    /* monotonic µs when the watch last went online, or 0 */
   guint            timer_id;        /* reconnect, poll or IDLE renewal */
   gboolean         reconnect_pending;
   guint            retry_delay;     /* ms of the pending reconnect (with jitter), else 0 */
@@ -288,6 +292,12 @@ session_failed (TdImapWatch  *self,
       g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
       return;
     }
+
+  if (self->online_since != 0 &&
+      g_get_monotonic_time () - self->online_since >=
+      (gint64) (BACKOFF_STABLE_SECONDS * G_USEC_PER_SEC * self->time_scale))
+    self->backoff = BACKOFF_FIRST_SECONDS;
+  self->online_since = 0;
 
   /* exponential backoff with up to 25% jitter */
   delay_ms = self->backoff * 1000;
@@ -536,7 +546,7 @@ watching_cb (GObject      *source,
       self->notify = error == NULL && td_imap_session_is_notifying (TD_IMAP_SESSION (source));
     }
 
-  self->backoff = BACKOFF_FIRST_SECONDS;
+  self->online_since = g_get_monotonic_time ();
   set_online (self, TRUE);
   /* whatever happened while we were away */
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
