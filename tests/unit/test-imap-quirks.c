@@ -11,7 +11,9 @@
  *  - a server that reports new mail only in answer to a command, never during IDLE: the
  *    watch's NOOP between IDLEs finds it;
  *  - messages with broken line endings (CR CR LF, bare CR, bare LF): headers and body
- *    still read.
+ *    still read;
+ *  - CONDSTORE: a flag change here is stored UNCHANGEDSINCE the MODSEQ it was made on, and
+ *    what the server reports [MODIFIED] is merged with the other client's change.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -43,6 +45,7 @@ typedef struct
   guint32     uid;
   const char *flags;   /* IMAP flag list contents */
   const char *raw;     /* the whole message as the server keeps it */
+  guint64     modseq;  /* sent with its headers when not 0 (CONDSTORE) */
 } Msg;
 
 static void
@@ -202,7 +205,12 @@ script_fetch_literal (Script     *sc,
   gsize len = header ? header_length (msg->raw) : strlen (msg->raw);
   GString *bytes = g_string_new (NULL);
 
-  if (header)
+  if (header && msg->modseq != 0)
+    g_string_append_printf (bytes, "* %u FETCH (UID %u FLAGS (%s) "
+                            "INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" RFC822.SIZE %zu "
+                            "MODSEQ (%" G_GUINT64_FORMAT ") BODY[HEADER] {%zu}\r\n",
+                            seq, msg->uid, msg->flags, strlen (msg->raw), msg->modseq, len);
+  else if (header)
     g_string_append_printf (bytes, "* %u FETCH (UID %u FLAGS (%s) "
                             "INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" RFC822.SIZE %zu "
                             "BODY[HEADER] {%zu}\r\n",
@@ -215,15 +223,18 @@ script_fetch_literal (Script     *sc,
   g_string_free (bytes, TRUE);
 }
 
-/* New messages: their headers, then their bodies */
+/* New messages: their headers (and MODSEQ, from a folder with a HIGHESTMODSEQ), then their
+ * bodies */
 static void
-script_fetch_new (Script    *sc,
-                  const Msg *msgs,
-                  guint      n)
+script_fetch_new_full (Script    *sc,
+                       const Msg *msgs,
+                       guint      n,
+                       gboolean   modseq)
 {
   g_autofree char *set = uid_set (msgs, n);
 
-  script_c (sc, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])", set);
+  script_c (sc, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]%s)", set,
+            modseq ? " MODSEQ" : "");
   for (guint i = 0; i < n; i++)
     script_fetch_literal (sc, i + 1, &msgs[i], TRUE);
   script_ok (sc, "Fetch completed");
@@ -231,6 +242,14 @@ script_fetch_new (Script    *sc,
   for (guint i = 0; i < n; i++)
     script_fetch_literal (sc, i + 1, &msgs[i], FALSE);
   script_ok (sc, "Fetch completed");
+}
+
+static void
+script_fetch_new (Script    *sc,
+                  const Msg *msgs,
+                  guint      n)
+{
+  script_fetch_new_full (sc, msgs, n, FALSE);
 }
 
 /* The flags of known messages (no CONDSTORE: all of them) */
@@ -380,7 +399,8 @@ get_body (Fixture   *f,
 static void
 change_flags (Fixture   *f,
               TdMessage *message,
-              TdFlags    add)
+              TdFlags    add,
+              TdFlags    remove)
 {
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GAsyncResult) result = NULL;
@@ -388,8 +408,8 @@ change_flags (Fixture   *f,
   gint64 id = td_message_get_id (message);
 
   g_array_append_val (ids, id);
-  td_store_change_flags_async (f->store, ids, add, 0, NULL, NULL, NULL, td_test_store_result,
-                               &result);
+  td_store_change_flags_async (f->store, ids, add, remove, NULL, NULL, NULL,
+                               td_test_store_result, &result);
   td_store_change_flags_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
   g_assert_no_error (error);
 }
@@ -538,7 +558,7 @@ test_no_keywords (Fixture       *f,
 
   run_sync (f, first);
   messages = inbox_messages (f);
-  change_flags (f, find_uid (messages, 1), TD_FLAG_FORWARDED);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_FORWARDED, 0);
   g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 1);
 
   /* the replay selects INBOX and sends no STORE (the script has none), then the sync
@@ -579,7 +599,7 @@ test_store_refused (Fixture       *f,
 
   run_sync (f, first);
   messages = inbox_messages (f);
-  change_flags (f, find_uid (messages, 1), TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_ANSWERED | TD_FLAG_FORWARDED, 0);
 
   script_init (&sc);
   script_login (&sc, "IMAP4rev1 UIDPLUS");
@@ -815,6 +835,171 @@ test_list_status (Fixture       *f,
   }
 }
 
+/* --- CONDSTORE and QRESYNC: the commands each path sends --- */
+
+/* LIST of @paths (a NULL-terminated list), without STATUS */
+static void
+script_list (Script             *sc,
+             const char * const *paths)
+{
+  script_c (sc, "LIST \"\" \"*\"");
+  for (guint i = 0; paths[i] != NULL; i++)
+    script_s (sc, "* LIST (\\HasNoChildren) \"/\" \"%s\"", paths[i]);
+  script_ok (sc, "List completed");
+}
+
+/* SELECT of @path, read-write, with @options (" (CONDSTORE)", " (QRESYNC (...))" or ""); a
+ * HIGHESTMODSEQ when not 0. @extra: untagged lines before the OK (QRESYNC's answers), or
+ * NULL. */
+static void
+script_select (Script             *sc,
+               const char         *path,
+               const char         *options,
+               guint               exists,
+               guint32             uidvalidity,
+               guint32             uidnext,
+               guint64             highestmodseq,
+               const char * const *extra)
+{
+  script_c (sc, "SELECT \"%s\"%s", path, options);
+  script_s (sc, "* %u EXISTS", exists);
+  script_s (sc, "* OK [UIDVALIDITY %u] UIDs valid", uidvalidity);
+  script_s (sc, "* OK [UIDNEXT %u] Predicted next UID", uidnext);
+  if (highestmodseq != 0)
+    script_s (sc, "* OK [HIGHESTMODSEQ %" G_GUINT64_FORMAT "] Highest", highestmodseq);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    script_s (sc, "%s", extra[i]);
+  script_ok (sc, "[READ-WRITE] Select completed");
+}
+
+#define CONDSTORE_CAPS "IMAP4rev1 CONDSTORE UIDPLUS"
+#define QRESYNC_CAPS   "IMAP4rev1 CONDSTORE QRESYNC ENABLE UIDPLUS"
+
+static const char * const inbox_only[] = { "INBOX", NULL };
+
+/* The first sync of an INBOX (UIDVALIDITY 100) with @msgs under CONDSTORE (and QRESYNC,
+ * enabled, when @qresync): the headers come with their MODSEQ. */
+static char *
+first_sync_condstore (const Msg *msgs,
+                      guint      n,
+                      guint64    highestmodseq,
+                      gboolean   qresync)
+{
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, qresync ? QRESYNC_CAPS : CONDSTORE_CAPS);
+  if (qresync)
+    {
+      script_c (&sc, "ENABLE QRESYNC");
+      script_s (&sc, "* ENABLED QRESYNC");
+      script_ok (&sc, "Enabled");
+    }
+  script_list (&sc, inbox_only);
+  /* nothing known yet: no QRESYNC parameters to give */
+  script_select (&sc, "INBOX", " (CONDSTORE)", n, 100, msgs[n - 1].uid + 1, highestmodseq,
+                 NULL);
+  script_search (&sc, msgs, n);
+  script_fetch_new_full (&sc, msgs, n, TRUE);
+  script_logout (&sc);
+  return script_free (&sc);
+}
+
+static TdFlags
+flags_of (Fixture *f,
+          guint32  uid)
+{
+  g_autoptr(GPtrArray) messages = inbox_messages (f);
+
+  return td_message_get_flags (find_uid (messages, uid)) & TD_FLAGS_STORED;
+}
+
+/* A flag change here, while another client changed the same message there: the STORE is
+ * conditional (UNCHANGEDSINCE the MODSEQ this change was made on); for what the server
+ * reports [MODIFIED], the server's flags are fetched and merged, flag by flag: what the
+ * other client changed stays as it made it, the rest of ours is sent without a condition. */
+static void
+test_unchanged_since (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const Msg msgs[] = {
+    { 1, "\\Seen", MSG (1), 10 },
+    { 2, "", MSG (2), 10 },
+  };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  g_assert_cmpuint (messages->len, ==, 2);
+
+  /* read and flagged here, both in one action (1 was read already) */
+  change_flags (f, find_uid (messages, 1), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+  change_flags (f, find_uid (messages, 2), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 2);
+
+  /* meanwhile another client marked 1 unread (MODSEQ 12) */
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 12, NULL);
+  script_c (&sc, "UID STORE 1:2 (UNCHANGEDSINCE 10) +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "* 2 FETCH (UID 2 MODSEQ (13))");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  /* 1 was left alone: its flags now, and only the flag the other client did not touch */
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS () MODSEQ (12))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_s (&sc, "* 1 FETCH (UID 1 MODSEQ (14))");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 14, NULL);
+  script_search (&sc, msgs, 2);
+  script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (14))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_FLAGGED);
+  g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+
+  /* the other way: 1 marked unread and unflagged here, while the other client read it
+   * (MODSEQ 20): it stays read, and is unflagged */
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = inbox_messages (f);
+  change_flags (f, find_uid (messages, 1), 0, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 20, NULL);
+  script_c (&sc, "UID STORE 1 (UNCHANGEDSINCE 14) -FLAGS.SILENT (\\Seen \\Flagged)");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (20))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 -FLAGS.SILENT (\\Flagged)");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 21, NULL);
+  script_search (&sc, msgs, 2);
+  script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 14)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (21))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  third = script_free (&sc);
+  run_sync (f, third);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_SEEN);
+  g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -830,6 +1015,7 @@ main (int   argc,
   ADD ("/imap/quirks/idle-needs-noop", test_idle_needs_noop);
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
+  ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
 
 #undef ADD
 
