@@ -13,7 +13,8 @@
  *  - messages with broken line endings (CR CR LF, bare CR, bare LF): headers and body
  *    still read;
  *  - CONDSTORE: a flag change here is stored UNCHANGEDSINCE the MODSEQ it was made on, and
- *    what the server reports [MODIFIED] is merged with the other client's change.
+ *    what the server reports [MODIFIED] is merged with the other client's change;
+ *  - UIDPLUS: a message moved here takes the uid of [COPYUID] and is not fetched again.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -1000,6 +1001,114 @@ test_unchanged_since (Fixture       *f,
   g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
 }
 
+/* --- UIDPLUS: a message moved here gets its new uid from COPYUID --- */
+
+static gint64
+folder_id_of (Fixture    *f,
+              const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) folder = td_store_find_folder (f->store, f->account_id, path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (folder);
+  return td_folder_get_id (folder);
+}
+
+/* A message moved here to Archive keeps its row (its id, its body) and takes the uid the
+ * server's [COPYUID] names: the next sync of Archive finds it known, and fetches neither
+ * its headers nor its body (the script has no FETCH of them). @data: "move" (UID MOVE, the
+ * COPYUID untagged before the EXPUNGE) or "copy" (no MOVE: UID COPY with the COPYUID on its
+ * tagged OK, then \Deleted and UID EXPUNGE). */
+static void
+test_copy_uid (Fixture       *f,
+               gconstpointer  data)
+{
+  static const char * const paths[] = { "INBOX", "Archive", NULL };
+  static const Msg moved[] = { { 7, "\\Seen", MSG (1) } };
+  static const Msg left[] = { { 2, "", MSG (2) } };
+  gboolean move = g_strcmp0 (data, "move") == 0;
+  const char *caps = move ? "IMAP4rev1 UIDPLUS MOVE" : "IMAP4rev1 UIDPLUS";
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) archived = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  TdMessage *message;
+  gint64 id;
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, caps);
+  script_list (&sc, paths);
+  script_select (&sc, "INBOX", "", 2, 100, 3, 0, NULL);
+  script_search (&sc, two, 2);
+  script_fetch_new (&sc, two, 2);
+  script_select (&sc, "Archive", "", 0, 200, 7, 0, NULL);
+  script_logout (&sc);
+  first = script_free (&sc);
+  run_sync (f, first);
+
+  messages = inbox_messages (f);
+  id = td_message_get_id (find_uid (messages, 1));
+  g_array_append_val (ids, id);
+  td_store_move_messages_async (f->store, ids, folder_id_of (f, "Archive"), FALSE, NULL,
+                                td_test_store_result, &result);
+  td_store_move_messages_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  script_init (&sc);
+  script_login (&sc, caps);
+  script_select (&sc, "INBOX", "", 2, 100, 3, 0, NULL);
+  if (move)
+    {
+      script_c (&sc, "UID MOVE 1 \"Archive\"");
+      script_s (&sc, "* OK [COPYUID 200 1 7] Moved");
+      script_s (&sc, "* 1 EXPUNGE");
+      script_ok (&sc, "Move completed");
+    }
+  else
+    {
+      script_c (&sc, "UID COPY 1 \"Archive\"");
+      script_ok (&sc, "[COPYUID 200 1 7] Copy completed");
+      script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Deleted)");
+      script_ok (&sc, "Store completed");
+      script_c (&sc, "UID EXPUNGE 1");
+      script_s (&sc, "* 1 EXPUNGE");
+      script_ok (&sc, "Expunge completed");
+    }
+  script_list (&sc, paths);
+  script_select (&sc, "INBOX", "", 1, 100, 3, 0, NULL);
+  script_search (&sc, left, 1);
+  script_fetch_flags (&sc, left, 1);
+  script_select (&sc, "Archive", "", 1, 200, 8, 0, NULL);
+  script_search (&sc, moved, 1);
+  script_fetch_flags (&sc, moved, 1);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  /* the same row, with the server's uid and the body it had */
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  archived = td_store_page_messages (f->store, folder_id_of (f, "Archive"), 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (archived->len, ==, 1);
+  message = g_ptr_array_index (archived, 0);
+  g_assert_cmpint (td_message_get_id (message), ==, id);
+  g_assert_cmpuint (td_message_get_uid (message), ==, 7);
+  g_assert_true (td_message_get_has_body (message));
+  body = get_body (f, message);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   two[0].raw, strlen (two[0].raw));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = inbox_messages (f);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (messages, 0)), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1016,6 +1125,10 @@ main (int   argc,
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
   ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
+  g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,
+              fixture_teardown);
+  g_test_add ("/imap/quirks/copy-uid/copy", Fixture, "copy", fixture_setup, test_copy_uid,
+              fixture_teardown);
 
 #undef ADD
 
