@@ -14,7 +14,10 @@
  *    still read;
  *  - CONDSTORE: a flag change here is stored UNCHANGEDSINCE the MODSEQ it was made on, and
  *    what the server reports [MODIFIED] is merged with the other client's change;
- *  - UIDPLUS: a message moved here takes the uid of [COPYUID] and is not fetched again.
+ *  - UIDPLUS: a message moved here takes the uid of [COPYUID] and is not fetched again;
+ *  - the resync paths: QRESYNC (SELECT/EXAMINE with (QRESYNC (...)), VANISHED (EARLIER)) and
+ *    CONDSTORE (FETCH (CHANGEDSINCE n)) each send their commands, not the full UID/FLAGS
+ *    diff of the plain path (which the cases above play).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -849,11 +852,12 @@ script_list (Script             *sc,
   script_ok (sc, "List completed");
 }
 
-/* SELECT of @path, read-write, with @options (" (CONDSTORE)", " (QRESYNC (...))" or ""); a
- * HIGHESTMODSEQ when not 0. @extra: untagged lines before the OK (QRESYNC's answers), or
- * NULL. */
+/* @command ("SELECT", or "EXAMINE": read-only) of @path with @options (" (CONDSTORE)",
+ * " (QRESYNC (...))" or ""); a HIGHESTMODSEQ when not 0. @extra: untagged lines before the
+ * OK (QRESYNC's answers), or NULL. */
 static void
 script_select (Script             *sc,
+               const char         *command,
                const char         *path,
                const char         *options,
                guint               exists,
@@ -862,7 +866,7 @@ script_select (Script             *sc,
                guint64             highestmodseq,
                const char * const *extra)
 {
-  script_c (sc, "SELECT \"%s\"%s", path, options);
+  script_c (sc, "%s \"%s\"%s", command, path, options);
   script_s (sc, "* %u EXISTS", exists);
   script_s (sc, "* OK [UIDVALIDITY %u] UIDs valid", uidvalidity);
   script_s (sc, "* OK [UIDNEXT %u] Predicted next UID", uidnext);
@@ -870,7 +874,8 @@ script_select (Script             *sc,
     script_s (sc, "* OK [HIGHESTMODSEQ %" G_GUINT64_FORMAT "] Highest", highestmodseq);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     script_s (sc, "%s", extra[i]);
-  script_ok (sc, "[READ-WRITE] Select completed");
+  script_ok (sc, strcmp (command, "EXAMINE") == 0 ? "[READ-ONLY] Examine completed"
+                                                 : "[READ-WRITE] Select completed");
 }
 
 #define CONDSTORE_CAPS "IMAP4rev1 CONDSTORE UIDPLUS"
@@ -898,8 +903,8 @@ first_sync_condstore (const Msg *msgs,
     }
   script_list (&sc, inbox_only);
   /* nothing known yet: no QRESYNC parameters to give */
-  script_select (&sc, "INBOX", " (CONDSTORE)", n, 100, msgs[n - 1].uid + 1, highestmodseq,
-                 NULL);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", n, 100, msgs[n - 1].uid + 1,
+                 highestmodseq, NULL);
   script_search (&sc, msgs, n);
   script_fetch_new_full (&sc, msgs, n, TRUE);
   script_logout (&sc);
@@ -945,7 +950,7 @@ test_unchanged_since (Fixture       *f,
   /* meanwhile another client marked 1 unread (MODSEQ 12) */
   script_init (&sc);
   script_login (&sc, CONDSTORE_CAPS);
-  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 12, NULL);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 12, NULL);
   script_c (&sc, "UID STORE 1:2 (UNCHANGEDSINCE 10) +FLAGS.SILENT (\\Seen \\Flagged)");
   script_s (&sc, "* 2 FETCH (UID 2 MODSEQ (13))");
   script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
@@ -957,7 +962,7 @@ test_unchanged_since (Fixture       *f,
   script_s (&sc, "* 1 FETCH (UID 1 MODSEQ (14))");
   script_ok (&sc, "Store completed");
   script_list (&sc, inbox_only);
-  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 14, NULL);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 14, NULL);
   script_search (&sc, msgs, 2);
   script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 10)");
   script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (14))");
@@ -978,7 +983,7 @@ test_unchanged_since (Fixture       *f,
   change_flags (f, find_uid (messages, 1), 0, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
   script_init (&sc);
   script_login (&sc, CONDSTORE_CAPS);
-  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 20, NULL);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 20, NULL);
   script_c (&sc, "UID STORE 1 (UNCHANGEDSINCE 14) -FLAGS.SILENT (\\Seen \\Flagged)");
   script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
   script_c (&sc, "UID FETCH 1 (UID FLAGS)");
@@ -987,7 +992,7 @@ test_unchanged_since (Fixture       *f,
   script_c (&sc, "UID STORE 1 -FLAGS.SILENT (\\Flagged)");
   script_ok (&sc, "Store completed");
   script_list (&sc, inbox_only);
-  script_select (&sc, "INBOX", " (CONDSTORE)", 2, 100, 3, 21, NULL);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 21, NULL);
   script_search (&sc, msgs, 2);
   script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 14)");
   script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (21))");
@@ -1044,10 +1049,10 @@ test_copy_uid (Fixture       *f,
   script_init (&sc);
   script_login (&sc, caps);
   script_list (&sc, paths);
-  script_select (&sc, "INBOX", "", 2, 100, 3, 0, NULL);
+  script_select (&sc, "SELECT", "INBOX", "", 2, 100, 3, 0, NULL);
   script_search (&sc, two, 2);
   script_fetch_new (&sc, two, 2);
-  script_select (&sc, "Archive", "", 0, 200, 7, 0, NULL);
+  script_select (&sc, "SELECT", "Archive", "", 0, 200, 7, 0, NULL);
   script_logout (&sc);
   first = script_free (&sc);
   run_sync (f, first);
@@ -1062,7 +1067,7 @@ test_copy_uid (Fixture       *f,
 
   script_init (&sc);
   script_login (&sc, caps);
-  script_select (&sc, "INBOX", "", 2, 100, 3, 0, NULL);
+  script_select (&sc, "SELECT", "INBOX", "", 2, 100, 3, 0, NULL);
   if (move)
     {
       script_c (&sc, "UID MOVE 1 \"Archive\"");
@@ -1081,10 +1086,10 @@ test_copy_uid (Fixture       *f,
       script_ok (&sc, "Expunge completed");
     }
   script_list (&sc, paths);
-  script_select (&sc, "INBOX", "", 1, 100, 3, 0, NULL);
+  script_select (&sc, "SELECT", "INBOX", "", 1, 100, 3, 0, NULL);
   script_search (&sc, left, 1);
   script_fetch_flags (&sc, left, 1);
-  script_select (&sc, "Archive", "", 1, 200, 8, 0, NULL);
+  script_select (&sc, "SELECT", "Archive", "", 1, 200, 8, 0, NULL);
   script_search (&sc, moved, 1);
   script_fetch_flags (&sc, moved, 1);
   script_logout (&sc);
@@ -1109,6 +1114,116 @@ test_copy_uid (Fixture       *f,
   g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (messages, 0)), ==, 2);
 }
 
+/* --- Which path a resync takes --- */
+
+static const Msg three[] = {
+  { 1, "", MSG (1), 10 },
+  { 2, "", MSG (2), 11 },
+  { 3, "", MSG (3), 12 },
+};
+
+/* On the server since the first sync: 2 was expunged, 1 read and flagged, 4 arrived. */
+static const Msg arrived[] = { { 4, "", MSG (4), 30 } };
+
+static void
+assert_resynced (Fixture   *f,
+                 GPtrArray *before)
+{
+  g_autoptr(GPtrArray) after = inbox_messages (f);
+  TdFolderState state;
+
+  g_assert_cmpuint (after->len, ==, 3);
+  for (guint i = 0; i < after->len; i++)
+    g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (after, i)), !=, 2);
+  /* the same rows for what was known */
+  g_assert_cmpint (td_message_get_id (find_uid (after, 1)), ==,
+                   td_message_get_id (find_uid (before, 1)));
+  g_assert_cmpint (td_message_get_id (find_uid (after, 3)), ==,
+                   td_message_get_id (find_uid (before, 3)));
+  g_assert_cmpuint (td_message_get_flags (find_uid (after, 1)) & TD_FLAGS_STORED, ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+  g_assert_cmpuint (td_message_get_flags (find_uid (after, 3)) & TD_FLAGS_STORED, ==, 0);
+  g_assert_true (td_message_get_has_body (find_uid (after, 4)));
+  g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
+  g_assert_cmpuint (state.uidnext, ==, 5);
+  g_assert_cmpuint (state.highestmodseq, ==, 30);
+}
+
+/* QRESYNC (RFC 7162 3.2.5): the resync opens the folder with (QRESYNC (uidvalidity
+ * highestmodseq)) (EXAMINE: the sync only reads) and takes what is gone from VANISHED
+ * (EARLIER) and the changed flags from the FETCHes of that answer: no UID SEARCH ALL, no
+ * flag FETCH; only the new uids are searched. */
+static void
+test_path_qresync (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const char * const changes[] = {
+    "* VANISHED (EARLIER) 2",
+    "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (25))",
+    NULL
+  };
+  g_autofree char *first = first_sync_condstore (three, G_N_ELEMENTS (three), 20, TRUE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  before = inbox_messages (f);
+  g_assert_cmpuint (before->len, ==, 3);
+
+  script_init (&sc);
+  script_login (&sc, QRESYNC_CAPS);
+  script_c (&sc, "ENABLE QRESYNC");
+  script_s (&sc, "* ENABLED QRESYNC");
+  script_ok (&sc, "Enabled");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "EXAMINE", "INBOX", " (QRESYNC (100 20))", 3, 100, 5, 30, changes);
+  script_c (&sc, "UID SEARCH UID 4:*");
+  script_s (&sc, "* SEARCH 4");
+  script_ok (&sc, "Search completed");
+  script_fetch_new_full (&sc, arrived, 1, TRUE);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_resynced (f, before);
+}
+
+/* CONDSTORE without QRESYNC (RFC 7162 3.1): the resync lists the uids to see what is gone,
+ * and fetches only the flags changed since the last HIGHESTMODSEQ: (CHANGEDSINCE 20). */
+static void
+test_path_condstore (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const Msg now[] = { { 1, "", NULL }, { 3, "", NULL }, { 4, "", NULL } };
+  g_autofree char *first = first_sync_condstore (three, G_N_ELEMENTS (three), 20, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  before = inbox_messages (f);
+  g_assert_cmpuint (before->len, ==, 3);
+
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 3, 100, 5, 30, NULL);
+  script_search (&sc, now, G_N_ELEMENTS (now));
+  script_c (&sc, "UID FETCH 4 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER] MODSEQ)");
+  script_fetch_literal (&sc, 3, &arrived[0], TRUE);
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID FETCH 1:3 (UID FLAGS) (CHANGEDSINCE 20)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (25))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID FETCH 4 (UID BODY.PEEK[])");
+  script_fetch_literal (&sc, 3, &arrived[0], FALSE);
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_resynced (f, before);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1125,6 +1240,8 @@ main (int   argc,
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
   ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
+  ADD ("/imap/quirks/path/qresync", test_path_qresync);
+  ADD ("/imap/quirks/path/condstore", test_path_condstore);
   g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,
               fixture_teardown);
   g_test_add ("/imap/quirks/copy-uid/copy", Fixture, "copy", fixture_setup, test_copy_uid,
