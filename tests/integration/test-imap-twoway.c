@@ -740,6 +740,7 @@ test_uidvalidity (Fixture       *f,
   g_autoptr(GArray) ids = NULL;
   g_autoptr(TdFolder) before = NULL;
   g_autoptr(TdFolder) after = NULL;
+  g_autoptr(GError) error = NULL;
   TdFolderState old_state, new_state;
 
   save_list_posts (f);
@@ -752,8 +753,14 @@ test_uidvalidity (Fixture       *f,
 
   DOVEADM_OK (f, "mailbox", "delete", "-u", "alice", "Lists");
   DOVEADM_OK (f, "mailbox", "create", "-u", "alice", "Lists");
-  /* the same three messages, saved anew: new uids, a new UIDVALIDITY */
+  /* the same three messages, saved anew after one that is gone again: a new UIDVALIDITY,
+   * and uids one higher, so that the old uid of post 2 is post 1's now */
+  td_test_dovecot_save_generated (f->server, "alice", "Lists", "Throwaway", 1, &error);
+  g_assert_no_error (error);
+  DOVEADM_OK (f, "expunge", "-u", "alice", "mailbox", "Lists", "all");
   save_list_posts (f);
+  g_assert_cmpstr (uid_of (f, "Lists", "List post 1"), ==, "2");
+  g_assert_cmpstr (uid_of (f, "Lists", "List post 2"), ==, "3");
 
   sync_ok (f);
   after = folder (f, "Lists");
@@ -764,6 +771,10 @@ test_uidvalidity (Fixture       *f,
   g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
   assert_server_has_flag (f, "Lists", "List post 2", "\\Flagged", TRUE);
   assert_server_has_flag (f, "Lists", "List post 1", "\\Flagged", FALSE);
+  assert_server_has_flag (f, "Lists", "List post 3", "\\Flagged", FALSE);
+  g_assert_cmpuint (local_flags (f, "Lists", "List post 2") & TD_FLAG_FLAGGED, ==,
+                    TD_FLAG_FLAGGED);
+  g_assert_cmpuint (local_flags (f, "Lists", "List post 1") & TD_FLAG_FLAGGED, ==, 0);
 }
 
 /* --- Push --- */
