@@ -579,6 +579,71 @@ test_folder_renamed_mid_sync (Fixture       *f,
 
 /* --- Server -> here --- */
 
+/* How many messages with this subject the account has here, in all its folders. */
+static guint
+local_count_everywhere (Fixture    *f,
+                        const char *subject)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = td_store_list_folders (f->store, td_account_get_id (f->account),
+                                                        &error);
+  guint count = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      TdFolder *dir = g_ptr_array_index (folders, i);
+      g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0,
+                                                          1000, &error);
+
+      g_assert_no_error (error);
+      for (guint j = 0; j < page->len; j++)
+        if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, j)), subject) == 0)
+          count++;
+    }
+  return count;
+}
+
+/* A folder renamed on the server by another client: the next sync shows it under its new
+ * name with all its messages (bodies too), the old name is gone, and nothing is there
+ * twice; a sync after that changes nothing. */
+static void
+test_folder_renamed_there (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *list = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  sync_ok (f);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 3);
+
+  DOVEADM_OK (f, "mailbox", "rename", "-u", "alice", "Archive", "Stored");
+  list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, "Stored\n"));
+  g_assert_null (strstr (list, "Archive\n"));
+
+  for (guint round = 0; round < 2; round++)
+    {
+      sync_ok (f);
+      g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+      g_assert_cmpuint (local_total (f, "Stored"), ==, 3);
+      for (guint n = 1; n <= 3; n++)
+        {
+          g_autofree char *subject = g_strdup_printf ("Archived %u", n);
+          g_autoptr(TdMessage) m = find_local (f, "Stored", subject);
+
+          g_assert_nonnull (m);
+          g_assert_true (td_message_get_has_body (m));
+          g_assert_cmpuint (local_count_everywhere (f, subject), ==, 1);
+        }
+      g_assert_cmpuint (local_total (f, "INBOX"), ==, 12);
+      g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+    }
+}
+
 static void
 test_changes_there (Fixture       *f,
                     gconstpointer  data)
@@ -1011,6 +1076,7 @@ add_cases (const char *kind)
     { "folders-here", test_folders_here },
     { "folder-renamed-mid-sync", test_folder_renamed_mid_sync },
     { "changes-there", test_changes_there },
+    { "folder-renamed-there", test_folder_renamed_there },
     { "conflict", test_conflict },
     { "offline", test_offline },
     { "expunged-elsewhere", test_expunged_elsewhere },
