@@ -1006,6 +1006,57 @@ test_unchanged_since (Fixture       *f,
   g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
 }
 
+/* A keyword set here (tidings-cli flag ID +$Work) on a message another client changed
+ * meanwhile: the conditional STORE left the message alone, so the merged STORE carries the
+ * keyword too. */
+static void
+test_unchanged_since_keywords (Fixture       *f,
+                               gconstpointer  data)
+{
+  static const Msg msgs[] = { { 1, "", MSG (1), 10 } };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  id = td_message_get_id (find_uid (messages, 1));
+  g_array_append_val (ids, id);
+  td_store_change_flags_async (f->store, ids, TD_FLAG_FLAGGED, 0, "$Work", NULL, NULL,
+                               td_test_store_result, &result);
+  td_store_change_flags_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  /* the other client read it meanwhile */
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 1, 100, 2, 11, NULL);
+  script_c (&sc, "UID STORE 1 (UNCHANGEDSINCE 10) +FLAGS.SILENT (\\Flagged $Work)");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (11))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged $Work)");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 1, 100, 2, 12, NULL);
+  script_search (&sc, msgs, 1);
+  script_c (&sc, "UID FETCH 1:1 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged $Work) MODSEQ (12))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
 /* --- UIDPLUS: a message moved here gets its new uid from COPYUID --- */
 
 static gint64
@@ -1240,6 +1291,7 @@ main (int   argc,
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
   ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
+  ADD ("/imap/quirks/unchanged-since-keywords", test_unchanged_since_keywords);
   ADD ("/imap/quirks/path/qresync", test_path_qresync);
   ADD ("/imap/quirks/path/condstore", test_path_condstore);
   g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,

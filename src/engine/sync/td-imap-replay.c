@@ -482,10 +482,11 @@ static void
 conflict_store (TdImapReplay *self,
                 guint32       uid,
                 gboolean      add,
-                TdFlags       flags)
+                TdFlags       flags,
+                const char   *keywords)
 {
   g_autofree char *set = g_strdup_printf ("%u", uid);
-  g_autofree char *list = flag_list (self, flags, NULL);
+  g_autofree char *list = flag_list (self, flags, keywords);
 
   if (list == NULL)
     return;
@@ -494,8 +495,10 @@ conflict_store (TdImapReplay *self,
                                    self->cancellable, conflict_stored_cb, g_object_ref (self));
 }
 
-/* The messages changed on the server since we last saw them: for each flag, the server's
- * value wins when the server changed that flag, ours otherwise. */
+/* The messages changed on the server since we last saw them (the conditional STORE left
+ * them alone): for each flag, the server's value wins when the server changed that flag,
+ * ours otherwise. Keywords have no base in the journal: ours are sent again as they are
+ * (adding one that is there, or removing one that is not, does nothing). */
 static void
 conflicts_fetched_cb (GObject      *source,
                       GAsyncResult *result,
@@ -526,10 +529,8 @@ conflicts_fetched_cb (GObject      *source,
       remove = entry->flags_remove & ~changed_there & server;
       g_debug ("uid %u changed on the server meanwhile: keeping the server's %#x, sending "
                "+%#x -%#x", uid, changed_there, add, remove);
-      if (add != 0)
-        conflict_store (self, uid, TRUE, add);
-      if (remove != 0)
-        conflict_store (self, uid, FALSE, remove);
+      conflict_store (self, uid, TRUE, add, entry->keywords_add);
+      conflict_store (self, uid, FALSE, remove, entry->keywords_remove);
     }
   if (self->writes == 0)
     settle (self);
