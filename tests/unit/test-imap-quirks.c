@@ -1006,6 +1006,64 @@ test_unchanged_since (Fixture       *f,
   g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
 }
 
+/* One action on messages of different MODSEQs: the STORE is conditional on the lowest, so a
+ * change made elsewhere to the message with the lowest (1: 8, marked unread at 9) is seen
+ * even though it is below the others' (10). Those reported only for being above it (2 and
+ * 4) get our change as it was, in one STORE. */
+static void
+test_unchanged_since_lowest (Fixture       *f,
+                             gconstpointer  data)
+{
+  static const Msg msgs[] = {
+    { 1, "\\Seen", MSG (1), 8 },
+    { 2, "", MSG (2), 10 },
+    { 3, "", MSG (3), 8 },
+    { 4, "", MSG (4), 10 },
+  };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  for (guint i = 0; i < G_N_ELEMENTS (msgs); i++)
+    change_flags (f, find_uid (messages, msgs[i].uid), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 4, 100, 5, 10, NULL);
+  script_c (&sc, "UID STORE 1:4 (UNCHANGEDSINCE 8) +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "* 3 FETCH (UID 3 MODSEQ (11))");
+  script_ok (&sc, "[MODIFIED 1:2,4] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1:2,4 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS () MODSEQ (9))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS () MODSEQ (10))");
+  script_s (&sc, "* 4 FETCH (UID 4 FLAGS () MODSEQ (10))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_c (&sc, "UID STORE 2,4 +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "A%u OK Store completed", sc.tag - 1);
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 4, 100, 5, 13, NULL);
+  script_search (&sc, msgs, G_N_ELEMENTS (msgs));
+  script_c (&sc, "UID FETCH 1:4 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (12))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_s (&sc, "* 3 FETCH (UID 3 FLAGS (\\Seen \\Flagged) MODSEQ (11))");
+  script_s (&sc, "* 4 FETCH (UID 4 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_FLAGGED);
+  for (guint32 uid = 2; uid <= 4; uid++)
+    g_assert_cmpuint (flags_of (f, uid), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
 /* A keyword set here (tidings-cli flag ID +$Work) on a message another client changed
  * meanwhile: the conditional STORE left the message alone, so the merged STORE carries the
  * keyword too. */
@@ -1291,6 +1349,7 @@ main (int   argc,
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
   ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
+  ADD ("/imap/quirks/unchanged-since-lowest", test_unchanged_since_lowest);
   ADD ("/imap/quirks/unchanged-since-keywords", test_unchanged_since_keywords);
   ADD ("/imap/quirks/path/qresync", test_path_qresync);
   ADD ("/imap/quirks/path/condstore", test_path_condstore);

@@ -414,10 +414,15 @@ flag_list (TdImapReplay *self,
   return g_string_free (list, FALSE);
 }
 
+/* The MODSEQ the group's STORE is conditional on: the lowest its entries were written on.
+ * A message changed elsewhere since its own MODSEQ then always has a higher one and is left
+ * alone ([MODIFIED]); one whose MODSEQ is above the lowest but unchanged since is reported
+ * too, and the merge gives it our change as it was. (The highest would let a change made
+ * elsewhere below it through, unseen.) */
 static guint64
 group_unchanged_since (TdImapReplay *self)
 {
-  guint64 max = 0;
+  guint64 min = G_MAXUINT64;
 
   if (!td_imap_session_has_capability (self->session, "CONDSTORE") ||
       self->mailbox.highestmodseq == 0)
@@ -428,9 +433,9 @@ group_unchanged_since (TdImapReplay *self)
 
       if (entry->modseq == 0)
         return 0;                       /* unknown for one of them: no condition */
-      max = MAX (max, entry->modseq);
+      min = MIN (min, entry->modseq);
     }
-  return max;
+  return min;
 }
 
 static TdJournalEntry *
@@ -478,64 +483,6 @@ conflict_fetch_item (TdImapFetch *fetch,
                        GUINT_TO_POINTER (fetch->flags & TD_FLAGS_STORED));
 }
 
-static void
-conflict_store (TdImapReplay *self,
-                guint32       uid,
-                gboolean      add,
-                TdFlags       flags,
-                const char   *keywords)
-{
-  g_autofree char *set = g_strdup_printf ("%u", uid);
-  g_autofree char *list = flag_list (self, flags, keywords);
-
-  if (list == NULL)
-    return;
-  self->writes++;
-  td_imap_session_uid_store_async (self->session, set, add, list, 0, NULL, NULL,
-                                   self->cancellable, conflict_stored_cb, g_object_ref (self));
-}
-
-/* The messages changed on the server since we last saw them (the conditional STORE left
- * them alone): for each flag, the server's value wins when the server changed that flag,
- * ours otherwise. Keywords have no base in the journal: ours are sent again as they are
- * (adding one that is there, or removing one that is not, does nothing). */
-static void
-conflicts_fetched_cb (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(TdImapReplay) self = user_data;
-  GHashTableIter iter;
-  gpointer key, value;
-  GError *error = NULL;
-
-  td_imap_session_uid_fetch_finish (self->session, result, &error);
-  if (!check (self, error))
-    return;
-
-  g_hash_table_iter_init (&iter, self->modified);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      guint32 uid = GPOINTER_TO_UINT (key);
-      TdJournalEntry *entry = value;
-      gpointer found;
-      TdFlags server, changed_there, add, remove;
-
-      if (!g_hash_table_lookup_extended (self->server_flags, key, NULL, &found))
-        continue;                       /* expunged meanwhile: nothing to do */
-      server = GPOINTER_TO_UINT (found);
-      changed_there = server ^ (entry->flags_base & TD_FLAGS_STORED);
-      add = entry->flags_add & ~changed_there & ~server;
-      remove = entry->flags_remove & ~changed_there & server;
-      g_debug ("uid %u changed on the server meanwhile: keeping the server's %#x, sending "
-               "+%#x -%#x", uid, changed_there, add, remove);
-      conflict_store (self, uid, TRUE, add, entry->keywords_add);
-      conflict_store (self, uid, FALSE, remove, entry->keywords_remove);
-    }
-  if (self->writes == 0)
-    settle (self);
-}
-
 static int
 compare_uid (gconstpointer a,
              gconstpointer b)
@@ -546,22 +493,14 @@ compare_uid (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-static void
-flags_done (TdImapReplay *self)
+/* The uids of self->modified, ascending */
+static GArray *
+modified_uids (TdImapReplay *self)
 {
-  g_autoptr(GArray) uids = NULL;
-  g_autofree char *set = NULL;
+  GArray *uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   GHashTableIter iter;
   gpointer key;
-  guint consumed = 0;
 
-  if (self->modified == NULL || g_hash_table_size (self->modified) == 0)
-    {
-      settle (self);
-      return;
-    }
-
-  uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_hash_table_iter_init (&iter, self->modified);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
@@ -570,6 +509,132 @@ flags_done (TdImapReplay *self)
       g_array_append_val (uids, uid);
     }
   g_array_sort (uids, compare_uid);
+  return uids;
+}
+
+/* Messages that get the same merged change: one STORE for them all */
+typedef struct
+{
+  TdFlags  add;
+  TdFlags  remove;
+  GArray  *uids;     /* ascending */
+} Merge;
+
+static void
+merge_free (gpointer data)
+{
+  Merge *merge = data;
+
+  g_array_unref (merge->uids);
+  g_free (merge);
+}
+
+static void
+conflict_store (TdImapReplay *self,
+                GArray       *uids,
+                gboolean      add,
+                TdFlags       flags,
+                const char   *keywords)
+{
+  g_autofree char *set = NULL;
+  g_autofree char *list = flag_list (self, flags, keywords);
+  guint consumed = 0;
+
+  if (list == NULL)
+    return;
+  /* no more than the group's own uid set */
+  set = td_imap_uid_set_build ((guint32 *) (gpointer) uids->data, uids->len, UID_SET_MAX_LEN,
+                               &consumed);
+  g_assert (consumed == uids->len);
+  self->writes++;
+  td_imap_session_uid_store_async (self->session, set, add, list, 0, NULL, NULL,
+                                   self->cancellable, conflict_stored_cb, g_object_ref (self));
+}
+
+/* The messages changed on the server since we last saw them (the conditional STORE left
+ * them alone): for each flag, the server's value wins when the server changed that flag,
+ * ours otherwise. Keywords have no base in the journal: ours are sent again as they are
+ * (adding one that is there, or removing one that is not, does nothing). Messages with the
+ * same merged change share one STORE, in the order of their lowest uid. */
+static void
+conflicts_fetched_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GPtrArray) merges = NULL;
+  TdJournalEntry *first;
+  GError *error = NULL;
+
+  td_imap_session_uid_fetch_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  uids = modified_uids (self);
+  merges = g_ptr_array_new_with_free_func (merge_free);
+  for (guint i = 0; i < uids->len; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      TdJournalEntry *entry = g_hash_table_lookup (self->modified, GUINT_TO_POINTER (uid));
+      Merge *merge = NULL;
+      gpointer found;
+      TdFlags server, changed_there, add, remove;
+
+      if (!g_hash_table_lookup_extended (self->server_flags, GUINT_TO_POINTER (uid), NULL,
+                                         &found))
+        continue;                       /* expunged meanwhile: nothing to do */
+      server = GPOINTER_TO_UINT (found);
+      changed_there = server ^ (entry->flags_base & TD_FLAGS_STORED);
+      add = entry->flags_add & ~changed_there & ~server;
+      remove = entry->flags_remove & ~changed_there & server;
+      g_debug ("uid %u changed on the server meanwhile: keeping the server's %#x, sending "
+               "+%#x -%#x", uid, changed_there, add, remove);
+      for (guint j = 0; j < merges->len && merge == NULL; j++)
+        {
+          Merge *other = g_ptr_array_index (merges, j);
+
+          if (other->add == add && other->remove == remove)
+            merge = other;
+        }
+      if (merge == NULL)
+        {
+          merge = g_new0 (Merge, 1);
+          merge->add = add;
+          merge->remove = remove;
+          merge->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+          g_ptr_array_add (merges, merge);
+        }
+      g_array_append_val (merge->uids, uid);
+    }
+
+  /* one action for the whole group: the same keywords for all */
+  first = g_ptr_array_index (self->group, 0);
+  for (guint i = 0; i < merges->len; i++)
+    {
+      Merge *merge = g_ptr_array_index (merges, i);
+
+      conflict_store (self, merge->uids, TRUE, merge->add, first->keywords_add);
+      conflict_store (self, merge->uids, FALSE, merge->remove, first->keywords_remove);
+    }
+  if (self->writes == 0)
+    settle (self);
+}
+
+static void
+flags_done (TdImapReplay *self)
+{
+  g_autoptr(GArray) uids = NULL;
+  g_autofree char *set = NULL;
+  guint consumed = 0;
+
+  if (self->modified == NULL || g_hash_table_size (self->modified) == 0)
+    {
+      settle (self);
+      return;
+    }
+
+  uids = modified_uids (self);
   set = td_imap_uid_set_build ((guint32 *) (gpointer) uids->data, uids->len, UID_SET_MAX_LEN,
                                &consumed);
   self->server_flags = g_hash_table_new (NULL, NULL);
