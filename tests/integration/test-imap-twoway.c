@@ -644,6 +644,39 @@ test_folder_renamed_there (Fixture       *f,
     }
 }
 
+/* Changes made here to messages of a folder that another client then renamed: they are
+ * sent to the folder under its new name (found by its UIDVALIDITY, the messages by their
+ * Message-ID), not dropped as if the folder were gone. */
+static void
+test_folder_renamed_there_pending (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(GArray) flagged = NULL;
+  g_autoptr(GArray) gone = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  sync_ok (f);
+  flagged = ids_of (f, "Archive", "Archived 2");
+  gone = ids_of (f, "Archive", "Archived 3");
+  change_flags (f, flagged, TD_FLAG_FLAGGED, 0);
+  expunge (f, gone);
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 2);
+  DOVEADM_OK (f, "mailbox", "rename", "-u", "alice", "Archive", "Stored");
+
+  sync_ok (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+  assert_server_has_flag (f, "Stored", "Archived 2", "\\Flagged", TRUE);
+  assert_server_has_flag (f, "Stored", "Archived 1", "\\Flagged", FALSE);
+  g_assert_cmpuint (server_count (f, "Stored", "Archived 3"), ==, 0);
+  g_assert_cmpuint (server_count (f, "Stored", "Archived 1"), ==, 1);
+  /* and here, under the new name */
+  g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+  g_assert_cmpuint (local_total (f, "Stored"), ==, 2);
+  g_assert_cmpuint (local_flags (f, "Stored", "Archived 2") & TD_FLAG_FLAGGED, ==,
+                    TD_FLAG_FLAGGED);
+  g_assert_null (find_local (f, "Stored", "Archived 3"));
+}
+
 static void
 test_changes_there (Fixture       *f,
                     gconstpointer  data)
@@ -1077,6 +1110,7 @@ add_cases (const char *kind)
     { "folder-renamed-mid-sync", test_folder_renamed_mid_sync },
     { "changes-there", test_changes_there },
     { "folder-renamed-there", test_folder_renamed_there },
+    { "folder-renamed-there-pending", test_folder_renamed_there_pending },
     { "conflict", test_conflict },
     { "offline", test_offline },
     { "expunged-elsewhere", test_expunged_elsewhere },

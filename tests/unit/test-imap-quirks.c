@@ -15,6 +15,8 @@
  *  - CONDSTORE: a flag change here is stored UNCHANGEDSINCE the MODSEQ it was made on, and
  *    what the server reports [MODIFIED] is merged with the other client's change;
  *  - UIDPLUS: a message moved here takes the uid of [COPYUID] and is not fetched again;
+ *  - a folder renamed on the server while changes to it waited here: found again by its
+ *    UIDVALIDITY, the changes sent there;
  *  - the resync paths: QRESYNC (SELECT/EXAMINE with (QRESYNC (...)), VANISHED (EARLIER)) and
  *    CONDSTORE (FETCH (CHANGEDSINCE n)) each send their commands, not the full UID/FLAGS
  *    diff of the plain path (which the cases above play).
@@ -1333,6 +1335,86 @@ test_path_condstore (Fixture       *f,
   assert_resynced (f, before);
 }
 
+/* --- A folder renamed on the server while changes to it waited here --- */
+
+/* The replay finds Archive gone, lists the server's folders, opens those the store does not
+ * know until one has Archive's UIDVALIDITY, finds each message there by its Message-ID and
+ * sends the change; the next change to Archive goes straight to the new name. */
+static void
+test_renamed_there (Fixture       *f,
+                    gconstpointer  data)
+{
+  static const char * const before[] = { "INBOX", "Archive", NULL };
+  static const char * const after[] = { "INBOX", "Other", "Stored", NULL };
+  static const Msg stored[] = { { 1, "\\Seen \\Flagged", MSG (1) } };
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_list (&sc, before);
+  script_select (&sc, "SELECT", "INBOX", "", 0, 100, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Archive", "", 2, 200, 3, 0, NULL);
+  script_search (&sc, two, 2);
+  script_fetch_new (&sc, two, 2);
+  script_logout (&sc);
+  first = script_free (&sc);
+  run_sync (f, first);
+
+  messages = td_store_page_messages (f->store, folder_id_of (f, "Archive"), 0, 100, &error);
+  g_assert_no_error (error);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_FLAGGED, 0);
+  id = td_message_get_id (find_uid (messages, 2));
+  g_array_append_val (ids, id);
+  td_store_expunge_messages_async (f->store, ids, NULL, td_test_store_result, &result);
+  td_store_expunge_messages_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_c (&sc, "SELECT \"Archive\"");
+  script_s (&sc, "A%u NO [NONEXISTENT] Mailbox doesn't exist: Archive", sc.tag);
+  script_list (&sc, after);
+  script_select (&sc, "SELECT", "Other", "", 0, 300, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Stored", "", 2, 200, 3, 0, NULL);
+  script_c (&sc, "UID SEARCH HEADER Message-ID \"1@example.org\"");
+  script_s (&sc, "* SEARCH 1");
+  script_ok (&sc, "Search completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_ok (&sc, "Store completed");
+  /* the expunge: Stored is selected already */
+  script_c (&sc, "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
+  script_ok (&sc, "Store completed");
+  script_c (&sc, "UID EXPUNGE 2");
+  script_s (&sc, "* 2 EXPUNGE");
+  script_ok (&sc, "Expunge completed");
+  /* the sync: Archive goes here, Stored comes */
+  script_list (&sc, after);
+  script_select (&sc, "SELECT", "INBOX", "", 0, 100, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Other", "", 0, 300, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Stored", "", 1, 200, 3, 0, NULL);
+  script_search (&sc, stored, 1);
+  script_fetch_new (&sc, stored, 1);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_null (td_store_find_folder (f->store, f->account_id, "Archive", NULL));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = td_store_page_messages (f->store, folder_id_of (f, "Stored"), 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpuint (td_message_get_flags (find_uid (messages, 1)) & TD_FLAGS_STORED, ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1353,6 +1435,7 @@ main (int   argc,
   ADD ("/imap/quirks/unchanged-since-keywords", test_unchanged_since_keywords);
   ADD ("/imap/quirks/path/qresync", test_path_qresync);
   ADD ("/imap/quirks/path/condstore", test_path_condstore);
+  ADD ("/imap/quirks/renamed-there", test_renamed_there);
   g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,
               fixture_teardown);
   g_test_add ("/imap/quirks/copy-uid/copy", Fixture, "copy", fixture_setup, test_copy_uid,

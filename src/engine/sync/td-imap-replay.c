@@ -1,7 +1,8 @@
 /* td-imap-replay.c: sends the journal of local actions to an IMAP server
  *
  * One entry group at a time: resolve (placeholders that got a server uid since), select the
- * folder read-write, check UIDVALIDITY (remap by Message-ID), send, settle conflicts, then
+ * folder read-write (one gone from the server may have been renamed there: found again by its
+ * UIDVALIDITY), check UIDVALIDITY (remap by Message-ID), send, settle conflicts, then
  * remove the entries from the journal and go on with the next group.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -21,6 +22,9 @@
  * limit (10 digits and a comma each). */
 #define MAX_GROUP        500
 #define UID_SET_MAX_LEN  8192
+
+/* Folders new on the server opened to find one renamed there, at most */
+#define MAX_RENAME_CANDIDATES 20
 
 /* Keyword flags: a folder stores them only when PERMANENTFLAGS says so. */
 #define KEYWORD_FLAGS    (TD_FLAG_FORWARDED | TD_FLAG_JUNK)
@@ -56,6 +60,9 @@ struct _TdImapReplay
 
   char           *selected;      /* UTF-8 path selected read-write, or NULL */
   TdImapMailbox   mailbox;
+  GPtrArray      *listing;       /* TdImapListEntry*: the server's folders, once asked */
+  guint           candidate;     /* in listing: the next to try for a folder renamed there */
+  guint           candidates_tried;
 
   guint           replayed;
   guint           dropped;
@@ -96,6 +103,7 @@ td_imap_replay_dispose (GObject *object)
 
   clear_group (self);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
   g_clear_object (&self->task);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->session);
@@ -1063,6 +1071,150 @@ group_selected (TdImapReplay *self)
   send_group (self);
 }
 
+/* --- A folder renamed on the server: found by its UIDVALIDITY among the new ones --- */
+
+static void try_candidate (TdImapReplay *self);
+
+/* The folder @old_path is @new_path on the server: so for every entry still to send. */
+static void
+retarget (TdImapReplay *self,
+          const char   *old_path,
+          const char   *new_path)
+{
+  g_autofree char *old = g_strdup (old_path);
+
+  for (guint i = self->pos; i < self->entries->len; i++)
+    {
+      TdJournalEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (g_strcmp0 (entry->folder_path, old) != 0)
+        continue;
+      g_free (entry->folder_path);
+      entry->folder_path = g_strdup (new_path);
+    }
+}
+
+static void
+candidate_selected_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  TdJournalEntry *first;
+  TdImapListEntry *candidate;
+  const TdImapMailbox *mailbox;
+  GError *error = NULL;
+
+  mailbox = td_imap_session_select_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      g_clear_error (&error);
+      g_clear_pointer (&self->selected, g_free);
+      try_candidate (self);
+      return;
+    }
+  if (!check (self, error))
+    return;
+
+  first = g_ptr_array_index (self->group, 0);
+  candidate = g_ptr_array_index (self->listing, self->candidate - 1);
+  self->mailbox = *mailbox;
+  g_free (self->selected);
+  self->selected = g_strdup (candidate->path);
+  if (mailbox->uidvalidity != first->uidvalidity)
+    {
+      try_candidate (self);
+      return;
+    }
+
+  g_message ("%s was renamed to %s on the server: sending its changes there",
+             first->folder_path, candidate->path);
+  retarget (self, first->folder_path, candidate->path);
+  /* The same UIDVALIDITY says the same uids, but another folder may have it too: each
+   * message is found by its Message-ID, as after a change of UIDVALIDITY. */
+  self->remap_pos = 0;
+  remap_next (self);
+}
+
+/* The next folder listed on the server that the store does not know (and LIST-STATUS, if
+ * it came, does not rule out): opened read-write to compare its UIDVALIDITY. */
+static void
+try_candidate (TdImapReplay *self)
+{
+  TdJournalEntry *first = g_ptr_array_index (self->group, 0);
+
+  while (self->candidate < self->listing->len &&
+         self->candidates_tried < MAX_RENAME_CANDIDATES)
+    {
+      TdImapListEntry *entry = g_ptr_array_index (self->listing, self->candidate++);
+      g_autoptr(TdFolder) known = NULL;
+
+      if (entry->noselect ||
+          (entry->has_status && entry->status_uidvalidity != first->uidvalidity))
+        continue;
+      known = td_store_find_folder (self->store, td_account_get_id (self->account),
+                                    entry->path, NULL);
+      if (known != NULL)
+        continue;
+      self->candidates_tried++;
+      td_imap_session_select_async (self->session, entry->raw_path, FALSE, self->cancellable,
+                                    candidate_selected_cb, g_object_ref (self));
+      return;
+    }
+  /* deleted there, not renamed: so are its messages */
+  drop_group (self, "folder gone");
+}
+
+static void
+renamed_listed_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  GPtrArray *listing;
+  GError *error = NULL;
+
+  listing = td_imap_session_list_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      g_clear_error (&error);
+      listing = g_ptr_array_new_with_free_func ((GDestroyNotify) td_imap_list_entry_free);
+    }
+  if (!check (self, error))
+    {
+      g_clear_pointer (&listing, g_ptr_array_unref);
+      return;
+    }
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
+  self->listing = listing;
+  self->candidate = 0;
+  try_candidate (self);
+}
+
+/* The group's folder is not on the server. Another client may have renamed it: its
+ * UIDVALIDITY (RFC 3501 keeps it with the mailbox) is looked for among the folders that are
+ * new there. */
+static void
+find_renamed (TdImapReplay *self)
+{
+  TdJournalEntry *first = g_ptr_array_index (self->group, 0);
+
+  if (first->uidvalidity == 0)
+    {
+      drop_group (self, "folder gone");   /* nothing to know it again by */
+      return;
+    }
+  self->candidates_tried = 0;
+  if (self->listing == NULL)
+    {
+      td_imap_session_list_async (self->session, self->cancellable, renamed_listed_cb,
+                                  g_object_ref (self));
+      return;
+    }
+  self->candidate = 0;
+  try_candidate (self);
+}
+
 static void
 selected_cb (GObject      *source,
              GAsyncResult *result,
@@ -1076,11 +1228,10 @@ selected_cb (GObject      *source,
   mailbox = td_imap_session_select_finish (self->session, result, &error);
   if (error != NULL && is_refusal (error) && self->task != NULL)
     {
-      /* the folder is gone on the server: so are its messages */
       g_message ("Could not open a folder to send changes: %s", error->message);
       g_clear_error (&error);
       g_clear_pointer (&self->selected, g_free);
-      drop_group (self, "folder gone");
+      find_renamed (self);
       return;
     }
   if (!check (self, error))
@@ -1318,6 +1469,7 @@ td_imap_replay_run_async (TdImapReplay        *self,
   self->replayed = 0;
   self->dropped = 0;
   g_clear_pointer (&self->selected, g_free);
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
   td_store_list_journal_async (self->store, td_account_get_id (self->account), cancellable,
                                listed_cb, g_object_ref (self));
 }
