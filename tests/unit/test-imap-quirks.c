@@ -1339,7 +1339,9 @@ test_path_condstore (Fixture       *f,
 
 /* The replay finds Archive gone, lists the server's folders, opens those the store does not
  * know until one has Archive's UIDVALIDITY, finds each message there by its Message-ID and
- * sends the change; the next change to Archive goes straight to the new name. */
+ * sends the change; the next change to Archive goes straight to the new name. With @data
+ * "bare", the server finds nothing for the Message-ID in its angle brackets (a header
+ * without them): it is searched once more without. */
 static void
 test_renamed_there (Fixture       *f,
                     gconstpointer  data)
@@ -1383,7 +1385,13 @@ test_renamed_there (Fixture       *f,
   script_list (&sc, after);
   script_select (&sc, "SELECT", "Other", "", 0, 300, 1, 0, NULL);
   script_select (&sc, "SELECT", "Stored", "", 2, 200, 3, 0, NULL);
-  script_c (&sc, "UID SEARCH HEADER Message-ID \"1@example.org\"");
+  script_c (&sc, "UID SEARCH HEADER Message-ID \"<1@example.org>\"");
+  if (g_strcmp0 (data, "bare") == 0)
+    {
+      script_s (&sc, "* SEARCH");
+      script_ok (&sc, "Search completed");
+      script_c (&sc, "UID SEARCH HEADER Message-ID \"1@example.org\"");
+    }
   script_s (&sc, "* SEARCH 1");
   script_ok (&sc, "Search completed");
   script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
@@ -1436,6 +1444,8 @@ main (int   argc,
   ADD ("/imap/quirks/path/qresync", test_path_qresync);
   ADD ("/imap/quirks/path/condstore", test_path_condstore);
   ADD ("/imap/quirks/renamed-there", test_renamed_there);
+  g_test_add ("/imap/quirks/renamed-there/bare", Fixture, "bare", fixture_setup,
+              test_renamed_there, fixture_teardown);
   g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,
               fixture_teardown);
   g_test_add ("/imap/quirks/copy-uid/copy", Fixture, "copy", fixture_setup, test_copy_uid,

@@ -49,6 +49,7 @@ struct _TdImapReplay
   GArray         *drop_ids;      /* gint64: entries of this group settled without sending */
   GPtrArray      *drop_moves;    /* TdJournalEntry*: moves/copies dropped (placeholder goes) */
   guint           remap_pos;
+  gboolean        remap_bare;    /* the Message-ID searched without its angle brackets */
   char           *uid_set;
   char           *others_set;    /* without UIDPLUS: others' \Deleted, unmarked for EXPUNGE */
   GHashTable     *modified;      /* uid -> TdJournalEntry*: changed on the server meanwhile */
@@ -92,6 +93,7 @@ clear_group (TdImapReplay *self)
   g_clear_pointer (&self->server_flags, g_hash_table_unref);
   td_imap_copy_uid_clear (&self->copy_uid);
   self->remap_pos = 0;
+  self->remap_bare = FALSE;
   self->writes = 0;
   self->keywords_refused = FALSE;
 }
@@ -1005,6 +1007,14 @@ remap_searched_cb (GObject      *source,
     return;
 
   entry = g_ptr_array_index (self->group, self->remap_pos);
+  if ((uids == NULL || uids->len == 0) && !self->remap_bare)
+    {
+      /* a header without the brackets: once more, as the store keeps it */
+      self->remap_bare = TRUE;
+      remap_next (self);
+      return;
+    }
+  self->remap_bare = FALSE;
   if (uids != NULL && uids->len == 1)
     {
       entry->uid = g_array_index (uids, guint32, 0);
@@ -1023,7 +1033,9 @@ remap_searched_cb (GObject      *source,
 }
 
 /* The folder's UIDVALIDITY changed since these entries were written: their uids mean nothing
- * now. Each message is looked up by its Message-ID. */
+ * now. Each message is looked up by its Message-ID: with its angle brackets, as a header
+ * has it, since SEARCH HEADER matches any part of the header ("1@example.org" is in
+ * "<11@example.org>" too); without them only when that found nothing. */
 static void
 remap_next (TdImapReplay *self)
 {
@@ -1034,9 +1046,18 @@ remap_next (TdImapReplay *self)
       g_autofree char *criteria = NULL;
 
       if (entry->message_id_header != NULL && *entry->message_id_header != '\0')
-        quoted = td_imap_quote (entry->message_id_header);
+        {
+          g_autofree char *bracketed = NULL;
+
+          if (!self->remap_bare && entry->message_id_header[0] != '<')
+            bracketed = g_strdup_printf ("<%s>", entry->message_id_header);
+          else
+            self->remap_bare = TRUE;    /* nothing else to try */
+          quoted = td_imap_quote (bracketed != NULL ? bracketed : entry->message_id_header);
+        }
       if (quoted == NULL)
         {
+          self->remap_bare = FALSE;
           g_ptr_array_remove_index (self->group, self->remap_pos);
           if (is_move_kind (entry->kind))
             g_ptr_array_add (self->drop_moves, entry);
