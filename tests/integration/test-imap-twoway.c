@@ -693,6 +693,104 @@ test_folder_deleted_mid_sync (Fixture       *f,
 
 /* --- Server -> here --- */
 
+/* How many messages with this subject the account has here, in all its folders. */
+static guint
+local_count_everywhere (Fixture    *f,
+                        const char *subject)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = td_store_list_folders (f->store, td_account_get_id (f->account),
+                                                        &error);
+  guint count = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      TdFolder *dir = g_ptr_array_index (folders, i);
+      g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0,
+                                                          1000, &error);
+
+      g_assert_no_error (error);
+      for (guint j = 0; j < page->len; j++)
+        if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, j)), subject) == 0)
+          count++;
+    }
+  return count;
+}
+
+/* A folder renamed on the server by another client: the next sync shows it under its new
+ * name with all its messages (bodies too), the old name is gone, and nothing is there
+ * twice; a sync after that changes nothing. */
+static void
+test_folder_renamed_there (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *list = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  sync_ok (f);
+  g_assert_cmpuint (local_total (f, "Archive"), ==, 3);
+
+  DOVEADM_OK (f, "mailbox", "rename", "-u", "alice", "Archive", "Stored");
+  list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, "Stored\n"));
+  g_assert_null (strstr (list, "Archive\n"));
+
+  for (guint round = 0; round < 2; round++)
+    {
+      sync_ok (f);
+      g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+      g_assert_cmpuint (local_total (f, "Stored"), ==, 3);
+      for (guint n = 1; n <= 3; n++)
+        {
+          g_autofree char *subject = g_strdup_printf ("Archived %u", n);
+          g_autoptr(TdMessage) m = find_local (f, "Stored", subject);
+
+          g_assert_nonnull (m);
+          g_assert_true (td_message_get_has_body (m));
+          g_assert_cmpuint (local_count_everywhere (f, subject), ==, 1);
+        }
+      g_assert_cmpuint (local_total (f, "INBOX"), ==, 12);
+      g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+    }
+}
+
+/* Changes made here to messages of a folder that another client then renamed: they are
+ * sent to the folder under its new name (found by its UIDVALIDITY, the messages by their
+ * Message-ID), not dropped as if the folder were gone. */
+static void
+test_folder_renamed_there_pending (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(GArray) flagged = NULL;
+  g_autoptr(GArray) gone = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  sync_ok (f);
+  flagged = ids_of (f, "Archive", "Archived 2");
+  gone = ids_of (f, "Archive", "Archived 3");
+  change_flags (f, flagged, TD_FLAG_FLAGGED, 0);
+  expunge (f, gone);
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 2);
+  DOVEADM_OK (f, "mailbox", "rename", "-u", "alice", "Archive", "Stored");
+
+  sync_ok (f);
+  g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+  assert_server_has_flag (f, "Stored", "Archived 2", "\\Flagged", TRUE);
+  assert_server_has_flag (f, "Stored", "Archived 1", "\\Flagged", FALSE);
+  g_assert_cmpuint (server_count (f, "Stored", "Archived 3"), ==, 0);
+  g_assert_cmpuint (server_count (f, "Stored", "Archived 1"), ==, 1);
+  /* and here, under the new name */
+  g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
+  g_assert_cmpuint (local_total (f, "Stored"), ==, 2);
+  g_assert_cmpuint (local_flags (f, "Stored", "Archived 2") & TD_FLAG_FLAGGED, ==,
+                    TD_FLAG_FLAGGED);
+  g_assert_null (find_local (f, "Stored", "Archived 3"));
+}
+
 static void
 test_changes_there (Fixture       *f,
                     gconstpointer  data)
@@ -881,6 +979,7 @@ test_uidvalidity (Fixture       *f,
   g_autoptr(GArray) ids = NULL;
   g_autoptr(TdFolder) before = NULL;
   g_autoptr(TdFolder) after = NULL;
+  g_autoptr(GError) error = NULL;
   TdFolderState old_state, new_state;
 
   save_list_posts (f);
@@ -893,8 +992,14 @@ test_uidvalidity (Fixture       *f,
 
   DOVEADM_OK (f, "mailbox", "delete", "-u", "alice", "Lists");
   DOVEADM_OK (f, "mailbox", "create", "-u", "alice", "Lists");
-  /* the same three messages, saved anew: new uids, a new UIDVALIDITY */
+  /* the same three messages, saved anew after one that is gone again: a new UIDVALIDITY,
+   * and uids one higher, so that the old uid of post 2 is post 1's now */
+  td_test_dovecot_save_generated (f->server, "alice", "Lists", "Throwaway", 1, &error);
+  g_assert_no_error (error);
+  DOVEADM_OK (f, "expunge", "-u", "alice", "mailbox", "Lists", "all");
   save_list_posts (f);
+  g_assert_cmpstr (uid_of (f, "Lists", "List post 1"), ==, "2");
+  g_assert_cmpstr (uid_of (f, "Lists", "List post 2"), ==, "3");
 
   sync_ok (f);
   after = folder (f, "Lists");
@@ -905,6 +1010,10 @@ test_uidvalidity (Fixture       *f,
   g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
   assert_server_has_flag (f, "Lists", "List post 2", "\\Flagged", TRUE);
   assert_server_has_flag (f, "Lists", "List post 1", "\\Flagged", FALSE);
+  assert_server_has_flag (f, "Lists", "List post 3", "\\Flagged", FALSE);
+  g_assert_cmpuint (local_flags (f, "Lists", "List post 2") & TD_FLAG_FLAGGED, ==,
+                    TD_FLAG_FLAGGED);
+  g_assert_cmpuint (local_flags (f, "Lists", "List post 1") & TD_FLAG_FLAGGED, ==, 0);
 }
 
 /* --- Push --- */
@@ -1189,6 +1298,8 @@ add_cases (const char *kind)
     { "folder-renamed-mid-sync", test_folder_renamed_mid_sync },
     { "folder-deleted-mid-sync", test_folder_deleted_mid_sync },
     { "changes-there", test_changes_there },
+    { "folder-renamed-there", test_folder_renamed_there },
+    { "folder-renamed-there-pending", test_folder_renamed_there_pending },
     { "conflict", test_conflict },
     { "offline", test_offline },
     { "expunged-elsewhere", test_expunged_elsewhere },

@@ -11,7 +11,15 @@
  *  - a server that reports new mail only in answer to a command, never during IDLE: the
  *    watch's NOOP between IDLEs finds it;
  *  - messages with broken line endings (CR CR LF, bare CR, bare LF): headers and body
- *    still read.
+ *    still read;
+ *  - CONDSTORE: a flag change here is stored UNCHANGEDSINCE the MODSEQ it was made on, and
+ *    what the server reports [MODIFIED] is merged with the other client's change;
+ *  - UIDPLUS: a message moved here takes the uid of [COPYUID] and is not fetched again;
+ *  - a folder renamed on the server while changes to it waited here: found again by its
+ *    UIDVALIDITY, the changes sent there;
+ *  - the resync paths: QRESYNC (SELECT/EXAMINE with (QRESYNC (...)), VANISHED (EARLIER)) and
+ *    CONDSTORE (FETCH (CHANGEDSINCE n)) each send their commands, not the full UID/FLAGS
+ *    diff of the plain path (which the cases above play).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -43,6 +51,7 @@ typedef struct
   guint32     uid;
   const char *flags;   /* IMAP flag list contents */
   const char *raw;     /* the whole message as the server keeps it */
+  guint64     modseq;  /* sent with its headers when not 0 (CONDSTORE) */
 } Msg;
 
 static void
@@ -202,7 +211,12 @@ script_fetch_literal (Script     *sc,
   gsize len = header ? header_length (msg->raw) : strlen (msg->raw);
   GString *bytes = g_string_new (NULL);
 
-  if (header)
+  if (header && msg->modseq != 0)
+    g_string_append_printf (bytes, "* %u FETCH (UID %u FLAGS (%s) "
+                            "INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" RFC822.SIZE %zu "
+                            "MODSEQ (%" G_GUINT64_FORMAT ") BODY[HEADER] {%zu}\r\n",
+                            seq, msg->uid, msg->flags, strlen (msg->raw), msg->modseq, len);
+  else if (header)
     g_string_append_printf (bytes, "* %u FETCH (UID %u FLAGS (%s) "
                             "INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" RFC822.SIZE %zu "
                             "BODY[HEADER] {%zu}\r\n",
@@ -215,15 +229,18 @@ script_fetch_literal (Script     *sc,
   g_string_free (bytes, TRUE);
 }
 
-/* New messages: their headers, then their bodies */
+/* New messages: their headers (and MODSEQ, from a folder with a HIGHESTMODSEQ), then their
+ * bodies */
 static void
-script_fetch_new (Script    *sc,
-                  const Msg *msgs,
-                  guint      n)
+script_fetch_new_full (Script    *sc,
+                       const Msg *msgs,
+                       guint      n,
+                       gboolean   modseq)
 {
   g_autofree char *set = uid_set (msgs, n);
 
-  script_c (sc, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])", set);
+  script_c (sc, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]%s)", set,
+            modseq ? " MODSEQ" : "");
   for (guint i = 0; i < n; i++)
     script_fetch_literal (sc, i + 1, &msgs[i], TRUE);
   script_ok (sc, "Fetch completed");
@@ -231,6 +248,14 @@ script_fetch_new (Script    *sc,
   for (guint i = 0; i < n; i++)
     script_fetch_literal (sc, i + 1, &msgs[i], FALSE);
   script_ok (sc, "Fetch completed");
+}
+
+static void
+script_fetch_new (Script    *sc,
+                  const Msg *msgs,
+                  guint      n)
+{
+  script_fetch_new_full (sc, msgs, n, FALSE);
 }
 
 /* The flags of known messages (no CONDSTORE: all of them) */
@@ -380,7 +405,8 @@ get_body (Fixture   *f,
 static void
 change_flags (Fixture   *f,
               TdMessage *message,
-              TdFlags    add)
+              TdFlags    add,
+              TdFlags    remove)
 {
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GAsyncResult) result = NULL;
@@ -388,8 +414,8 @@ change_flags (Fixture   *f,
   gint64 id = td_message_get_id (message);
 
   g_array_append_val (ids, id);
-  td_store_change_flags_async (f->store, ids, add, 0, NULL, NULL, NULL, td_test_store_result,
-                               &result);
+  td_store_change_flags_async (f->store, ids, add, remove, NULL, NULL, NULL,
+                               td_test_store_result, &result);
   td_store_change_flags_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
   g_assert_no_error (error);
 }
@@ -538,7 +564,7 @@ test_no_keywords (Fixture       *f,
 
   run_sync (f, first);
   messages = inbox_messages (f);
-  change_flags (f, find_uid (messages, 1), TD_FLAG_FORWARDED);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_FORWARDED, 0);
   g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 1);
 
   /* the replay selects INBOX and sends no STORE (the script has none), then the sync
@@ -579,7 +605,7 @@ test_store_refused (Fixture       *f,
 
   run_sync (f, first);
   messages = inbox_messages (f);
-  change_flags (f, find_uid (messages, 1), TD_FLAG_ANSWERED | TD_FLAG_FORWARDED);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_ANSWERED | TD_FLAG_FORWARDED, 0);
 
   script_init (&sc);
   script_login (&sc, "IMAP4rev1 UIDPLUS");
@@ -815,6 +841,588 @@ test_list_status (Fixture       *f,
   }
 }
 
+/* --- CONDSTORE and QRESYNC: the commands each path sends --- */
+
+/* LIST of @paths (a NULL-terminated list), without STATUS */
+static void
+script_list (Script             *sc,
+             const char * const *paths)
+{
+  script_c (sc, "LIST \"\" \"*\"");
+  for (guint i = 0; paths[i] != NULL; i++)
+    script_s (sc, "* LIST (\\HasNoChildren) \"/\" \"%s\"", paths[i]);
+  script_ok (sc, "List completed");
+}
+
+/* @command ("SELECT", or "EXAMINE": read-only) of @path with @options (" (CONDSTORE)",
+ * " (QRESYNC (...))" or ""); a HIGHESTMODSEQ when not 0. @extra: untagged lines before the
+ * OK (QRESYNC's answers), or NULL. */
+static void
+script_select (Script             *sc,
+               const char         *command,
+               const char         *path,
+               const char         *options,
+               guint               exists,
+               guint32             uidvalidity,
+               guint32             uidnext,
+               guint64             highestmodseq,
+               const char * const *extra)
+{
+  script_c (sc, "%s \"%s\"%s", command, path, options);
+  script_s (sc, "* %u EXISTS", exists);
+  script_s (sc, "* OK [UIDVALIDITY %u] UIDs valid", uidvalidity);
+  script_s (sc, "* OK [UIDNEXT %u] Predicted next UID", uidnext);
+  if (highestmodseq != 0)
+    script_s (sc, "* OK [HIGHESTMODSEQ %" G_GUINT64_FORMAT "] Highest", highestmodseq);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    script_s (sc, "%s", extra[i]);
+  script_ok (sc, strcmp (command, "EXAMINE") == 0 ? "[READ-ONLY] Examine completed"
+                                                 : "[READ-WRITE] Select completed");
+}
+
+#define CONDSTORE_CAPS "IMAP4rev1 CONDSTORE UIDPLUS"
+#define QRESYNC_CAPS   "IMAP4rev1 CONDSTORE QRESYNC ENABLE UIDPLUS"
+
+static const char * const inbox_only[] = { "INBOX", NULL };
+
+/* The first sync of an INBOX (UIDVALIDITY 100) with @msgs under CONDSTORE (and QRESYNC,
+ * enabled, when @qresync): the headers come with their MODSEQ. */
+static char *
+first_sync_condstore (const Msg *msgs,
+                      guint      n,
+                      guint64    highestmodseq,
+                      gboolean   qresync)
+{
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, qresync ? QRESYNC_CAPS : CONDSTORE_CAPS);
+  if (qresync)
+    {
+      script_c (&sc, "ENABLE QRESYNC");
+      script_s (&sc, "* ENABLED QRESYNC");
+      script_ok (&sc, "Enabled");
+    }
+  script_list (&sc, inbox_only);
+  /* nothing known yet: no QRESYNC parameters to give */
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", n, 100, msgs[n - 1].uid + 1,
+                 highestmodseq, NULL);
+  script_search (&sc, msgs, n);
+  script_fetch_new_full (&sc, msgs, n, TRUE);
+  script_logout (&sc);
+  return script_free (&sc);
+}
+
+static TdFlags
+flags_of (Fixture *f,
+          guint32  uid)
+{
+  g_autoptr(GPtrArray) messages = inbox_messages (f);
+
+  return td_message_get_flags (find_uid (messages, uid)) & TD_FLAGS_STORED;
+}
+
+/* A flag change here, while another client changed the same message there: the STORE is
+ * conditional (UNCHANGEDSINCE the MODSEQ this change was made on); for what the server
+ * reports [MODIFIED], the server's flags are fetched and merged, flag by flag: what the
+ * other client changed stays as it made it, the rest of ours is sent without a condition. */
+static void
+test_unchanged_since (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const Msg msgs[] = {
+    { 1, "\\Seen", MSG (1), 10 },
+    { 2, "", MSG (2), 10 },
+  };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  g_assert_cmpuint (messages->len, ==, 2);
+
+  /* read and flagged here, both in one action (1 was read already) */
+  change_flags (f, find_uid (messages, 1), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+  change_flags (f, find_uid (messages, 2), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 2);
+
+  /* meanwhile another client marked 1 unread (MODSEQ 12) */
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 12, NULL);
+  script_c (&sc, "UID STORE 1:2 (UNCHANGEDSINCE 10) +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "* 2 FETCH (UID 2 MODSEQ (13))");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  /* 1 was left alone: its flags now, and only the flag the other client did not touch */
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS () MODSEQ (12))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_s (&sc, "* 1 FETCH (UID 1 MODSEQ (14))");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 14, NULL);
+  script_search (&sc, msgs, 2);
+  script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (14))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_FLAGGED);
+  g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+
+  /* the other way: 1 marked unread and unflagged here, while the other client read it
+   * (MODSEQ 20): it stays read, and is unflagged */
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = inbox_messages (f);
+  change_flags (f, find_uid (messages, 1), 0, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 20, NULL);
+  script_c (&sc, "UID STORE 1 (UNCHANGEDSINCE 14) -FLAGS.SILENT (\\Seen \\Flagged)");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (20))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 -FLAGS.SILENT (\\Flagged)");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 2, 100, 3, 21, NULL);
+  script_search (&sc, msgs, 2);
+  script_c (&sc, "UID FETCH 1:2 (UID FLAGS) (CHANGEDSINCE 14)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (21))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  third = script_free (&sc);
+  run_sync (f, third);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_SEEN);
+  g_assert_cmpuint (flags_of (f, 2), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
+/* One action on messages of different MODSEQs: the STORE is conditional on the lowest, so a
+ * change made elsewhere to the message with the lowest (1: 8, marked unread at 9) is seen
+ * even though it is below the others' (10). Those reported only for being above it (2 and
+ * 4) get our change as it was, in one STORE. */
+static void
+test_unchanged_since_lowest (Fixture       *f,
+                             gconstpointer  data)
+{
+  static const Msg msgs[] = {
+    { 1, "\\Seen", MSG (1), 8 },
+    { 2, "", MSG (2), 10 },
+    { 3, "", MSG (3), 8 },
+    { 4, "", MSG (4), 10 },
+  };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  for (guint i = 0; i < G_N_ELEMENTS (msgs); i++)
+    change_flags (f, find_uid (messages, msgs[i].uid), TD_FLAG_SEEN | TD_FLAG_FLAGGED, 0);
+
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 4, 100, 5, 10, NULL);
+  script_c (&sc, "UID STORE 1:4 (UNCHANGEDSINCE 8) +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "* 3 FETCH (UID 3 MODSEQ (11))");
+  script_ok (&sc, "[MODIFIED 1:2,4] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1:2,4 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS () MODSEQ (9))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS () MODSEQ (10))");
+  script_s (&sc, "* 4 FETCH (UID 4 FLAGS () MODSEQ (10))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_c (&sc, "UID STORE 2,4 +FLAGS.SILENT (\\Seen \\Flagged)");
+  script_s (&sc, "A%u OK Store completed", sc.tag - 1);
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 4, 100, 5, 13, NULL);
+  script_search (&sc, msgs, G_N_ELEMENTS (msgs));
+  script_c (&sc, "UID FETCH 1:4 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (12))");
+  script_s (&sc, "* 2 FETCH (UID 2 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_s (&sc, "* 3 FETCH (UID 3 FLAGS (\\Seen \\Flagged) MODSEQ (11))");
+  script_s (&sc, "* 4 FETCH (UID 4 FLAGS (\\Seen \\Flagged) MODSEQ (13))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_FLAGGED);
+  for (guint32 uid = 2; uid <= 4; uid++)
+    g_assert_cmpuint (flags_of (f, uid), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
+/* A keyword set here (tidings-cli flag ID +$Work) on a message another client changed
+ * meanwhile: the conditional STORE left the message alone, so the merged STORE carries the
+ * keyword too. */
+static void
+test_unchanged_since_keywords (Fixture       *f,
+                               gconstpointer  data)
+{
+  static const Msg msgs[] = { { 1, "", MSG (1), 10 } };
+  g_autofree char *first = first_sync_condstore (msgs, G_N_ELEMENTS (msgs), 10, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+  Script sc;
+
+  run_sync (f, first);
+  messages = inbox_messages (f);
+  id = td_message_get_id (find_uid (messages, 1));
+  g_array_append_val (ids, id);
+  td_store_change_flags_async (f->store, ids, TD_FLAG_FLAGGED, 0, "$Work", NULL, NULL,
+                               td_test_store_result, &result);
+  td_store_change_flags_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  /* the other client read it meanwhile */
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 1, 100, 2, 11, NULL);
+  script_c (&sc, "UID STORE 1 (UNCHANGEDSINCE 10) +FLAGS.SILENT (\\Flagged $Work)");
+  script_ok (&sc, "[MODIFIED 1] Conditional STORE failed");
+  script_c (&sc, "UID FETCH 1 (UID FLAGS)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (11))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged $Work)");
+  script_ok (&sc, "Store completed");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 1, 100, 2, 12, NULL);
+  script_search (&sc, msgs, 1);
+  script_c (&sc, "UID FETCH 1:1 (UID FLAGS) (CHANGEDSINCE 10)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged $Work) MODSEQ (12))");
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_cmpuint (flags_of (f, 1), ==, TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
+/* --- UIDPLUS: a message moved here gets its new uid from COPYUID --- */
+
+static gint64
+folder_id_of (Fixture    *f,
+              const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdFolder) folder = td_store_find_folder (f->store, f->account_id, path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (folder);
+  return td_folder_get_id (folder);
+}
+
+/* A message moved here to Archive keeps its row (its id, its body) and takes the uid the
+ * server's [COPYUID] names: the next sync of Archive finds it known, and fetches neither
+ * its headers nor its body (the script has no FETCH of them). @data: "move" (UID MOVE, the
+ * COPYUID untagged before the EXPUNGE) or "copy" (no MOVE: UID COPY with the COPYUID on its
+ * tagged OK, then \Deleted and UID EXPUNGE). */
+static void
+test_copy_uid (Fixture       *f,
+               gconstpointer  data)
+{
+  static const char * const paths[] = { "INBOX", "Archive", NULL };
+  static const Msg moved[] = { { 7, "\\Seen", MSG (1) } };
+  static const Msg left[] = { { 2, "", MSG (2) } };
+  gboolean move = g_strcmp0 (data, "move") == 0;
+  const char *caps = move ? "IMAP4rev1 UIDPLUS MOVE" : "IMAP4rev1 UIDPLUS";
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) archived = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  TdMessage *message;
+  gint64 id;
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, caps);
+  script_list (&sc, paths);
+  script_select (&sc, "SELECT", "INBOX", "", 2, 100, 3, 0, NULL);
+  script_search (&sc, two, 2);
+  script_fetch_new (&sc, two, 2);
+  script_select (&sc, "SELECT", "Archive", "", 0, 200, 7, 0, NULL);
+  script_logout (&sc);
+  first = script_free (&sc);
+  run_sync (f, first);
+
+  messages = inbox_messages (f);
+  id = td_message_get_id (find_uid (messages, 1));
+  g_array_append_val (ids, id);
+  td_store_move_messages_async (f->store, ids, folder_id_of (f, "Archive"), FALSE, NULL,
+                                td_test_store_result, &result);
+  td_store_move_messages_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  script_init (&sc);
+  script_login (&sc, caps);
+  script_select (&sc, "SELECT", "INBOX", "", 2, 100, 3, 0, NULL);
+  if (move)
+    {
+      script_c (&sc, "UID MOVE 1 \"Archive\"");
+      script_s (&sc, "* OK [COPYUID 200 1 7] Moved");
+      script_s (&sc, "* 1 EXPUNGE");
+      script_ok (&sc, "Move completed");
+    }
+  else
+    {
+      script_c (&sc, "UID COPY 1 \"Archive\"");
+      script_ok (&sc, "[COPYUID 200 1 7] Copy completed");
+      script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Deleted)");
+      script_ok (&sc, "Store completed");
+      script_c (&sc, "UID EXPUNGE 1");
+      script_s (&sc, "* 1 EXPUNGE");
+      script_ok (&sc, "Expunge completed");
+    }
+  script_list (&sc, paths);
+  script_select (&sc, "SELECT", "INBOX", "", 1, 100, 3, 0, NULL);
+  script_search (&sc, left, 1);
+  script_fetch_flags (&sc, left, 1);
+  script_select (&sc, "SELECT", "Archive", "", 1, 200, 8, 0, NULL);
+  script_search (&sc, moved, 1);
+  script_fetch_flags (&sc, moved, 1);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  /* the same row, with the server's uid and the body it had */
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  archived = td_store_page_messages (f->store, folder_id_of (f, "Archive"), 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (archived->len, ==, 1);
+  message = g_ptr_array_index (archived, 0);
+  g_assert_cmpint (td_message_get_id (message), ==, id);
+  g_assert_cmpuint (td_message_get_uid (message), ==, 7);
+  g_assert_true (td_message_get_has_body (message));
+  body = get_body (f, message);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   two[0].raw, strlen (two[0].raw));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = inbox_messages (f);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (messages, 0)), ==, 2);
+}
+
+/* --- Which path a resync takes --- */
+
+static const Msg three[] = {
+  { 1, "", MSG (1), 10 },
+  { 2, "", MSG (2), 11 },
+  { 3, "", MSG (3), 12 },
+};
+
+/* On the server since the first sync: 2 was expunged, 1 read and flagged, 4 arrived. */
+static const Msg arrived[] = { { 4, "", MSG (4), 30 } };
+
+static void
+assert_resynced (Fixture   *f,
+                 GPtrArray *before)
+{
+  g_autoptr(GPtrArray) after = inbox_messages (f);
+  TdFolderState state;
+
+  g_assert_cmpuint (after->len, ==, 3);
+  for (guint i = 0; i < after->len; i++)
+    g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (after, i)), !=, 2);
+  /* the same rows for what was known */
+  g_assert_cmpint (td_message_get_id (find_uid (after, 1)), ==,
+                   td_message_get_id (find_uid (before, 1)));
+  g_assert_cmpint (td_message_get_id (find_uid (after, 3)), ==,
+                   td_message_get_id (find_uid (before, 3)));
+  g_assert_cmpuint (td_message_get_flags (find_uid (after, 1)) & TD_FLAGS_STORED, ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+  g_assert_cmpuint (td_message_get_flags (find_uid (after, 3)) & TD_FLAGS_STORED, ==, 0);
+  g_assert_true (td_message_get_has_body (find_uid (after, 4)));
+  g_assert_true (td_store_get_folder_state (f->store, inbox_id (f), &state, NULL));
+  g_assert_cmpuint (state.uidnext, ==, 5);
+  g_assert_cmpuint (state.highestmodseq, ==, 30);
+}
+
+/* QRESYNC (RFC 7162 3.2.5): the resync opens the folder with (QRESYNC (uidvalidity
+ * highestmodseq)) (EXAMINE: the sync only reads) and takes what is gone from VANISHED
+ * (EARLIER) and the changed flags from the FETCHes of that answer: no UID SEARCH ALL, no
+ * flag FETCH; only the new uids are searched. */
+static void
+test_path_qresync (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const char * const changes[] = {
+    "* VANISHED (EARLIER) 2",
+    "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (25))",
+    NULL
+  };
+  g_autofree char *first = first_sync_condstore (three, G_N_ELEMENTS (three), 20, TRUE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  before = inbox_messages (f);
+  g_assert_cmpuint (before->len, ==, 3);
+
+  script_init (&sc);
+  script_login (&sc, QRESYNC_CAPS);
+  script_c (&sc, "ENABLE QRESYNC");
+  script_s (&sc, "* ENABLED QRESYNC");
+  script_ok (&sc, "Enabled");
+  script_list (&sc, inbox_only);
+  script_select (&sc, "EXAMINE", "INBOX", " (QRESYNC (100 20))", 3, 100, 5, 30, changes);
+  script_c (&sc, "UID SEARCH UID 4:*");
+  script_s (&sc, "* SEARCH 4");
+  script_ok (&sc, "Search completed");
+  script_fetch_new_full (&sc, arrived, 1, TRUE);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_resynced (f, before);
+}
+
+/* CONDSTORE without QRESYNC (RFC 7162 3.1): the resync lists the uids to see what is gone,
+ * and fetches only the flags changed since the last HIGHESTMODSEQ: (CHANGEDSINCE 20). */
+static void
+test_path_condstore (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const Msg now[] = { { 1, "", NULL }, { 3, "", NULL }, { 4, "", NULL } };
+  g_autofree char *first = first_sync_condstore (three, G_N_ELEMENTS (three), 20, FALSE);
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  Script sc;
+
+  run_sync (f, first);
+  before = inbox_messages (f);
+  g_assert_cmpuint (before->len, ==, 3);
+
+  script_init (&sc);
+  script_login (&sc, CONDSTORE_CAPS);
+  script_list (&sc, inbox_only);
+  script_select (&sc, "SELECT", "INBOX", " (CONDSTORE)", 3, 100, 5, 30, NULL);
+  script_search (&sc, now, G_N_ELEMENTS (now));
+  script_c (&sc, "UID FETCH 4 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER] MODSEQ)");
+  script_fetch_literal (&sc, 3, &arrived[0], TRUE);
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID FETCH 1:3 (UID FLAGS) (CHANGEDSINCE 20)");
+  script_s (&sc, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (25))");
+  script_ok (&sc, "Fetch completed");
+  script_c (&sc, "UID FETCH 4 (UID BODY.PEEK[])");
+  script_fetch_literal (&sc, 3, &arrived[0], FALSE);
+  script_ok (&sc, "Fetch completed");
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+  assert_resynced (f, before);
+}
+
+/* --- A folder renamed on the server while changes to it waited here --- */
+
+/* The replay finds Archive gone, lists the server's folders, opens those the store does not
+ * know until one has Archive's UIDVALIDITY, finds each message there by its Message-ID and
+ * sends the change; the next change to Archive goes straight to the new name. With @data
+ * "bare", the server finds nothing for the Message-ID in its angle brackets (a header
+ * without them): it is searched once more without. */
+static void
+test_renamed_there (Fixture       *f,
+                    gconstpointer  data)
+{
+  static const char * const before[] = { "INBOX", "Archive", NULL };
+  static const char * const after[] = { "INBOX", "Other", "Stored", NULL };
+  static const Msg stored[] = { { 1, "\\Seen \\Flagged", MSG (1) } };
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+  Script sc;
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_list (&sc, before);
+  script_select (&sc, "SELECT", "INBOX", "", 0, 100, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Archive", "", 2, 200, 3, 0, NULL);
+  script_search (&sc, two, 2);
+  script_fetch_new (&sc, two, 2);
+  script_logout (&sc);
+  first = script_free (&sc);
+  run_sync (f, first);
+
+  messages = td_store_page_messages (f->store, folder_id_of (f, "Archive"), 0, 100, &error);
+  g_assert_no_error (error);
+  change_flags (f, find_uid (messages, 1), TD_FLAG_FLAGGED, 0);
+  id = td_message_get_id (find_uid (messages, 2));
+  g_array_append_val (ids, id);
+  td_store_expunge_messages_async (f->store, ids, NULL, td_test_store_result, &result);
+  td_store_expunge_messages_finish (f->store, td_test_wait_result (&result, WAIT_MS), &error);
+  g_assert_no_error (error);
+
+  script_init (&sc);
+  script_login (&sc, "IMAP4rev1 UIDPLUS");
+  script_c (&sc, "SELECT \"Archive\"");
+  script_s (&sc, "A%u NO [NONEXISTENT] Mailbox doesn't exist: Archive", sc.tag);
+  script_list (&sc, after);
+  script_select (&sc, "SELECT", "Other", "", 0, 300, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Stored", "", 2, 200, 3, 0, NULL);
+  script_c (&sc, "UID SEARCH HEADER Message-ID \"<1@example.org>\"");
+  if (g_strcmp0 (data, "bare") == 0)
+    {
+      script_s (&sc, "* SEARCH");
+      script_ok (&sc, "Search completed");
+      script_c (&sc, "UID SEARCH HEADER Message-ID \"1@example.org\"");
+    }
+  script_s (&sc, "* SEARCH 1");
+  script_ok (&sc, "Search completed");
+  script_c (&sc, "UID STORE 1 +FLAGS.SILENT (\\Flagged)");
+  script_ok (&sc, "Store completed");
+  /* the expunge: Stored is selected already */
+  script_c (&sc, "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
+  script_ok (&sc, "Store completed");
+  script_c (&sc, "UID EXPUNGE 2");
+  script_s (&sc, "* 2 EXPUNGE");
+  script_ok (&sc, "Expunge completed");
+  /* the sync: Archive goes here, Stored comes */
+  script_list (&sc, after);
+  script_select (&sc, "SELECT", "INBOX", "", 0, 100, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Other", "", 0, 300, 1, 0, NULL);
+  script_select (&sc, "SELECT", "Stored", "", 1, 200, 3, 0, NULL);
+  script_search (&sc, stored, 1);
+  script_fetch_new (&sc, stored, 1);
+  script_logout (&sc);
+  second = script_free (&sc);
+  run_sync (f, second);
+
+  g_assert_cmpuint (td_store_count_journal (f->store, f->account_id), ==, 0);
+  g_assert_null (td_store_find_folder (f->store, f->account_id, "Archive", NULL));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = td_store_page_messages (f->store, folder_id_of (f, "Stored"), 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpuint (td_message_get_flags (find_uid (messages, 1)) & TD_FLAGS_STORED, ==,
+                    TD_FLAG_SEEN | TD_FLAG_FLAGGED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -830,6 +1438,18 @@ main (int   argc,
   ADD ("/imap/quirks/idle-needs-noop", test_idle_needs_noop);
   ADD ("/imap/quirks/line-endings", test_line_endings);
   ADD ("/imap/quirks/list-status", test_list_status);
+  ADD ("/imap/quirks/unchanged-since", test_unchanged_since);
+  ADD ("/imap/quirks/unchanged-since-lowest", test_unchanged_since_lowest);
+  ADD ("/imap/quirks/unchanged-since-keywords", test_unchanged_since_keywords);
+  ADD ("/imap/quirks/path/qresync", test_path_qresync);
+  ADD ("/imap/quirks/path/condstore", test_path_condstore);
+  ADD ("/imap/quirks/renamed-there", test_renamed_there);
+  g_test_add ("/imap/quirks/renamed-there/bare", Fixture, "bare", fixture_setup,
+              test_renamed_there, fixture_teardown);
+  g_test_add ("/imap/quirks/copy-uid/move", Fixture, "move", fixture_setup, test_copy_uid,
+              fixture_teardown);
+  g_test_add ("/imap/quirks/copy-uid/copy", Fixture, "copy", fixture_setup, test_copy_uid,
+              fixture_teardown);
 
 #undef ADD
 

@@ -1182,6 +1182,7 @@ test_messages_add (Fixture       *f,
   g_ptr_array_add (specs, td_message_spec_new (11, 0, internaldate, 0, undated));
   spec = td_message_spec_new (12, TD_FLAG_FLAGGED, internaldate, 0, future);
   spec->keywords = g_strdup ("$label1 custom");
+  spec->modseq = 77;
   g_ptr_array_add (specs, spec);
   add_messages (f->store, f->inbox, specs);
 
@@ -1218,6 +1219,8 @@ test_messages_add (Fixture       *f,
   g_clear_object (&m);
   g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM message WHERE uid = 12"
                                      " AND keywords = '$label1 custom'"), ==, 1);
+  /* its MODSEQ, for the UNCHANGEDSINCE of a flag change here */
+  g_assert_cmpint (raw_int (f->path, "SELECT modseq FROM message WHERE uid = 12"), ==, 77);
 
   /* A uid already there: only the flags change, whatever the header says now. */
   g_ptr_array_set_size (specs, 0);

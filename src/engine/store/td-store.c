@@ -1979,6 +1979,7 @@ td_store_add_messages_async (TdStore             *self,
       copy = td_message_spec_new (spec->uid, spec->flags, spec->internaldate, spec->size,
                                   spec->header);
       copy->keywords = g_strdup (spec->keywords);
+      copy->modseq = spec->modseq;
       g_ptr_array_add (d->items, copy);
     }
 

@@ -1,7 +1,8 @@
 /* td-imap-replay.c: sends the journal of local actions to an IMAP server
  *
  * One entry group at a time: resolve (placeholders that got a server uid since), select the
- * folder read-write, check UIDVALIDITY (remap by Message-ID), send, settle conflicts, then
+ * folder read-write (one gone from the server may have been renamed there: found again by its
+ * UIDVALIDITY), check UIDVALIDITY (remap by Message-ID), send, settle conflicts, then
  * remove the entries from the journal and go on with the next group.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -21,6 +22,9 @@
  * limit (10 digits and a comma each). */
 #define MAX_GROUP        500
 #define UID_SET_MAX_LEN  8192
+
+/* Folders new on the server opened to find one renamed there, at most */
+#define MAX_RENAME_CANDIDATES 20
 
 /* Keyword flags: a folder stores them only when PERMANENTFLAGS says so. */
 #define KEYWORD_FLAGS    (TD_FLAG_FORWARDED | TD_FLAG_JUNK)
@@ -45,6 +49,7 @@ struct _TdImapReplay
   GArray         *drop_ids;      /* gint64: entries of this group settled without sending */
   GPtrArray      *drop_moves;    /* TdJournalEntry*: moves/copies dropped (placeholder goes) */
   guint           remap_pos;
+  gboolean        remap_bare;    /* the Message-ID searched without its angle brackets */
   char           *uid_set;
   char           *others_set;    /* without UIDPLUS: others' \Deleted, unmarked for EXPUNGE */
   GHashTable     *modified;      /* uid -> TdJournalEntry*: changed on the server meanwhile */
@@ -56,6 +61,9 @@ struct _TdImapReplay
 
   char           *selected;      /* UTF-8 path selected read-write, or NULL */
   TdImapMailbox   mailbox;
+  GPtrArray      *listing;       /* TdImapListEntry*: the server's folders, once asked */
+  guint           candidate;     /* in listing: the next to try for a folder renamed there */
+  guint           candidates_tried;
 
   guint           replayed;
   guint           dropped;
@@ -85,6 +93,7 @@ clear_group (TdImapReplay *self)
   g_clear_pointer (&self->server_flags, g_hash_table_unref);
   td_imap_copy_uid_clear (&self->copy_uid);
   self->remap_pos = 0;
+  self->remap_bare = FALSE;
   self->writes = 0;
   self->keywords_refused = FALSE;
 }
@@ -96,6 +105,7 @@ td_imap_replay_dispose (GObject *object)
 
   clear_group (self);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
   g_clear_object (&self->task);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->session);
@@ -426,10 +436,15 @@ flag_list (TdImapReplay *self,
   return g_string_free (list, FALSE);
 }
 
+/* The MODSEQ the group's STORE is conditional on: the lowest its entries were written on.
+ * A message changed elsewhere since its own MODSEQ then always has a higher one and is left
+ * alone ([MODIFIED]); one whose MODSEQ is above the lowest but unchanged since is reported
+ * too, and the merge gives it our change as it was. (The highest would let a change made
+ * elsewhere below it through, unseen.) */
 static guint64
 group_unchanged_since (TdImapReplay *self)
 {
-  guint64 max = 0;
+  guint64 min = G_MAXUINT64;
 
   if (!td_imap_session_has_capability (self->session, "CONDSTORE") ||
       self->mailbox.highestmodseq == 0)
@@ -440,9 +455,9 @@ group_unchanged_since (TdImapReplay *self)
 
       if (entry->modseq == 0)
         return 0;                       /* unknown for one of them: no condition */
-      max = MAX (max, entry->modseq);
+      min = MIN (min, entry->modseq);
     }
-  return max;
+  return min;
 }
 
 static TdJournalEntry *
@@ -490,63 +505,6 @@ conflict_fetch_item (TdImapFetch *fetch,
                        GUINT_TO_POINTER (fetch->flags & TD_FLAGS_STORED));
 }
 
-static void
-conflict_store (TdImapReplay *self,
-                guint32       uid,
-                gboolean      add,
-                TdFlags       flags)
-{
-  g_autofree char *set = g_strdup_printf ("%u", uid);
-  g_autofree char *list = flag_list (self, flags, NULL);
-
-  if (list == NULL)
-    return;
-  self->writes++;
-  td_imap_session_uid_store_async (self->session, set, add, list, 0, NULL, NULL,
-                                   self->cancellable, conflict_stored_cb, g_object_ref (self));
-}
-
-/* The messages changed on the server since we last saw them: for each flag, the server's
- * value wins when the server changed that flag, ours otherwise. */
-static void
-conflicts_fetched_cb (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(TdImapReplay) self = user_data;
-  GHashTableIter iter;
-  gpointer key, value;
-  GError *error = NULL;
-
-  td_imap_session_uid_fetch_finish (self->session, result, &error);
-  if (!check (self, error))
-    return;
-
-  g_hash_table_iter_init (&iter, self->modified);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      guint32 uid = GPOINTER_TO_UINT (key);
-      TdJournalEntry *entry = value;
-      gpointer found;
-      TdFlags server, changed_there, add, remove;
-
-      if (!g_hash_table_lookup_extended (self->server_flags, key, NULL, &found))
-        continue;                       /* expunged meanwhile: nothing to do */
-      server = GPOINTER_TO_UINT (found);
-      changed_there = server ^ (entry->flags_base & TD_FLAGS_STORED);
-      add = entry->flags_add & ~changed_there & ~server;
-      remove = entry->flags_remove & ~changed_there & server;
-      g_debug ("uid %u changed on the server meanwhile: keeping the server's %#x, sending "
-               "+%#x -%#x", uid, changed_there, add, remove);
-      if (add != 0)
-        conflict_store (self, uid, TRUE, add);
-      if (remove != 0)
-        conflict_store (self, uid, FALSE, remove);
-    }
-  if (self->writes == 0)
-    settle (self);
-}
-
 static int
 compare_uid (gconstpointer a,
              gconstpointer b)
@@ -557,22 +515,14 @@ compare_uid (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-static void
-flags_done (TdImapReplay *self)
+/* The uids of self->modified, ascending */
+static GArray *
+modified_uids (TdImapReplay *self)
 {
-  g_autoptr(GArray) uids = NULL;
-  g_autofree char *set = NULL;
+  GArray *uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   GHashTableIter iter;
   gpointer key;
-  guint consumed = 0;
 
-  if (self->modified == NULL || g_hash_table_size (self->modified) == 0)
-    {
-      settle (self);
-      return;
-    }
-
-  uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_hash_table_iter_init (&iter, self->modified);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
@@ -581,6 +531,132 @@ flags_done (TdImapReplay *self)
       g_array_append_val (uids, uid);
     }
   g_array_sort (uids, compare_uid);
+  return uids;
+}
+
+/* Messages that get the same merged change: one STORE for them all */
+typedef struct
+{
+  TdFlags  add;
+  TdFlags  remove;
+  GArray  *uids;     /* ascending */
+} Merge;
+
+static void
+merge_free (gpointer data)
+{
+  Merge *merge = data;
+
+  g_array_unref (merge->uids);
+  g_free (merge);
+}
+
+static void
+conflict_store (TdImapReplay *self,
+                GArray       *uids,
+                gboolean      add,
+                TdFlags       flags,
+                const char   *keywords)
+{
+  g_autofree char *set = NULL;
+  g_autofree char *list = flag_list (self, flags, keywords);
+  guint consumed = 0;
+
+  if (list == NULL)
+    return;
+  /* no more than the group's own uid set */
+  set = td_imap_uid_set_build ((guint32 *) (gpointer) uids->data, uids->len, UID_SET_MAX_LEN,
+                               &consumed);
+  g_assert (consumed == uids->len);
+  self->writes++;
+  td_imap_session_uid_store_async (self->session, set, add, list, 0, NULL, NULL,
+                                   self->cancellable, conflict_stored_cb, g_object_ref (self));
+}
+
+/* The messages changed on the server since we last saw them (the conditional STORE left
+ * them alone): for each flag, the server's value wins when the server changed that flag,
+ * ours otherwise. Keywords have no base in the journal: ours are sent again as they are
+ * (adding one that is there, or removing one that is not, does nothing). Messages with the
+ * same merged change share one STORE, in the order of their lowest uid. */
+static void
+conflicts_fetched_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GPtrArray) merges = NULL;
+  TdJournalEntry *first;
+  GError *error = NULL;
+
+  td_imap_session_uid_fetch_finish (self->session, result, &error);
+  if (!check (self, error))
+    return;
+
+  uids = modified_uids (self);
+  merges = g_ptr_array_new_with_free_func (merge_free);
+  for (guint i = 0; i < uids->len; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      TdJournalEntry *entry = g_hash_table_lookup (self->modified, GUINT_TO_POINTER (uid));
+      Merge *merge = NULL;
+      gpointer found;
+      TdFlags server, changed_there, add, remove;
+
+      if (!g_hash_table_lookup_extended (self->server_flags, GUINT_TO_POINTER (uid), NULL,
+                                         &found))
+        continue;                       /* expunged meanwhile: nothing to do */
+      server = GPOINTER_TO_UINT (found);
+      changed_there = server ^ (entry->flags_base & TD_FLAGS_STORED);
+      add = entry->flags_add & ~changed_there & ~server;
+      remove = entry->flags_remove & ~changed_there & server;
+      g_debug ("uid %u changed on the server meanwhile: keeping the server's %#x, sending "
+               "+%#x -%#x", uid, changed_there, add, remove);
+      for (guint j = 0; j < merges->len && merge == NULL; j++)
+        {
+          Merge *other = g_ptr_array_index (merges, j);
+
+          if (other->add == add && other->remove == remove)
+            merge = other;
+        }
+      if (merge == NULL)
+        {
+          merge = g_new0 (Merge, 1);
+          merge->add = add;
+          merge->remove = remove;
+          merge->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+          g_ptr_array_add (merges, merge);
+        }
+      g_array_append_val (merge->uids, uid);
+    }
+
+  /* one action for the whole group: the same keywords for all */
+  first = g_ptr_array_index (self->group, 0);
+  for (guint i = 0; i < merges->len; i++)
+    {
+      Merge *merge = g_ptr_array_index (merges, i);
+
+      conflict_store (self, merge->uids, TRUE, merge->add, first->keywords_add);
+      conflict_store (self, merge->uids, FALSE, merge->remove, first->keywords_remove);
+    }
+  if (self->writes == 0)
+    settle (self);
+}
+
+static void
+flags_done (TdImapReplay *self)
+{
+  g_autoptr(GArray) uids = NULL;
+  g_autofree char *set = NULL;
+  guint consumed = 0;
+
+  if (self->modified == NULL || g_hash_table_size (self->modified) == 0)
+    {
+      settle (self);
+      return;
+    }
+
+  uids = modified_uids (self);
   set = td_imap_uid_set_build ((guint32 *) (gpointer) uids->data, uids->len, UID_SET_MAX_LEN,
                                &consumed);
   self->server_flags = g_hash_table_new (NULL, NULL);
@@ -945,6 +1021,14 @@ remap_searched_cb (GObject      *source,
     return;
 
   entry = g_ptr_array_index (self->group, self->remap_pos);
+  if ((uids == NULL || uids->len == 0) && !self->remap_bare)
+    {
+      /* a header without the brackets: once more, as the store keeps it */
+      self->remap_bare = TRUE;
+      remap_next (self);
+      return;
+    }
+  self->remap_bare = FALSE;
   if (uids != NULL && uids->len == 1)
     {
       entry->uid = g_array_index (uids, guint32, 0);
@@ -963,7 +1047,9 @@ remap_searched_cb (GObject      *source,
 }
 
 /* The folder's UIDVALIDITY changed since these entries were written: their uids mean nothing
- * now. Each message is looked up by its Message-ID. */
+ * now. Each message is looked up by its Message-ID: with its angle brackets, as a header
+ * has it, since SEARCH HEADER matches any part of the header ("1@example.org" is in
+ * "<11@example.org>" too); without them only when that found nothing. */
 static void
 remap_next (TdImapReplay *self)
 {
@@ -974,9 +1060,18 @@ remap_next (TdImapReplay *self)
       g_autofree char *criteria = NULL;
 
       if (entry->message_id_header != NULL && *entry->message_id_header != '\0')
-        quoted = td_imap_quote (entry->message_id_header);
+        {
+          g_autofree char *bracketed = NULL;
+
+          if (!self->remap_bare && entry->message_id_header[0] != '<')
+            bracketed = g_strdup_printf ("<%s>", entry->message_id_header);
+          else
+            self->remap_bare = TRUE;    /* nothing else to try */
+          quoted = td_imap_quote (bracketed != NULL ? bracketed : entry->message_id_header);
+        }
       if (quoted == NULL)
         {
+          self->remap_bare = FALSE;
           g_ptr_array_remove_index (self->group, self->remap_pos);
           if (is_move_kind (entry->kind))
             g_ptr_array_add (self->drop_moves, entry);
@@ -1011,6 +1106,150 @@ group_selected (TdImapReplay *self)
   send_group (self);
 }
 
+/* --- A folder renamed on the server: found by its UIDVALIDITY among the new ones --- */
+
+static void try_candidate (TdImapReplay *self);
+
+/* The folder @old_path is @new_path on the server: so for every entry still to send. */
+static void
+retarget (TdImapReplay *self,
+          const char   *old_path,
+          const char   *new_path)
+{
+  g_autofree char *old = g_strdup (old_path);
+
+  for (guint i = self->pos; i < self->entries->len; i++)
+    {
+      TdJournalEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (g_strcmp0 (entry->folder_path, old) != 0)
+        continue;
+      g_free (entry->folder_path);
+      entry->folder_path = g_strdup (new_path);
+    }
+}
+
+static void
+candidate_selected_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  TdJournalEntry *first;
+  TdImapListEntry *candidate;
+  const TdImapMailbox *mailbox;
+  GError *error = NULL;
+
+  mailbox = td_imap_session_select_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      g_clear_error (&error);
+      g_clear_pointer (&self->selected, g_free);
+      try_candidate (self);
+      return;
+    }
+  if (!check (self, error))
+    return;
+
+  first = g_ptr_array_index (self->group, 0);
+  candidate = g_ptr_array_index (self->listing, self->candidate - 1);
+  self->mailbox = *mailbox;
+  g_free (self->selected);
+  self->selected = g_strdup (candidate->path);
+  if (mailbox->uidvalidity != first->uidvalidity)
+    {
+      try_candidate (self);
+      return;
+    }
+
+  g_message ("%s was renamed to %s on the server: sending its changes there",
+             first->folder_path, candidate->path);
+  retarget (self, first->folder_path, candidate->path);
+  /* The same UIDVALIDITY says the same uids, but another folder may have it too: each
+   * message is found by its Message-ID, as after a change of UIDVALIDITY. */
+  self->remap_pos = 0;
+  remap_next (self);
+}
+
+/* The next folder listed on the server that the store does not know (and LIST-STATUS, if
+ * it came, does not rule out): opened read-write to compare its UIDVALIDITY. */
+static void
+try_candidate (TdImapReplay *self)
+{
+  TdJournalEntry *first = g_ptr_array_index (self->group, 0);
+
+  while (self->candidate < self->listing->len &&
+         self->candidates_tried < MAX_RENAME_CANDIDATES)
+    {
+      TdImapListEntry *entry = g_ptr_array_index (self->listing, self->candidate++);
+      g_autoptr(TdFolder) known = NULL;
+
+      if (entry->noselect ||
+          (entry->has_status && entry->status_uidvalidity != first->uidvalidity))
+        continue;
+      known = td_store_find_folder (self->store, td_account_get_id (self->account),
+                                    entry->path, NULL);
+      if (known != NULL)
+        continue;
+      self->candidates_tried++;
+      td_imap_session_select_async (self->session, entry->raw_path, FALSE, self->cancellable,
+                                    candidate_selected_cb, g_object_ref (self));
+      return;
+    }
+  /* deleted there, not renamed: so are its messages */
+  drop_group (self, "folder gone");
+}
+
+static void
+renamed_listed_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TdImapReplay) self = user_data;
+  GPtrArray *listing;
+  GError *error = NULL;
+
+  listing = td_imap_session_list_finish (self->session, result, &error);
+  if (error != NULL && is_refusal (error) && self->task != NULL)
+    {
+      g_clear_error (&error);
+      listing = g_ptr_array_new_with_free_func ((GDestroyNotify) td_imap_list_entry_free);
+    }
+  if (!check (self, error))
+    {
+      g_clear_pointer (&listing, g_ptr_array_unref);
+      return;
+    }
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
+  self->listing = listing;
+  self->candidate = 0;
+  try_candidate (self);
+}
+
+/* The group's folder is not on the server. Another client may have renamed it: its
+ * UIDVALIDITY (RFC 3501 keeps it with the mailbox) is looked for among the folders that are
+ * new there. */
+static void
+find_renamed (TdImapReplay *self)
+{
+  TdJournalEntry *first = g_ptr_array_index (self->group, 0);
+
+  if (first->uidvalidity == 0)
+    {
+      drop_group (self, "folder gone");   /* nothing to know it again by */
+      return;
+    }
+  self->candidates_tried = 0;
+  if (self->listing == NULL)
+    {
+      td_imap_session_list_async (self->session, self->cancellable, renamed_listed_cb,
+                                  g_object_ref (self));
+      return;
+    }
+  self->candidate = 0;
+  try_candidate (self);
+}
+
 static void
 selected_cb (GObject      *source,
              GAsyncResult *result,
@@ -1024,11 +1263,10 @@ selected_cb (GObject      *source,
   mailbox = td_imap_session_select_finish (self->session, result, &error);
   if (error != NULL && is_refusal (error) && self->task != NULL)
     {
-      /* the folder is gone on the server: so are its messages */
       g_message ("Could not open a folder to send changes: %s", error->message);
       g_clear_error (&error);
       g_clear_pointer (&self->selected, g_free);
-      drop_group (self, "folder gone");
+      find_renamed (self);
       return;
     }
   if (!check (self, error))
@@ -1266,6 +1504,7 @@ td_imap_replay_run_async (TdImapReplay        *self,
   self->replayed = 0;
   self->dropped = 0;
   g_clear_pointer (&self->selected, g_free);
+  g_clear_pointer (&self->listing, g_ptr_array_unref);
   td_store_list_journal_async (self->store, td_account_get_id (self->account), cancellable,
                                listed_cb, g_object_ref (self));
 }
