@@ -729,8 +729,16 @@ test_folder_renamed_there (Fixture       *f,
   g_autoptr(GError) error = NULL;
   gint64 id = td_account_get_id (f->account);
 
+  g_autoptr(TdFolder) archive = NULL;
+  g_autoptr(TdMessage) first = NULL;
+  /* with LIST-STATUS the folder is known by its UIDVALIDITY: its row follows the rename,
+   * nothing is downloaded again */
+  gboolean follows = g_strcmp0 (data, "qresync") == 0;
+
   sync_ok (f);
   g_assert_cmpuint (local_total (f, "Archive"), ==, 3);
+  archive = folder (f, "Archive");
+  first = find_local (f, "Archive", "Archived 1");
 
   DOVEADM_OK (f, "mailbox", "rename", "-u", "alice", "Archive", "Stored");
   list = td_test_dovecot_doveadm_output (f->server, &error, "mailbox", "list", "-u", "alice",
@@ -755,6 +763,15 @@ test_folder_renamed_there (Fixture       *f,
         }
       g_assert_cmpuint (local_total (f, "INBOX"), ==, 12);
       g_assert_cmpuint (td_store_count_journal (f->store, id), ==, 0);
+      if (follows)
+        {
+          g_autoptr(TdFolder) stored = folder (f, "Stored");
+          g_autoptr(TdMessage) again = find_local (f, "Stored", "Archived 1");
+
+          g_assert_cmpint (td_folder_get_id (stored), ==, td_folder_get_id (archive));
+          g_assert_cmpint (td_message_get_id (again), ==, td_message_get_id (first));
+          g_assert_cmpint (td_folder_get_role (stored), ==, TD_FOLDER_ROLE_NONE);
+        }
     }
 }
 

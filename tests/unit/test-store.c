@@ -1011,6 +1011,76 @@ server_folders (const char * const *paths)
   return specs;
 }
 
+static void
+set_uidvalidity (TdStore *store,
+                 gint64   folder,
+                 guint32  uidvalidity)
+{
+  TdFolderState state = { .uidvalidity = uidvalidity, .uidnext = 5 };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_store_set_folder_state_async (store, folder, &state, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_set_folder_state_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+/* A folder the server no longer lists, and a new one with its UIDVALIDITY: renamed there.
+ * The row follows with its messages, and changes waiting in the journal go to the new name;
+ * a UIDVALIDITY that two folders share decides nothing. */
+static void
+test_folders_renamed_there (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *before[] = { "INBOX", "Projects", "Twin A", "Twin B", NULL };
+  const char *after[] = { "INBOX", "Work", "Twin C", NULL };
+  g_autoptr(GPtrArray) specs = server_folders (before);
+  g_autoptr(GPtrArray) renamed = server_folders (after);
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdMessage) m = NULL;
+  gint64 account_id = td_account_get_id (f->account);
+  gint64 projects, twin_a;
+
+  sync_folders (f->store, account_id, specs);
+  projects = folder_id (f->store, account_id, "Projects");
+  twin_a = folder_id (f->store, account_id, "Twin A");
+  set_uidvalidity (f->store, projects, 1000);
+  set_uidvalidity (f->store, twin_a, 2000);
+  set_uidvalidity (f->store, folder_id (f->store, account_id, "Twin B"), 2000);
+  add_numbered (f->store, projects, 1, 3);
+  m = message_by_uid (f->store, projects, 2);
+  g_array_append_val (ids, ((gint64) { td_message_get_id (m) }));
+  td_store_change_flags_async (f->store, ids, TD_FLAG_FLAGGED, 0, NULL, NULL, NULL,
+                               td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_change_flags_finish (f->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  ((TdFolderSpec *) g_ptr_array_index (renamed, 1))->uidvalidity = 1000;
+  ((TdFolderSpec *) g_ptr_array_index (renamed, 2))->uidvalidity = 2000;
+  sync_folders (f->store, account_id, renamed);
+
+  g_assert_false (has_folder (f->store, account_id, "Projects"));
+  g_assert_cmpint (folder_id (f->store, account_id, "Work"), ==, projects);
+  g_assert_cmpuint (td_store_count_messages (f->store, projects), ==, 3);
+  /* two had 2000: neither is taken for Twin C, which is a new folder */
+  g_assert_false (has_folder (f->store, account_id, "Twin A"));
+  g_assert_false (has_folder (f->store, account_id, "Twin B"));
+  g_assert_cmpint (folder_id (f->store, account_id, "Twin C"), !=, twin_a);
+
+  td_store_list_journal_async (f->store, account_id, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  journal = td_store_list_journal_finish (f->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (journal->len, ==, 1);
+  g_assert_cmpstr (((TdJournalEntry *) g_ptr_array_index (journal, 0))->folder_path, ==, "Work");
+}
+
 /* A listing the server sent before it saw the folder changes made here (a sync that started
  * first, or the journal not replayed yet) neither undoes nor drops them; once the journal is
  * replayed, the server's list is the truth again. */
@@ -2162,6 +2232,7 @@ main (int   argc,
   ADD ("/store/folders/reset", test_folders_reset);
   ADD ("/store/folders/subscribed", test_folders_subscribed);
   ADD ("/store/folders/pending-changes", test_folders_pending_changes);
+  ADD ("/store/folders/renamed-there", test_folders_renamed_there);
   ADD ("/store/messages/add", test_messages_add);
   ADD ("/store/messages/hostile-headers", test_messages_hostile_headers);
   ADD ("/store/messages/bodies", test_messages_bodies);

@@ -1120,6 +1120,7 @@ typedef struct
   TdFolderRole  role;
   gboolean      selectable;
   gboolean      listed;
+  guint32       uidvalidity;
 } KnownFolder;
 
 static gboolean
@@ -1149,11 +1150,14 @@ check_exists (TdDb        *db,
 /* A folder change made here and not yet replayed wins over what the server lists: a folder
  * created or renamed here is not dropped for being missing there, and the old name of a
  * rename or a folder deleted here is not brought back. @keep and @drop get the paths; a path
- * ending in the delimiter covers what is under it. */
+ * ending in the delimiter covers what is under it. @made gets those of @keep that the server
+ * cannot have yet (created, or a rename's new name), not those kept for changes to their
+ * messages. */
 static gboolean
 pending_folder_changes (TdStore     *self,
                         gint64       account_id,
                         GHashTable  *keep,
+                        GHashTable  *made,
                         GHashTable  *drop,
                         GError     **error)
 {
@@ -1185,13 +1189,17 @@ pending_folder_changes (TdStore     *self,
         {
           g_hash_table_add (drop, g_strdup (path));
           g_hash_table_add (keep, g_strdup (target));
+          g_hash_table_add (made, g_strdup (target));
           if (delimiter != '\0')
             {
               g_hash_table_add (drop, g_strdup_printf ("%s%c", path, delimiter));
               g_hash_table_add (keep, g_strdup_printf ("%s%c", target, delimiter));
+              g_hash_table_add (made, g_strdup_printf ("%s%c", target, delimiter));
             }
           continue;
         }
+      if (g_strcmp0 (kind, "create") == 0 && path != NULL)
+        g_hash_table_add (made, g_strdup (path));
       /* create, and any message change waiting for its folder */
       if (path != NULL)
         g_hash_table_add (keep, g_strdup (path));
@@ -1224,6 +1232,110 @@ path_pending_in (GHashTable *set,
   return FALSE;
 }
 
+/* A folder here that the server no longer lists, and a listed one new here with the same
+ * UIDVALIDITY (LIST-STATUS), each the only one with it: another client renamed the folder.
+ * Its row takes the new path (with its messages, bodies and sync state, so nothing is
+ * downloaded again), and changes waiting in the journal follow it. */
+static gboolean
+follow_renames (TdStore         *self,
+                SyncFoldersData *d,
+                GHashTable      *known,
+                GHashTable      *made,
+                GError         **error)
+{
+  g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) fresh = g_hash_table_new (NULL, NULL);    /* uidvalidity -> spec */
+  g_autoptr(GHashTable) gone = g_hash_table_new (NULL, NULL);     /* uidvalidity -> path */
+  g_autoptr(GPtrArray) renames = g_ptr_array_new ();               /* old path, spec, ... */
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < d->specs->len; i++)
+    g_hash_table_add (listed, ((TdFolderSpec *) g_ptr_array_index (d->specs, i))->path);
+
+  /* the new ones, and the gone ones, by UIDVALIDITY; a value seen twice on a side is
+   * ambiguous (NULL) */
+  for (guint i = 0; i < d->specs->len; i++)
+    {
+      TdFolderSpec *spec = g_ptr_array_index (d->specs, i);
+      gpointer v = GUINT_TO_POINTER (spec->uidvalidity);
+
+      if (spec->uidvalidity == 0 || !spec->selectable ||
+          g_hash_table_contains (known, spec->path))
+        continue;
+      g_hash_table_insert (fresh, v, g_hash_table_contains (fresh, v) ? NULL : spec);
+    }
+  if (g_hash_table_size (fresh) == 0)
+    return TRUE;
+  g_hash_table_iter_init (&iter, known);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      KnownFolder *folder = value;
+      gpointer v = GUINT_TO_POINTER (folder->uidvalidity);
+
+      if (folder->uidvalidity == 0 || !folder->selectable ||
+          g_hash_table_contains (listed, key) || path_pending_in (made, key, folder->delimiter))
+        continue;
+      g_hash_table_insert (gone, v, g_hash_table_contains (gone, v) ? NULL : key);
+    }
+
+  g_hash_table_iter_init (&iter, gone);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      TdFolderSpec *spec = g_hash_table_lookup (fresh, key);
+
+      if (value == NULL || spec == NULL)
+        continue;
+      g_ptr_array_add (renames, value);
+      g_ptr_array_add (renames, spec);
+    }
+
+  for (guint i = 0; i < renames->len; i += 2)
+    {
+      const char *old_path = g_ptr_array_index (renames, i);
+      TdFolderSpec *spec = g_ptr_array_index (renames, i + 1);
+      char *old_key = NULL;
+      KnownFolder *folder = NULL;
+      TdDbStmt *stmt;
+
+      g_hash_table_steal_extended (known, old_path, (gpointer *) &old_key, (gpointer *) &folder);
+      g_debug ("Store: %s was renamed %s on the server", old_key, spec->path);
+      stmt = td_db_prepare (self->wdb, "UPDATE folder SET path = ?2 WHERE id = ?1", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, folder->id);
+      td_db_bind_text (stmt, 2, spec->path);
+      if (!td_db_run (self->wdb, stmt, error))
+        goto fail;
+      for (guint column = 0; column < 2; column++)
+        {
+          stmt = td_db_prepare (self->wdb, column == 0
+                                ? "UPDATE journal SET folder_path = ?3"
+                                  " WHERE account_id = ?1 AND folder_path = ?2"
+                                : "UPDATE journal SET target_path = ?3"
+                                  " WHERE account_id = ?1 AND target_path = ?2"
+                                  " AND kind IN ('move', 'copy')",
+                                error);
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_int64 (stmt, 1, d->account_id);
+          td_db_bind_text (stmt, 2, old_key);
+          td_db_bind_text (stmt, 3, spec->path);
+          if (!td_db_run (self->wdb, stmt, error))
+            goto fail;
+        }
+      /* the row now stands for the listed path: the caller updates what else differs */
+      g_hash_table_insert (known, g_strdup (spec->path), folder);
+      g_free (old_key);
+      continue;
+
+    fail:
+      g_hash_table_insert (known, old_key, folder);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 sync_folders_job (TdStore  *self,
                   Job      *job,
@@ -1233,6 +1345,7 @@ sync_folders_job (TdStore  *self,
   g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) drop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) made = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   const char *path;
   KnownFolder *folder;
@@ -1242,11 +1355,11 @@ sync_folders_job (TdStore  *self,
 
   if (!CHECK_ACCOUNT (self->wdb, d->account_id, error))
     return FALSE;
-  if (!pending_folder_changes (self, d->account_id, keep, drop, error))
+  if (!pending_folder_changes (self, d->account_id, keep, made, drop, error))
     return FALSE;
 
   stmt = td_db_prepare (self->wdb,
-                        "SELECT id, path, delimiter, role, selectable FROM folder"
+                        "SELECT id, path, delimiter, role, selectable, uidvalidity FROM folder"
                         " WHERE account_id = ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -1258,10 +1371,14 @@ sync_folders_job (TdStore  *self,
       folder->delimiter = (char) sqlite3_column_int (stmt, 2);
       folder->role = td_folder_role_from_string (td_db_column_text (stmt, 3));
       folder->selectable = sqlite3_column_int (stmt, 4) != 0;
+      folder->uidvalidity = (guint32) sqlite3_column_int64 (stmt, 5);
       g_hash_table_insert (known, g_strdup (td_db_column_text (stmt, 1)), folder);
     }
   td_db_stmt_release (stmt);
   if (rc < 0)
+    return FALSE;
+
+  if (!follow_renames (self, d, known, made, error))
     return FALSE;
 
   for (guint i = 0; i < d->specs->len; i++)
@@ -1358,6 +1475,8 @@ td_store_sync_folders_async (TdStore             *self,
         continue;
       g_ptr_array_add (d->specs, td_folder_spec_new (spec->path, spec->delimiter, spec->role,
                                                      spec->selectable));
+      ((TdFolderSpec *) g_ptr_array_index (d->specs, d->specs->len - 1))->uidvalidity =
+        spec->uidvalidity;
     }
 
   _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, sync_folders_job, d, sync_folders_data_free,

@@ -36,6 +36,8 @@ typedef struct
   char          delimiter;   /* 0 for a flat namespace */
   TdFolderRole  role;
   gboolean      selectable;  /* FALSE for \Noselect containers */
+  guint32       uidvalidity; /* from LIST-STATUS, or 0: a folder here with the same one that
+                              * is no longer listed was renamed there, and follows */
 } TdFolderSpec;
 
 TdFolderSpec *td_folder_spec_new  (const char   *path,

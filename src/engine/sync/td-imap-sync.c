@@ -1304,6 +1304,9 @@ listed_cb (GObject      *source,
 
       g_ptr_array_add (specs, td_folder_spec_new (entry->path, entry->delimiter, entry->role,
                                                   !entry->noselect));
+      if (entry->has_status)
+        ((TdFolderSpec *) g_ptr_array_index (specs, specs->len - 1))->uidvalidity =
+          entry->status_uidvalidity;
 
       /* A server need not list the parents of its folders ("Lists" of "Lists/GNOME", often
        * \NonExistent): keep the tree whole with containers that hold no mail. */
