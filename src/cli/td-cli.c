@@ -829,6 +829,9 @@ cmd_show (Cli   *cli,
     g_print (_("Date: %s\n"), when);
   g_print (_("Subject: %s\n"), td_message_get_subject (message) != NULL
            ? td_message_get_subject (message) : "");
+  if (td_message_get_keywords (message) != NULL)
+    /* Translators: the IMAP keywords (labels) of a message, e.g. "$NotJunk work" */
+    g_print (_("Keywords: %s\n"), td_message_get_keywords (message));
   g_print ("\n%s\n", td_mime_message_get_text (mime));
 
   attachments = td_mime_message_get_attachments (mime);

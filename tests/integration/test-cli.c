@@ -556,6 +556,8 @@ test_actions (void)
   g_auto(Run) rename = { 0 };
   g_auto(Run) folders = { 0 };
   g_auto(Run) unflag = { 0 };
+  g_auto(Run) label = { 0 };
+  g_auto(Run) show = { 0 };
   g_auto(Run) copy = { 0 };
   g_auto(Run) remove = { 0 };
   g_auto(Run) after = { 0 };
@@ -600,6 +602,16 @@ test_actions (void)
   g_assert_null (strstr (flags, "\\Seen"));
   g_assert_null (strstr (flags, "\\Flagged"));
   g_assert_nonnull (strstr (flags, "$Forwarded"));
+
+  /* a keyword of one's own goes there, and shows */
+  run_cli (&label, profile, NULL, "flag", one, "+$Work", NULL);
+  g_assert_cmpint (label.status, ==, 0);
+  g_clear_pointer (&flags, g_free);
+  flags = server_flags_of (own, "INBOX", "Act 1");
+  g_assert_nonnull (strstr (flags, "$Work"));
+  run_cli (&show, profile, NULL, "--offline", "show", one, NULL);
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "\nKeywords: $Work\n"));
 
   run_cli (&copy, profile, NULL, "copy", one, "Archive", NULL);
   g_assert_cmpint (copy.status, ==, 0);
