@@ -613,6 +613,13 @@ server_body (TdApplication *app,
   wait_server_count (dovecot, "INBOX", "Message 4", 0);
   g_assert_cmpstr (td_window_get_last_toast (window), ==, "Message moved to Projects");
 
+  /* Copy to Projects: there too, still here. */
+  open_message (window, "Message 2");
+  g_assert_true (gtk_widget_activate_action (widget, "win.copy-to", "x", projects_id));
+  wait_server_count (dovecot, "Projects", "Message 2", 1);
+  wait_server_count (dovecot, "INBOX", "Message 2", 1);
+  g_assert_cmpstr (td_window_get_last_toast (window), ==, "Message copied to Projects");
+
   /* Delete moves to Trash, and Undo brings it back. */
   open_message (window, "Message 5");
   g_assert_true (gtk_widget_activate_action (widget, "win.delete", NULL));
