@@ -2085,25 +2085,6 @@ td_store_add_messages_finish (TdStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* An attachment for the list's paper clip: anything but an inline part that the HTML shows
- * by its Content-ID. */
-static gboolean
-has_real_attachment (TdMimeMessage *mime)
-{
-  GPtrArray *attachments = td_mime_message_get_attachments (mime);
-
-  if (attachments == NULL)
-    return FALSE;
-  for (guint i = 0; i < attachments->len; i++)
-    {
-      TdAttachment *attachment = g_ptr_array_index (attachments, i);
-
-      if (!attachment->inline_part || attachment->content_id == NULL)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* On the parse thread. */
 static gpointer
 parse_body (gpointer item)
@@ -2123,7 +2104,7 @@ parse_body (gpointer item)
   body_text = td_mime_message_get_text (mime);
   parsed->text = clean_text (body_text != NULL ? body_text : "", MAX_INDEXED_TEXT);
   parsed->preview = td_mime_make_preview (parsed->text, PREVIEW_CHARS);
-  parsed->attachment = has_real_attachment (mime);
+  parsed->attachment = td_mime_message_has_attachment (mime);
   return parsed;
 }
 
