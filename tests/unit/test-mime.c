@@ -84,6 +84,8 @@ exercise_everything (GBytes *bytes)
   const TdMimeHeaders *mh;
   const char *html;
   GPtrArray *attachments;
+  gboolean paper_clip = FALSE;
+  gboolean cheap_paper_clip;
 
   assert_valid_utf8 (headers->subject);
   assert_valid_utf8 (headers->from_name);
@@ -119,11 +121,16 @@ exercise_everything (GBytes *bytes)
       assert_valid_utf8 (text);
       td_mime_html_has_remote_content (html);
     }
+  /* before the attachments are listed: from the structure alone */
+  cheap_paper_clip = td_mime_message_has_attachment (message);
   attachments = td_mime_message_get_attachments (message);
   for (guint i = 0; i < attachments->len; i++)
     {
       TdAttachment *attachment = g_ptr_array_index (attachments, i);
       g_autoptr(GBytes) data = td_mime_message_get_attachment_data (message, i);
+
+      if (!attachment->inline_part || attachment->content_id == NULL)
+        paper_clip = TRUE;
 
       g_assert_nonnull (attachment->filename);
       g_assert_cmpstr (attachment->filename, !=, "");
@@ -134,6 +141,8 @@ exercise_everything (GBytes *bytes)
       g_assert_nonnull (data);
       g_assert_cmpuint (g_bytes_get_size (data), ==, attachment->size);
     }
+  g_assert_cmpint (cheap_paper_clip, ==, paper_clip);
+  g_assert_cmpint (td_mime_message_has_attachment (message), ==, paper_clip);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -511,8 +520,17 @@ test_corpus (gconstpointer data)
   g_autoptr(GBytes) bytes = td_test_load_data (relative);
   g_autoptr(TdMimeHeaders) headers = td_mime_headers_parse (bytes);
   g_autoptr(TdMimeMessage) message = load_message (c->file);
+  g_autoptr(TdMimeMessage) fresh = load_message (c->file);
   const char *html;
   GPtrArray *attachments;
+  gboolean paper_clip = FALSE;
+
+  /* The list's paper clip: any attachment but an inline part shown by its Content-ID. Asked
+   * first, it decodes nothing; asked after the attachments were listed, the same. */
+  for (guint i = 0; i < c->n_attachments; i++)
+    if (!c->attachments[i].inline_part || c->attachments[i].content_id == NULL)
+      paper_clip = TRUE;
+  g_assert_cmpint (td_mime_message_has_attachment (fresh), ==, paper_clip);
 
   g_assert_cmpstr (headers->subject, ==, c->subject);
   g_assert_cmpstr (headers->from_name, ==, c->from_name);
@@ -557,6 +575,8 @@ test_corpus (gconstpointer data)
       g_assert_cmpuint (g_bytes_get_size (content), ==, expected->size);
     }
   g_assert_null (td_mime_message_get_attachment_data (message, c->n_attachments));
+  g_assert_cmpint (td_mime_message_has_attachment (message), ==, paper_clip);
+  g_assert_cmpint (td_mime_message_has_attachment (fresh), ==, paper_clip);
 
   exercise_everything (bytes);
 }

@@ -30,6 +30,7 @@ struct _TdMimeMessage
   gboolean       html_done;
   GPtrArray     *attachments;         /* TdAttachment * */
   GPtrArray     *attachment_objects;  /* GMimeObject *, parallel to attachments */
+  gboolean       has_attachment;      /* set by note_attachment() */
 };
 
 G_DEFINE_FINAL_TYPE (TdMimeMessage, td_mime_message, G_TYPE_OBJECT)
@@ -619,6 +620,21 @@ attachment_filename (GMimeObject *object,
   return g_strconcat (_("Attachment"), extension, NULL);
 }
 
+/* An inline part that the HTML shows by its Content-ID (in a multipart/related without a
+ * disposition, or with "inline"). */
+static gboolean
+is_inline_part (GMimeObject *object,
+                gboolean     in_related)
+{
+  const char *disposition = g_mime_object_get_disposition (object);
+  const char *content_id = g_mime_object_get_content_id (object);
+  gboolean has_id = content_id != NULL && *content_id != '\0';
+
+  if (disposition != NULL)
+    return g_ascii_strcasecmp (disposition, "inline") == 0;
+  return in_related && has_id;
+}
+
 static void
 add_attachment (TdMimeMessage *self,
                 GMimeObject   *object,
@@ -627,7 +643,6 @@ add_attachment (TdMimeMessage *self,
   TdAttachment *attachment = g_new0 (TdAttachment, 1);
   GMimeContentType *content_type = g_mime_object_get_content_type (object);
   g_autofree char *mime_type = NULL;
-  const char *disposition = g_mime_object_get_disposition (object);
   const char *content_id = g_mime_object_get_content_id (object);
 
   if (content_type != NULL)
@@ -638,22 +653,25 @@ add_attachment (TdMimeMessage *self,
   attachment->size = decoded_size (object);
   if (content_id != NULL && *content_id != '\0')
     attachment->content_id = _td_mime_clean_utf8 (content_id, strlen (content_id));
-  if (disposition != NULL)
-    attachment->inline_part = g_ascii_strcasecmp (disposition, "inline") == 0;
-  else
-    attachment->inline_part = in_related && attachment->content_id != NULL;
+  attachment->inline_part = is_inline_part (object, in_related);
   attachment->index = self->attachments->len;
 
   g_ptr_array_add (self->attachments, attachment);
   g_ptr_array_add (self->attachment_objects, g_object_ref (object));
 }
 
+/* What collect_attachments() does with each attachment it finds. */
+typedef void (*FoundFunc) (TdMimeMessage *self,
+                           GMimeObject   *object,
+                           gboolean       in_related);
+
 static void
 collect_attachments (TdMimeMessage *self,
                      Walk          *walk,
                      GMimeObject   *object,
                      guint          depth,
-                     gboolean       in_related)
+                     gboolean       in_related,
+                     FoundFunc      found)
 {
   if (!walk_enter (walk, object, depth))
     return;
@@ -664,9 +682,10 @@ collect_attachments (TdMimeMessage *self,
 
       /* an attached message is one file; an inline one shows its own attachments */
       if (is_attachment_disposition (object))
-        add_attachment (self, object, in_related);
+        found (self, object, in_related);
       else if (inner != NULL)
-        collect_attachments (self, walk, g_mime_message_get_mime_part (inner), depth + 1, FALSE);
+        collect_attachments (self, walk, g_mime_message_get_mime_part (inner), depth + 1, FALSE,
+                             found);
       return;
     }
 
@@ -681,12 +700,12 @@ collect_attachments (TdMimeMessage *self,
         n = MIN (n, 1);
       for (int i = 0; i < n; i++)
         collect_attachments (self, walk, g_mime_multipart_get_part (multipart, i), depth + 1,
-                             related);
+                             related, found);
       return;
     }
 
   if (GMIME_IS_PART (object) && !leaf_is_body (object))
-    add_attachment (self, object, in_related);
+    found (self, object, in_related);
 }
 
 static void
@@ -698,7 +717,19 @@ ensure_attachments (TdMimeMessage *self)
     return;
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) td_attachment_free);
   self->attachment_objects = g_ptr_array_new_with_free_func (g_object_unref);
-  collect_attachments (self, &walk, g_mime_message_get_mime_part (self->message), 0, FALSE);
+  collect_attachments (self, &walk, g_mime_message_get_mime_part (self->message), 0, FALSE,
+                       add_attachment);
+}
+
+static void
+note_attachment (TdMimeMessage *self,
+                 GMimeObject   *object,
+                 gboolean       in_related)
+{
+  const char *content_id = g_mime_object_get_content_id (object);
+
+  if (!is_inline_part (object, in_related) || content_id == NULL || *content_id == '\0')
+    self->has_attachment = TRUE;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -883,6 +914,32 @@ td_mime_message_get_attachments (TdMimeMessage *self)
 
   ensure_attachments (self);
   return self->attachments;
+}
+
+gboolean
+td_mime_message_has_attachment (TdMimeMessage *self)
+{
+  Walk walk = { 0, };
+
+  g_return_val_if_fail (TD_IS_MIME_MESSAGE (self), FALSE);
+
+  if (self->attachments != NULL)
+    {
+      for (guint i = 0; i < self->attachments->len; i++)
+        {
+          TdAttachment *attachment = g_ptr_array_index (self->attachments, i);
+
+          if (!attachment->inline_part || attachment->content_id == NULL)
+            return TRUE;
+        }
+      return FALSE;
+    }
+
+  /* Only the structure: no content is decoded (sizes are what take the time). */
+  self->has_attachment = FALSE;
+  collect_attachments (self, &walk, g_mime_message_get_mime_part (self->message), 0, FALSE,
+                       note_attachment);
+  return self->has_attachment;
 }
 
 GBytes *

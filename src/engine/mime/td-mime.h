@@ -61,6 +61,10 @@ const char    *td_mime_message_get_text   (TdMimeMessage   *self);
 const char    *td_mime_message_get_html   (TdMimeMessage   *self);
 /* TdAttachment*, in order. */
 GPtrArray     *td_mime_message_get_attachments (TdMimeMessage *self);
+/* Whether the message has an attachment to show a paper clip for: one that is not an inline
+ * part the HTML shows by its Content-ID. Cheaper than td_mime_message_get_attachments(): it
+ * decodes no content. */
+gboolean       td_mime_message_has_attachment (TdMimeMessage *self);
 /* Decoded content of attachment @index, or NULL. */
 GBytes        *td_mime_message_get_attachment_data (TdMimeMessage *self,
                                                     guint          index);
