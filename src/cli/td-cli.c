@@ -16,6 +16,7 @@
 #include "td-account-manager.h"
 #include "td-error.h"
 #include "td-imap-session.h"
+#include "td-pop3-session.h"
 #include "td-mime.h"
 #include "td-secret-credentials.h"
 #include "td-store.h"
@@ -45,6 +46,14 @@ static const char *usage_text =
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
      "                                Check the server, then add an IMAP account; prints its id\n"
+     "  account add pop3 --address A --host H [--port N] [--security tls|starttls]\n"
+     "                   [--user U] [--name N] [--password-stdin]\n"
+     "                   [--trust-fingerprint SHA256]\n"
+     "                   [--leave-on-server|--delete-after-days N|--delete-after-download]\n"
+     "                   [--delete-when-deleted-here]\n"
+     "                                Check the server, then add a POP3 account; prints its id.\n"
+     "                                Mail is downloaded into local folders and deleted from\n"
+     "                                the server 14 days later unless you choose otherwise\n"
      "  account list                  List the accounts\n"
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
      "  account set ACCOUNT --sync-days N\n"
@@ -211,6 +220,59 @@ print_certificate (const TdCertificateInfo *info)
   g_printerr ("%s\n", text);
 }
 
+/* POP3: connects, logs in (AUTH PLAIN when offered, else USER/PASS) and quits. */
+static gboolean
+check_pop3_server (TdAccount          *account,
+                   const char         *password,
+                   TdCertificateInfo **refused,
+                   GError            **error)
+{
+  g_autoptr(TdConnection) connection = NULL;
+  g_autoptr(TdPop3Session) session = NULL;
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+  const char *sasl;
+  gboolean plain;
+  gboolean ok;
+
+  connection = td_connection_new (td_account_get_host (account), td_account_get_port (account),
+                                  td_account_get_security (account));
+  td_connection_set_pinned_fingerprint (connection, td_account_get_pinned_fingerprint (account));
+  session = td_pop3_session_new (connection);
+
+  td_pop3_session_connect_async (session, NULL, store_result_cb, &r1);
+  if (!td_pop3_session_connect_finish (session, wait_result (&r1), error))
+    {
+      const TdCertificateInfo *info = td_connection_get_certificate_info (connection);
+
+      if (info != NULL && error != NULL && g_error_matches (*error, TD_ERROR, TD_ERROR_CERTIFICATE))
+        *refused = td_certificate_info_copy (info);
+      return FALSE;
+    }
+
+  sasl = td_pop3_session_get_capability (session, "SASL");
+  plain = sasl != NULL && strstr (sasl, "PLAIN") != NULL;
+  if (plain)
+    {
+      td_pop3_session_auth_plain_async (session, td_account_get_username (account), password,
+                                        NULL, store_result_cb, &r2);
+      ok = td_pop3_session_auth_plain_finish (session, wait_result (&r2), error);
+    }
+  else
+    {
+      td_pop3_session_login_async (session, td_account_get_username (account), password, NULL,
+                                   store_result_cb, &r2);
+      ok = td_pop3_session_login_finish (session, wait_result (&r2), error);
+    }
+  if (!ok)
+    return FALSE;
+
+  td_pop3_session_quit_async (session, NULL, store_result_cb, &r3);
+  td_pop3_session_quit_finish (session, wait_result (&r3), NULL);
+  return TRUE;
+}
+
 /* Connects and logs in once, so a wrong host, password or certificate is said now. */
 static gboolean
 check_server (TdAccount          *account,
@@ -264,40 +326,68 @@ cmd_account_add (Cli   *cli,
   gboolean password_stdin = FALSE;
   int port = 0;
   int sync_days = 0;
+  gboolean leave_on_server = FALSE;
+  gboolean delete_after_download = FALSE;
+  gboolean delete_when_deleted_here = FALSE;
+  int delete_after_days = -1;
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
-    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP server"), "H" },
-    { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Port (default 993 for tls, 143 for starttls)"), "N" },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP or POP3 server"), "H" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Port (default 993/995 for tls, 143/110 for starttls)"), "N" },
     { "security", 0, 0, G_OPTION_ARG_STRING, &security_str, N_("tls (default) or starttls"), "S" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("User name (default: the address)"), "U" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for the account"), "N" },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from standard input"), NULL },
     { "trust-fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint, N_("Trust the server certificate with this SHA-256 fingerprint"), "SHA256" },
     { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("Download message bodies of the last N days only (default 0: all mail)"), "N" },
+    { "leave-on-server", 0, 0, G_OPTION_ARG_NONE, &leave_on_server, N_("POP3: keep all mail on the server"), NULL },
+    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after_days, N_("POP3: delete mail from the server N days after downloading it (default 14)"), "N" },
+    { "delete-after-download", 0, 0, G_OPTION_ARG_NONE, &delete_after_download, N_("POP3: delete mail from the server once it is downloaded"), NULL },
+    { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_when_deleted_here, N_("POP3: also delete from the server what you delete here for good"), NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("imap");
+  g_autoptr(GOptionContext) context = g_option_context_new ("imap|pop3");
   g_autoptr(GError) error = NULL;
   g_autoptr(TdAccount) account = NULL;
   g_autoptr(TdCertificateInfo) refused = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   TdSecurity security = TD_SECURITY_TLS;
+  TdAccountKind kind = TD_ACCOUNT_KIND_IMAP;
+  TdPop3Policy policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
   char *password;
+  gboolean ok;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
-  if (argc != 2 || g_strcmp0 (argv[1], "imap") != 0)
-    return usage_error (argc >= 2 && g_strcmp0 (argv[1], "pop3") == 0
-                        ? _("POP3 accounts are not supported yet; use “account add imap”")
-                        : _("Say the kind of account: “account add imap”"));
+  if (argc != 2 || !td_account_kind_from_string (argv[1], &kind))
+    return usage_error (_("Say the kind of account: “account add imap” or “account add pop3”"));
+  if (kind == TD_ACCOUNT_KIND_IMAP &&
+      (leave_on_server || delete_after_download || delete_when_deleted_here ||
+       delete_after_days >= 0))
+    return usage_error (_("--leave-on-server, --delete-after-days, --delete-after-download and "
+                          "--delete-when-deleted-here are for POP3 accounts"));
+  if (kind == TD_ACCOUNT_KIND_POP3 && sync_days != 0)
+    return usage_error (_("--sync-days is for IMAP accounts"));
+  if ((leave_on_server ? 1 : 0) + (delete_after_download ? 1 : 0) +
+      (delete_after_days >= 0 ? 1 : 0) > 1)
+    return usage_error (_("Choose one of --leave-on-server, --delete-after-days and "
+                          "--delete-after-download"));
+  if (delete_after_days > TD_POP3_DELETE_DAYS_MAX)
+    return usage_error (_("--delete-after-days must be a number of days"));
+  if (leave_on_server)
+    policy = TD_POP3_POLICY_KEEP;
+  else if (delete_after_download)
+    policy = TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD;
   if (address == NULL || host == NULL)
     return usage_error (_("--address and --host are required"));
   if (strchr (address, '@') == NULL)
     return usage_error (_("--address must be an email address"));
   if (security_str != NULL && !td_security_from_string (security_str, &security))
     return usage_error (_("--security must be “tls” or “starttls”"));
-  if (port == 0)
+  if (port == 0 && kind == TD_ACCOUNT_KIND_POP3)
+    port = security == TD_SECURITY_TLS ? 995 : 110;
+  else if (port == 0)
     port = security == TD_SECURITY_TLS ? 993 : 143;
   if (port < 1 || port > 65535)
     return usage_error (_("--port must be between 1 and 65535"));
@@ -309,11 +399,15 @@ cmd_account_add (Cli   *cli,
   if (!open_profile (cli))
     return 1;
 
-  account = td_account_new (TD_ACCOUNT_KIND_IMAP, address, host, (guint16) port, security, user);
+  account = td_account_new (kind, address, host, (guint16) port, security, user);
   if (name != NULL)
     td_account_set_name (account, name);
   td_account_set_pinned_fingerprint (account, pinned);
   td_account_set_sync_days (account, (guint) sync_days);
+  td_account_set_pop3_policy (account, policy);
+  if (delete_after_days >= 0)
+    td_account_set_pop3_delete_days (account, (guint) delete_after_days);
+  td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
 
   password = read_password (password_stdin);
   if (*password == '\0')
@@ -322,7 +416,11 @@ cmd_account_add (Cli   *cli,
       return usage_error (_("The password is empty"));
     }
 
-  if (!check_server (account, password, &refused, &error))
+  if (kind == TD_ACCOUNT_KIND_POP3)
+    ok = check_pop3_server (account, password, &refused, &error);
+  else
+    ok = check_server (account, password, &refused, &error);
+  if (!ok)
     {
       td_credentials_free_password (password);
       print_error (NULL, error);

@@ -359,6 +359,198 @@ test_killed_sync (void)
   g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t200\t200\n"));
 }
 
+/* --- POP3 --- */
+
+static void
+add_pop3 (const char    *profile,
+          TdTestDovecot *own,
+          const char    *policy,
+          ...) G_GNUC_NULL_TERMINATED;
+
+/* Adds alice's POP3 account (POP3S, pinned) with the given policy flags. */
+static void
+add_pop3 (const char    *profile,
+          TdTestDovecot *own,
+          const char    *policy,
+          ...)
+{
+  g_auto(Run) run = { 0 };
+  g_autofree char *port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "pop3s"));
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cli = cli_path ();
+  va_list ap;
+
+  g_ptr_array_add (args, cli);
+  g_ptr_array_add (args, (gpointer) "--profile");
+  g_ptr_array_add (args, (gpointer) profile);
+  g_ptr_array_add (args, (gpointer) "account");
+  g_ptr_array_add (args, (gpointer) "add");
+  g_ptr_array_add (args, (gpointer) "pop3");
+  g_ptr_array_add (args, (gpointer) "--address");
+  g_ptr_array_add (args, (gpointer) "alice@localhost");
+  g_ptr_array_add (args, (gpointer) "--host");
+  g_ptr_array_add (args, (gpointer) "localhost");
+  g_ptr_array_add (args, (gpointer) "--port");
+  g_ptr_array_add (args, port);
+  g_ptr_array_add (args, (gpointer) "--user");
+  g_ptr_array_add (args, (gpointer) "alice");
+  g_ptr_array_add (args, (gpointer) "--password-stdin");
+  g_ptr_array_add (args, (gpointer) "--trust-fingerprint");
+  g_ptr_array_add (args, (gpointer) td_test_dovecot_get_fingerprint (own));
+  va_start (ap, policy);
+  for (const char *a = policy; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  proc = g_subprocess_newv ((const char * const *) args->pdata,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, "secret\n", NULL, &run.out, &run.err, &error);
+  g_assert_no_error (error);
+  g_test_message ("account add pop3 → stdout: %s stderr: %s", run.out, run.err);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpint (g_ascii_strtoll (run.out, NULL, 10), >, 0);
+}
+
+static guint
+pop3_on_server (TdTestDovecot *own)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = td_test_dovecot_doveadm_output (own, &error, "mailbox", "status", "-u",
+                                                         "alice", "messages", "INBOX", NULL);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (strchr (out, '='));
+  return (guint) g_ascii_strtoull (strchr (out, '=') + 1, NULL, 10);
+}
+
+/* account add pop3, sync, the local folders, usage errors of the POP3 choices. */
+static void
+test_pop3 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_auto(Run) list = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(Run) folders = { 0 };
+  g_auto(Run) ls = { 0 };
+  g_auto(Run) both = { 0 };
+  g_auto(Run) imap_policy = { 0 };
+  g_auto(Run) help = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "POP message", 5, &error);
+  g_assert_no_error (error);
+
+  /* refused before the password is read (so no input: it would not be read) */
+  run_cli (&both, profile, NULL, "account", "add", "pop3", "--address", "a@localhost",
+           "--host", "localhost", "--leave-on-server", "--delete-after-download", NULL);
+  g_assert_cmpint (both.status, ==, 2);
+  run_cli (&imap_policy, profile, NULL, "account", "add", "imap", "--address",
+           "a@localhost", "--host", "localhost", "--delete-after-days", "3", NULL);
+  g_assert_cmpint (imap_policy.status, ==, 2);
+  run_cli (&help, profile, NULL, "--help", NULL);
+  g_assert_nonnull (strstr (help.out, "account add pop3"));
+  g_assert_nonnull (strstr (help.out, "--delete-when-deleted-here"));
+
+  add_pop3 (profile, own, "--delete-after-download", NULL);
+  run_cli (&list, profile, NULL, "account", "list", NULL);
+  g_assert_nonnull (strstr (list.out, "\tpop3\talice@localhost\t"));
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 0);
+  run_cli (&folders, profile, NULL, "folders", NULL);
+  g_assert_nonnull (strstr (folders.out, "INBOX\tinbox\t5\t5\n"));
+  g_assert_nonnull (strstr (folders.out, "Trash\ttrash\t0\t0\n"));
+  g_assert_nonnull (strstr (folders.out, "Archive\tarchive\t0\t0\n"));
+  run_cli (&ls, profile, NULL, "ls", "INBOX", NULL);
+  g_assert_nonnull (strstr (ls.out, "POP message 5"));
+  run_cli (&again, profile, NULL, "sync", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_nonnull (strstr (again.out, "5 messages"));
+}
+
+/* ARCHITECTURE invariants 1 and 2 for POP3: a sync that deletes right after downloading,
+ * killed at random instants (a fixed seed), never loses a message and never stores one twice;
+ * the store always passes integrity_check. */
+static void
+test_pop3_killed_sync (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *cli = cli_path ();
+  g_autofree char *db_path = NULL;
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(Run) folders = { 0 };
+  GRand *rand = g_rand_new_with_seed (7007);
+  const guint total = 1500;
+  const guint rounds = 50;
+  guint killed_with_mail_left = 0;
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Killed POP message", total, &error);
+  g_assert_no_error (error);
+  add_pop3 (profile, own, "--delete-after-download", NULL);
+
+  db_path = g_build_filename (profile, "tidings.db", NULL);
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autoptr(GSubprocess) proc = NULL;
+      g_autoptr(TdStore) store = NULL;
+      g_autoptr(GAsyncResult) opened = NULL;
+      g_autoptr(GAsyncResult) checked = NULL;
+      guint delay_ms = g_rand_int_range (rand, 10, 300);
+
+      /* new mail keeps arriving, so most rounds have something to download */
+      if (round % 5 == 4)
+        {
+          g_autofree char *prefix = g_strdup_printf ("Later POP message %u", round);
+
+          td_test_dovecot_save_generated (own, "alice", "INBOX", prefix, 100, &error);
+          g_assert_no_error (error);
+        }
+      if (pop3_on_server (own) > 0)
+        killed_with_mail_left++;
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                               &error, cli, "--profile", profile, "sync", NULL);
+      g_assert_no_error (error);
+      g_usleep (delay_ms * 1000);
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+
+      store = td_store_new (db_path);
+      td_store_open_async (store, NULL, td_test_store_result, &opened);
+      td_store_open_finish (store, td_test_wait_result (&opened, 30000), &error);
+      g_assert_no_error (error);
+      td_store_check_integrity_async (store, NULL, td_test_store_result, &checked);
+      td_store_check_integrity_finish (store, td_test_wait_result (&checked, 30000), &error);
+      g_assert_no_error (error);
+      td_store_close (store);
+    }
+  g_rand_free (rand);
+  g_test_message ("%u of %u rounds were killed with mail still on the server",
+                  killed_with_mail_left, rounds);
+
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 0);
+  run_cli (&again, profile, NULL, "sync", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  run_cli (&folders, profile, NULL, "folders", NULL);
+  /* every message once: 1500 and 10 batches of 100 that came meanwhile */
+  g_assert_nonnull (strstr (folders.out, "INBOX\tinbox\t2500\t2500\n"));
+}
+
 /* --- Changing things: flag, move, delete, folder --- */
 
 /* The proxy runs in a thread of its own: run_cli() blocks this one. */
@@ -966,6 +1158,8 @@ main (int   argc,
   g_test_add_func ("/cli/actions-offline", test_actions_offline);
   g_test_add_func ("/cli/delete-killed", test_delete_killed);
   g_test_add_func ("/cli/sync-window", test_sync_window);
+  g_test_add_func ("/cli/pop3", test_pop3);
+  g_test_add_func ("/cli/pop3/killed-sync", test_pop3_killed_sync);
 
   status = g_test_run ();
   td_test_dovecot_free (server);

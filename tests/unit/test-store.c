@@ -793,7 +793,10 @@ test_accounts (Fixture       *f,
   g_assert_cmpint (s.folders_account, ==, td_account_get_id (f->account));
   g_assert_cmpuint (s.folder, ==, 2);   /* each of her folders */
 
-  g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM folder"), ==, 0);
+  /* what is left are the local folders of bob's POP3 account */
+  g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM folder"), ==, 6);
+  g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM folder f JOIN account a"
+                                     " ON a.id = f.account_id WHERE a.kind = 'imap'"), ==, 0);
   g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM message"), ==, 0);
   g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM body"), ==, 0);
   g_assert_cmpint (raw_int (f->path, "SELECT count(*) FROM message_fts"), ==, 0);
@@ -829,7 +832,8 @@ test_accounts_no_secret (Fixture       *f,
 {
   static const char * const allowed[] = {
     "id", "uuid", "kind", "name", "address", "host", "port", "security", "username",
-    "pinned_fingerprint", "created", "quota_usage", "quota_limit", "sync_days", NULL,
+    "pinned_fingerprint", "created", "quota_usage", "quota_limit", "sync_days", "pop3_policy",
+    "pop3_delete_days", "pop3_delete_when_deleted_here", NULL,
   };
   sqlite3 *db = raw_open (f->path);
   sqlite3_stmt *stmt = NULL;

@@ -14,6 +14,7 @@
 #include "td-imap-client.h"
 #include "td-imap-sync.h"
 #include "td-imap-watch.h"
+#include "td-pop3-sync.h"
 
 struct _TdAccountManager
 {
@@ -618,6 +619,7 @@ typedef struct
   TdAccountManager *self;
   TdAccount        *account;
   TdImapSync       *sync;
+  TdPop3Sync       *pop3;
   GCancellable     *cancellable;
   gboolean          replay_only;
 } OneSync;
@@ -628,6 +630,7 @@ one_sync_free (OneSync *one)
   g_clear_object (&one->self);
   g_clear_object (&one->account);
   g_clear_object (&one->sync);
+  g_clear_object (&one->pop3);
   g_clear_object (&one->cancellable);
   g_free (one);
 }
@@ -691,6 +694,42 @@ sync_progress_cb (TdImapSync *sync,
 }
 
 static void
+remember_refused (OneSync                 *one,
+                  const TdCertificateInfo *info)
+{
+  gint64 *key = g_new (gint64, 1);
+
+  *key = td_account_get_id (one->account);
+  g_hash_table_replace (one->self->refused, key, td_certificate_info_copy (info));
+}
+
+static void
+pop3_progress_cb (TdPop3Sync *sync,
+                  const char *what,
+                  guint       done,
+                  guint       total,
+                  OneSync    *one)
+{
+  g_signal_emit (one->self, signals[SIGNAL_SYNC_PROGRESS], 0, one->account, what, done, total);
+}
+
+static void
+pop3_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  OneSync *one = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_pop3_sync_run_finish (one->pop3, result, &error) &&
+      g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) &&
+      td_pop3_sync_get_certificate_info (one->pop3) != NULL)
+    remember_refused (one, td_pop3_sync_get_certificate_info (one->pop3));
+  g_signal_handlers_disconnect_by_data (one->pop3, one);
+  one_sync_complete (one, error);
+}
+
+static void
 sync_done_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -731,6 +770,16 @@ password_cb (GObject      *source,
       return;
     }
 
+  if (td_account_get_kind (one->account) == TD_ACCOUNT_KIND_POP3)
+    {
+      /* a POP3 account has no client, no journal and no push: one check */
+      one->pop3 = td_pop3_sync_new (one->self->store, one->account);
+      g_signal_connect (one->pop3, "progress", G_CALLBACK (pop3_progress_cb), one);
+      td_pop3_sync_run_async (one->pop3, password, one->cancellable, pop3_done_cb, one);
+      td_credentials_free_password (password);
+      return;
+    }
+
   one->sync = td_imap_sync_new_for_client (one->self->store,
                                            client_for (one->self, one->account));
   td_imap_sync_set_replay_only (one->sync, one->replay_only);
@@ -766,11 +815,10 @@ sync_one (TdAccountManager *self,
       return;
     }
 
-  if (td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP)
+  if (td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3 && replay_only)
     {
-      g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
-                               _("%s is a POP3 account; this version of Tidings syncs IMAP "
-                                 "accounts only"), td_account_get_address (account));
+      /* its changes are local: nothing to send */
+      g_task_return_boolean (task, TRUE);
       g_object_unref (task);
       return;
     }

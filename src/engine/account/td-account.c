@@ -25,6 +25,9 @@ struct _TdAccount
   gint64         quota_usage;    /* KiB, -1 unknown */
   gint64         quota_limit;
   guint          sync_days;      /* 0: bodies of all mail */
+  TdPop3Policy   pop3_policy;
+  guint          pop3_delete_days;
+  gboolean       pop3_delete_when_deleted_here;
 };
 
 G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
@@ -42,6 +45,9 @@ enum {
   PROP_USERNAME,
   PROP_PINNED_FINGERPRINT,
   PROP_SYNC_DAYS,
+  PROP_POP3_POLICY,
+  PROP_POP3_DELETE_DAYS,
+  PROP_POP3_DELETE_WHEN_DELETED_HERE,
   N_PROPS
 };
 
@@ -83,6 +89,11 @@ td_account_get_property (GObject    *object,
     case PROP_USERNAME: g_value_set_string (value, self->username); break;
     case PROP_PINNED_FINGERPRINT: g_value_set_string (value, self->pinned_fingerprint); break;
     case PROP_SYNC_DAYS: g_value_set_uint (value, self->sync_days); break;
+    case PROP_POP3_POLICY: g_value_set_int (value, self->pop3_policy); break;
+    case PROP_POP3_DELETE_DAYS: g_value_set_uint (value, self->pop3_delete_days); break;
+    case PROP_POP3_DELETE_WHEN_DELETED_HERE:
+      g_value_set_boolean (value, self->pop3_delete_when_deleted_here);
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -123,6 +134,13 @@ td_account_set_property (GObject      *object,
       td_account_set_pinned_fingerprint (self, g_value_get_string (value));
       break;
     case PROP_SYNC_DAYS: td_account_set_sync_days (self, g_value_get_uint (value)); break;
+    case PROP_POP3_POLICY: td_account_set_pop3_policy (self, g_value_get_int (value)); break;
+    case PROP_POP3_DELETE_DAYS:
+      td_account_set_pop3_delete_days (self, g_value_get_uint (value));
+      break;
+    case PROP_POP3_DELETE_WHEN_DELETED_HERE:
+      td_account_set_pop3_delete_when_deleted_here (self, g_value_get_boolean (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -154,6 +172,15 @@ td_account_class_init (TdAccountClass *klass)
                                                              NULL, flags);
   properties[PROP_SYNC_DAYS] = g_param_spec_uint ("sync-days", NULL, NULL,
                                                   0, TD_ACCOUNT_SYNC_DAYS_MAX, 0, flags);
+  properties[PROP_POP3_POLICY] = g_param_spec_int ("pop3-policy", NULL, NULL,
+                                                   TD_POP3_POLICY_KEEP,
+                                                   TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD,
+                                                   TD_POP3_POLICY_DELETE_AFTER_DAYS, flags);
+  properties[PROP_POP3_DELETE_DAYS] = g_param_spec_uint ("pop3-delete-days", NULL, NULL,
+                                                         0, TD_POP3_DELETE_DAYS_MAX,
+                                                         TD_POP3_DELETE_DAYS_DEFAULT, flags);
+  properties[PROP_POP3_DELETE_WHEN_DELETED_HERE] =
+    g_param_spec_boolean ("pop3-delete-when-deleted-here", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -162,6 +189,8 @@ td_account_init (TdAccount *self)
 {
   self->quota_usage = -1;
   self->quota_limit = -1;
+  self->pop3_policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
+  self->pop3_delete_days = TD_POP3_DELETE_DAYS_DEFAULT;
 }
 
 TdAccount *
@@ -333,4 +362,88 @@ td_account_set_sync_days (TdAccount *self,
     return;
   self->sync_days = days;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_DAYS]);
+}
+
+static const char * const pop3_policy_names[] = {
+  [TD_POP3_POLICY_KEEP] = "keep",
+  [TD_POP3_POLICY_DELETE_AFTER_DAYS] = "days",
+  [TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD] = "download",
+};
+
+const char *
+td_pop3_policy_to_string (TdPop3Policy policy)
+{
+  if ((guint) policy >= G_N_ELEMENTS (pop3_policy_names))
+    policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
+  return pop3_policy_names[policy];
+}
+
+gboolean
+td_pop3_policy_from_string (const char   *str,
+                            TdPop3Policy *out)
+{
+  for (guint i = 0; str != NULL && i < G_N_ELEMENTS (pop3_policy_names); i++)
+    if (g_strcmp0 (str, pop3_policy_names[i]) == 0)
+      {
+        *out = (TdPop3Policy) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+TdPop3Policy
+td_account_get_pop3_policy (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_POP3_POLICY_DELETE_AFTER_DAYS);
+  return self->pop3_policy;
+}
+
+void
+td_account_set_pop3_policy (TdAccount    *self,
+                            TdPop3Policy  policy)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  g_return_if_fail ((guint) policy <= TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD);
+  if (self->pop3_policy == policy)
+    return;
+  self->pop3_policy = policy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POP3_POLICY]);
+}
+
+guint
+td_account_get_pop3_delete_days (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_POP3_DELETE_DAYS_DEFAULT);
+  return self->pop3_delete_days;
+}
+
+void
+td_account_set_pop3_delete_days (TdAccount *self,
+                                 guint      days)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  days = MIN (days, TD_POP3_DELETE_DAYS_MAX);
+  if (self->pop3_delete_days == days)
+    return;
+  self->pop3_delete_days = days;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POP3_DELETE_DAYS]);
+}
+
+gboolean
+td_account_get_pop3_delete_when_deleted_here (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), FALSE);
+  return self->pop3_delete_when_deleted_here;
+}
+
+void
+td_account_set_pop3_delete_when_deleted_here (TdAccount *self,
+                                              gboolean   delete)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  delete = !!delete;
+  if (self->pop3_delete_when_deleted_here == delete)
+    return;
+  self->pop3_delete_when_deleted_here = delete;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POP3_DELETE_WHEN_DELETED_HERE]);
 }

@@ -16,8 +16,10 @@ G_DECLARE_FINAL_TYPE (TdAccount, td_account, TD, ACCOUNT, GObject)
 
 /* Properties: "id" (gint64, 0 until stored), "uuid" (string, keys the keyring item),
  * "kind", "name" (display name), "address", "host", "port", "security", "username",
- * "pinned-fingerprint" (SHA-256 "AB:CD:..." or NULL), "sync-days" (guint). All are readable and writable and
- * notify on change. */
+ * "pinned-fingerprint" (SHA-256 "AB:CD:..." or NULL), "sync-days" (guint), and for POP3
+ * accounts "pop3-policy" (TdPop3Policy), "pop3-delete-days" (guint) and
+ * "pop3-delete-when-deleted-here" (gboolean). All are readable and writable and notify on
+ * change. */
 TdAccount     *td_account_new                    (TdAccountKind  kind,
                                                   const char    *address,
                                                   const char    *host,
@@ -55,5 +57,33 @@ void           td_account_set_quota              (TdAccount     *self,
 guint          td_account_get_sync_days          (TdAccount     *self);
 void           td_account_set_sync_days          (TdAccount     *self,
                                                   guint          days);
+
+
+/* What a POP3 account leaves on the server (td-pop3-sync.h applies it on every check). */
+typedef enum
+{
+  TD_POP3_POLICY_KEEP,             /* leave everything on the server */
+  TD_POP3_POLICY_DELETE_AFTER_DAYS,/* delete it pop3-delete-days days after downloading it */
+  TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD, /* delete it right after it is stored here */
+} TdPop3Policy;
+
+#define TD_POP3_DELETE_DAYS_DEFAULT 14
+#define TD_POP3_DELETE_DAYS_MAX     36500
+
+const char    *td_pop3_policy_to_string          (TdPop3Policy   policy);  /* "keep", "days", "download" */
+gboolean       td_pop3_policy_from_string        (const char    *str,
+                                                  TdPop3Policy  *out);
+/* The default is TD_POP3_POLICY_DELETE_AFTER_DAYS with 14 days, not deleting what is deleted
+ * here. Saved with td_store_update_account_async. */
+TdPop3Policy   td_account_get_pop3_policy        (TdAccount     *self);
+void           td_account_set_pop3_policy        (TdAccount     *self,
+                                                  TdPop3Policy   policy);
+guint          td_account_get_pop3_delete_days   (TdAccount     *self);
+void           td_account_set_pop3_delete_days   (TdAccount     *self,
+                                                  guint          days);
+/* Also delete from the server what is deleted here for good (deleted from the Trash). */
+gboolean       td_account_get_pop3_delete_when_deleted_here (TdAccount *self);
+void           td_account_set_pop3_delete_when_deleted_here (TdAccount *self,
+                                                             gboolean   delete);
 
 G_END_DECLS

@@ -220,12 +220,41 @@ typedef struct
   gint64         target_message_id;
 } NewEntry;
 
+/* TRUE for a POP3 account: its folders and flags are local, there is nothing to replay. */
+static int
+account_is_local (TdStore  *self,
+                  gint64    account_id,
+                  GError  **error)
+{
+  TdDbStmt *stmt = td_db_prepare (self->wdb, "SELECT kind = 'pop3' FROM account WHERE id = ?",
+                                  error);
+  int local = 0;
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  rc = td_db_step (self->wdb, stmt, error);
+  if (rc == SQLITE_ROW)
+    local = sqlite3_column_int (stmt, 0);
+  td_db_stmt_release (stmt);
+  return rc < 0 ? -1 : local;
+}
+
+/* Writes the entry; for a POP3 account nothing (the change is local only, and a deletion
+ * for good is recorded in its UIDL table by the store's trigger, td-store-pop3.h). */
 static gboolean
 journal_add (TdStore         *self,
              const NewEntry  *e,
              GError         **error)
 {
   TdDbStmt *stmt;
+  int local = account_is_local (self, e->account_id, error);
+
+  if (local < 0)
+    return FALSE;
+  if (local)
+    return TRUE;
 
   stmt = td_db_prepare (self->wdb,
                         "INSERT INTO journal (account_id, kind, message_id, message_id_header,"

@@ -1,7 +1,8 @@
 /* td-store-private.h: what the files of TdStore share (not for other layers)
  *
  * TdStore spans td-store.c (the thread, the job queue, accounts, folders, messages, bodies,
- * search) and td-store-journal.c (local actions and their journal). A job runs on the store
+ * search), td-store-journal.c (local actions and their journal) and td-store-pop3.c (the
+ * UIDL table of POP3 accounts and their downloads). A job runs on the store
  * thread in one transaction; its result comes back on the caller's context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -89,5 +90,19 @@ void      _td_store_int64_array_add_unique (GArray              *array,
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
 void      _td_store_read_end               (TdStore             *self);
+
+/* td-store.c, for td-store-pop3.c (store thread, inside a write job): inserts the message
+ * row of @spec (its header parsed from @spec->header) and stores @raw as its body, with its
+ * preview and full-text entry. */
+gboolean  _td_store_insert_whole_message   (TdStore             *self,
+                                            gint64               folder_id,
+                                            TdMessageSpec       *spec,
+                                            GBytes              *raw,
+                                            GError             **error);
+/* td-store-pop3.c, for td-store.c: the local folders of a new POP3 account (store thread). */
+gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
+                                               gint64            account_id,
+                                               Changes          *changes,
+                                               GError          **error);
 
 G_END_DECLS

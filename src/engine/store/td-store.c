@@ -760,6 +760,9 @@ typedef struct
   char          *username;
   char          *pinned_fingerprint;
   guint          sync_days;
+  TdPop3Policy   pop3_policy;
+  guint          pop3_delete_days;
+  gboolean       pop3_delete_when_deleted_here;
   TdAccount     *account;   /* to receive id and uuid; only touched in the caller's thread */
 } AccountRow;
 
@@ -799,6 +802,9 @@ account_row_new (TdAccount *account)
   row->username = g_strdup (td_account_get_username (account));
   row->pinned_fingerprint = g_strdup (td_account_get_pinned_fingerprint (account));
   row->sync_days = td_account_get_sync_days (account);
+  row->pop3_policy = td_account_get_pop3_policy (account);
+  row->pop3_delete_days = td_account_get_pop3_delete_days (account);
+  row->pop3_delete_when_deleted_here = td_account_get_pop3_delete_when_deleted_here (account);
   return row;
 }
 
@@ -812,8 +818,10 @@ add_account_job (TdStore  *self,
 
   stmt = td_db_prepare (self->wdb,
                         "INSERT INTO account (uuid, kind, name, address, host, port, security,"
-                        " username, pinned_fingerprint, created, sync_days)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", error);
+                        " username, pinned_fingerprint, created, sync_days, pop3_policy,"
+                        " pop3_delete_days, pop3_delete_when_deleted_here)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                        error);
   if (stmt == NULL)
     return FALSE;
   td_db_bind_text (stmt, 1, row->uuid);
@@ -827,11 +835,18 @@ add_account_job (TdStore  *self,
   td_db_bind_text (stmt, 9, row->pinned_fingerprint);
   sqlite3_bind_int64 (stmt, 10, g_get_real_time () / G_USEC_PER_SEC);
   sqlite3_bind_int (stmt, 11, (int) row->sync_days);
+  td_db_bind_text (stmt, 12, td_pop3_policy_to_string (row->pop3_policy));
+  sqlite3_bind_int (stmt, 13, (int) row->pop3_delete_days);
+  sqlite3_bind_int (stmt, 14, row->pop3_delete_when_deleted_here ? 1 : 0);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
   row->id = sqlite3_last_insert_rowid (td_db_get_handle (self->wdb));
   job->changes->accounts = TRUE;
+  /* a POP3 account's folders are local: they come with it (td-store-pop3.c) */
+  if (row->kind == TD_ACCOUNT_KIND_POP3 &&
+      !_td_store_pop3_create_local_folders (self, row->id, job->changes, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -897,7 +912,9 @@ update_account_job (TdStore  *self,
 
   stmt = td_db_prepare (self->wdb,
                         "UPDATE account SET name = ?2, address = ?3, host = ?4, port = ?5,"
-                        " security = ?6, username = ?7, pinned_fingerprint = ?8, sync_days = ?9"
+                        " security = ?6, username = ?7, pinned_fingerprint = ?8, sync_days = ?9,"
+                        " pop3_policy = ?10, pop3_delete_days = ?11,"
+                        " pop3_delete_when_deleted_here = ?12"
                         " WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
@@ -910,6 +927,9 @@ update_account_job (TdStore  *self,
   td_db_bind_text (stmt, 7, row->username);
   td_db_bind_text (stmt, 8, row->pinned_fingerprint);
   sqlite3_bind_int (stmt, 9, (int) row->sync_days);
+  td_db_bind_text (stmt, 10, td_pop3_policy_to_string (row->pop3_policy));
+  sqlite3_bind_int (stmt, 11, (int) row->pop3_delete_days);
+  sqlite3_bind_int (stmt, 12, row->pop3_delete_when_deleted_here ? 1 : 0);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
@@ -1014,13 +1034,15 @@ td_store_remove_account_finish (TdStore       *self,
 
 #define ACCOUNT_COLUMNS \
   "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint," \
-  " quota_usage, quota_limit, sync_days"
+  " quota_usage, quota_limit, sync_days, pop3_policy, pop3_delete_days," \
+  " pop3_delete_when_deleted_here"
 
 static TdAccount *
 account_from_row (TdDbStmt *stmt)
 {
   TdAccountKind kind = TD_ACCOUNT_KIND_IMAP;
   TdSecurity security = TD_SECURITY_TLS;
+  TdPop3Policy policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
   const char *address = td_db_column_text (stmt, 4);
   const char *host = td_db_column_text (stmt, 5);
   TdAccount *account;
@@ -1036,6 +1058,10 @@ account_from_row (TdDbStmt *stmt)
   td_account_set_pinned_fingerprint (account, td_db_column_text (stmt, 9));
   td_account_set_quota (account, sqlite3_column_int64 (stmt, 10), sqlite3_column_int64 (stmt, 11));
   td_account_set_sync_days (account, (guint) MAX (sqlite3_column_int (stmt, 12), 0));
+  td_pop3_policy_from_string (td_db_column_text (stmt, 13), &policy);
+  td_account_set_pop3_policy (account, policy);
+  td_account_set_pop3_delete_days (account, (guint) MAX (sqlite3_column_int (stmt, 14), 0));
+  td_account_set_pop3_delete_when_deleted_here (account, sqlite3_column_int (stmt, 15) != 0);
   return account;
 }
 
@@ -2969,4 +2995,28 @@ td_store_get_message (TdStore  *self,
   _td_store_read_end (self);
 
   return message;
+}
+
+/* --- For td-store-pop3.c: a whole message into a local folder, on the store thread --- */
+
+gboolean
+_td_store_insert_whole_message (TdStore        *self,
+                                gint64          folder_id,
+                                TdMessageSpec  *spec,
+                                GBytes         *raw,
+                                GError        **error)
+{
+  TdBodySpec body = { .uid = spec->uid, .raw = raw };
+  ParsedBody *parsed;
+  gboolean stored = FALSE;
+  gboolean ok;
+
+  ok = insert_message (self, folder_id, spec, g_get_real_time () / G_USEC_PER_SEC, error);
+  if (ok)
+    {
+      parsed = parse_body (&body);
+      ok = store_body (self, folder_id, &body, parsed, &stored, error);
+      parsed_body_free (parsed);
+    }
+  return ok;
 }

@@ -1,0 +1,284 @@
+/* test-pop3-sync.c: TdPop3Sync against scripted servers: a server without UIDL, a mailbox in
+ * use, and a connection cut in the middle of a download
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-test"
+
+#include "config.h"
+
+#include "td-pop3-sync.h"
+
+#include <string.h>
+
+#include "td-error.h"
+#include "td-store-pop3.h"
+#include "td-test-script-server.h"
+#include "td-test-util.h"
+
+#define WAIT_MS 30000
+
+typedef struct
+{
+  TdStore   *store;
+  TdAccount *account;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *dir = td_test_make_tempdir ("pop3-sync");
+  g_autofree char *path = g_build_filename (dir, "tidings.db", NULL);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) added = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->store = td_store_new (path);
+  td_store_open_async (f->store, NULL, td_test_store_result, &opened);
+  g_assert_true (td_store_open_finish (f->store, td_test_wait_result (&opened, WAIT_MS), &error));
+  f->account = td_account_new (TD_ACCOUNT_KIND_POP3, "alice@example.org", "localhost", 995,
+                               TD_SECURITY_TLS, "alice");
+  td_account_set_pop3_policy (f->account, TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD);
+  td_store_add_account_async (f->store, f->account, NULL, td_test_store_result, &added);
+  g_assert_true (td_store_add_account_finish (f->store, td_test_wait_result (&added, WAIT_MS),
+                                              &error));
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  td_store_close (f->store);
+  g_clear_object (&f->store);
+  g_clear_object (&f->account);
+}
+
+/* One check against @script; FALSE with @error when it failed. */
+static gboolean
+check (Fixture     *f,
+       const char  *script,
+       guint        batch_size,
+       GError     **error)
+{
+  g_autoptr(TdTestScriptServer) server = td_test_script_server_new (script);
+  g_autoptr(GIOStream) stream = td_test_script_server_connect (server);
+  g_autoptr(TdPop3Sync) sync = td_pop3_sync_new (f->store, f->account);
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean ok;
+
+  td_pop3_sync_set_stream (sync, stream);
+  td_pop3_sync_set_batch_size (sync, batch_size);
+  td_pop3_sync_run_async (sync, "secret", NULL, td_test_store_result, &result);
+  ok = td_pop3_sync_run_finish (sync, td_test_wait_result (&result, WAIT_MS), error);
+  if (!ok)
+    g_test_message ("check failed: %s", (*error)->message);
+  td_test_script_server_wait_finished (server, WAIT_MS);
+  td_test_script_server_assert_finished (server);
+  return ok;
+}
+
+static GPtrArray *
+list_uidls (Fixture *f)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  td_store_pop3_list_uidls_async (f->store, td_account_get_id (f->account), NULL,
+                                  td_test_store_result, &result);
+  rows = td_store_pop3_list_uidls_finish (f->store, td_test_wait_result (&result, WAIT_MS),
+                                          &error);
+  g_assert_no_error (error);
+  return rows;
+}
+
+static guint
+inbox_count (Fixture *f)
+{
+  g_autoptr(GPtrArray) folders = td_store_list_folders (f->store, td_account_get_id (f->account),
+                                                        NULL);
+
+  for (guint i = 0; i < folders->len; i++)
+    if (td_folder_get_role (g_ptr_array_index (folders, i)) == TD_FOLDER_ROLE_INBOX)
+      return td_store_count_messages (f->store,
+                                      td_folder_get_id (g_ptr_array_index (folders, i)));
+  g_assert_not_reached ();
+}
+
+#define LOGIN_WITH(caps) \
+  "S: +OK ready\n" \
+  "C: CAPA\n" \
+  "S: +OK\n" \
+  "S: USER\n" \
+  "S: PIPELINING\n" \
+  caps \
+  "S: .\n" \
+  "C: USER alice\n" \
+  "S: +OK\n" \
+  "C: PASS secret\n" \
+  "S: +OK Logged in.\n" \
+  "C: CAPA\n" \
+  "S: +OK\n" \
+  "S: USER\n" \
+  "S: PIPELINING\n" \
+  caps \
+  "S: .\n"
+#define LOGIN LOGIN_WITH ("")
+#define LOGIN_UIDL LOGIN_WITH ("S: UIDL\n")
+
+/* No UIDL in CAPA: messages are known by a hash of TOP n 0 and their size; identical ones
+ * are told apart; the next check downloads nothing again and DELE goes by the hash. */
+static void
+test_no_uidl (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  const char *tops =
+    "C: LIST\n"
+    "S: +OK 3 messages\n"
+    "S: 1 30\n"
+    "S: 2 30\n"
+    "S: 3 31\n"
+    "S: .\n"
+    "C: TOP 1 0\n"
+    "C: TOP 2 0\n"
+    "C: TOP 3 0\n"
+    "S+ +OK\\r\\nSubject: same\\r\\n\\r\\n.\\r\\n\n"
+    "S+ +OK\\r\\nSubject: same\\r\\n\\r\\n.\\r\\n\n"
+    "S+ +OK\\r\\nSubject: other\\r\\n\\r\\n.\\r\\n\n";
+  g_autofree char *first = g_strconcat (LOGIN, tops,
+    "C: RETR 1\n"
+    "C: RETR 2\n"
+    "C: RETR 3\n"
+    "S+ +OK\\r\\nSubject: same\\r\\n\\r\\nbody\\r\\n.\\r\\n\n"
+    "S+ +OK\\r\\nSubject: same\\r\\n\\r\\nbody\\r\\n.\\r\\n\n"
+    "S+ +OK\\r\\nSubject: other\\r\\n\\r\\nbody\\r\\n.\\r\\n\n"
+    "C: DELE 1\n"
+    "C: DELE 2\n"
+    "S: +OK\n"
+    "S: -ERR no\n"
+    "C: DELE 3\n"
+    "S: +OK\n"
+    "C: QUIT\n"
+    "S: +OK bye\n"
+    "C! close\n", NULL);
+  g_autofree char *second = g_strconcat (LOGIN,
+    "C: LIST\n"
+    "S: +OK 1 message\n"
+    "S: 1 30\n"
+    "S: .\n"
+    "C: TOP 1 0\n"
+    "S+ +OK\\r\\nSubject: same\\r\\n\\r\\n.\\r\\n\n"
+    "C: DELE 1\n"
+    "S: +OK\n"
+    "C: QUIT\n"
+    "S: +OK bye\n"
+    "C! close\n", NULL);
+
+  g_assert_true (check (f, first, 8, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inbox_count (f), ==, 3);
+  rows = list_uidls (f);
+  g_assert_cmpuint (rows->len, ==, 3);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_true (g_str_has_prefix (((TdPop3UidlRow *) g_ptr_array_index (rows, i))->uidl,
+                                     "top:"));
+
+  /* the one the server would not delete is still there, and known */
+  g_assert_true (check (f, second, 8, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inbox_count (f), ==, 3);
+}
+
+/* [IN-USE]: a clear error to try later; nothing stored, nothing deleted. */
+static void
+test_in_use (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *script =
+    "S: +OK ready\n"
+    "C: CAPA\n"
+    "S: +OK\n"
+    "S: USER\n"
+    "S: RESP-CODES\n"
+    "S: .\n"
+    "C: USER alice\n"
+    "S: +OK\n"
+    "C: PASS secret\n"
+    "S: -ERR [IN-USE] Mailbox locked by another session\n"
+    "C! close\n";
+
+  g_assert_false (check (f, script, 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_nonnull (strstr (error->message, "in use"));
+  g_assert_cmpuint (inbox_count (f), ==, 0);
+}
+
+/* The connection is cut in the middle of the second batch: what arrived whole is stored, no
+ * DELE was sent (no QUIT either), and the next check downloads only the rest. */
+static void
+test_cut (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *uidl =
+    "C: UIDL\n"
+    "S: +OK\n"
+    "S: 1 a\n"
+    "S: 2 b\n"
+    "S: 3 c\n"
+    "S: .\n";
+  g_autofree char *first = g_strconcat (LOGIN_UIDL, uidl,
+    "C: RETR 1\n"
+    "C: RETR 2\n"
+    "S+ +OK\\r\\nSubject: a\\r\\n\\r\\none\\r\\n.\\r\\n\n"
+    "S+ +OK\\r\\nSubject: b\\r\\n\\r\\ntwo\\r\\n.\\r\\n\n"
+    "C: RETR 3\n"
+    "S+ +OK\\r\\nSubject: c\\r\\n\\r\\nonly a part of thr\n"
+    "S! close\n", NULL);
+  g_autofree char *second = g_strconcat (LOGIN_UIDL, uidl,
+    "C: RETR 3\n"
+    "S+ +OK\\r\\nSubject: c\\r\\n\\r\\nthree\\r\\n.\\r\\n\n"
+    "C: DELE 1\n"
+    "C: DELE 2\n"
+    "C: DELE 3\n"
+    "S: +OK\n"
+    "S: +OK\n"
+    "S: +OK\n"
+    "C: QUIT\n"
+    "S: +OK bye\n"
+    "C! close\n", NULL);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  g_assert_false (check (f, first, 2, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
+  g_clear_error (&error);
+  g_assert_cmpuint (inbox_count (f), ==, 2);
+
+  g_assert_true (check (f, second, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inbox_count (f), ==, 3);
+  rows = list_uidls (f);
+  g_assert_cmpuint (rows->len, ==, 3);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_cmpint (((TdPop3UidlRow *) g_ptr_array_index (rows, i))->deleted_from_server, >, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  td_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/pop3/sync/no-uidl", test_no_uidl);
+  ADD ("/pop3/sync/in-use", test_in_use);
+  ADD ("/pop3/sync/cut", test_cut);
+#undef ADD
+
+  return g_test_run ();
+}
