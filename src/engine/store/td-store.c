@@ -3007,11 +3007,14 @@ _td_store_insert_whole_message (TdStore        *self,
                                 GError        **error)
 {
   TdBodySpec body = { .uid = spec->uid, .raw = raw };
+  ParsedHeader *header = parse_header (spec);
   ParsedBody *parsed;
   gboolean stored = FALSE;
   gboolean ok;
 
-  ok = insert_message (self, folder_id, spec, g_get_real_time () / G_USEC_PER_SEC, error);
+  ok = insert_message (self, folder_id, spec, header, g_get_real_time () / G_USEC_PER_SEC,
+                       error);
+  parsed_header_free (header);
   if (ok)
     {
       parsed = parse_body (&body);
