@@ -138,10 +138,8 @@ show_action_toast (TdWindow   *self,
 
   /* One action's toast at a time: queued behind the last one, it would come late, and that
    * one's Undo would undo this. */
-  if (self->undo_toast != NULL)
-    adw_toast_dismiss (self->undo_toast);
-  if (self->action_toast != NULL)
-    adw_toast_dismiss (self->action_toast);
+  _td_window_dismiss_toast (self->undo_toast);
+  _td_window_dismiss_toast (self->action_toast);
   clear_undo (self);
   g_set_weak_pointer (&self->action_toast, toast);
   if (undo_ids != NULL && undo_ids->len > 0)
@@ -529,8 +527,7 @@ undo_action (GtkWidget  *widget,
   data->account = _td_window_find_account (self, td_folder_get_account_id (folder));
   if (data->account != NULL)
     g_object_ref (data->account);
-  if (self->undo_toast != NULL)
-    adw_toast_dismiss (self->undo_toast);
+  _td_window_dismiss_toast (self->undo_toast);
   clear_undo (self);
   td_account_manager_move_messages_async (self->manager, data->ids, data->target_id, FALSE,
                                           self->cancellable, undo_moved_cb, data);

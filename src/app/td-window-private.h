@@ -85,6 +85,7 @@ void        _td_window_show_toast            (TdWindow        *self,
                                               const char      *text);
 /* A sync worked: its last error's toast, if still up, is stale. */
 void        _td_window_dismiss_error_toast   (TdWindow        *self);
+void        _td_window_dismiss_toast         (AdwToast        *toast);
 /* Shows @toast (taken) and remembers its text. */
 void        _td_window_add_toast             (TdWindow        *self,
                                               AdwToast        *toast,

@@ -240,11 +240,44 @@ add_toast (TdWindow   *self,
   _td_window_add_toast (self, toast, text);
 }
 
+/* Longer than AdwToastOverlay's show, hide and replace animations (at most 500 ms). */
+#define TOAST_ANIMATION_MS 700
+
+static void
+toast_dismissed_cb (AdwToast *toast,
+                    gpointer  user_data)
+{
+  g_object_set_data (G_OBJECT (toast), "td-dismissed", GINT_TO_POINTER (TRUE));
+}
+
+static gboolean
+dismiss_later_cb (gpointer data)
+{
+  AdwToast *toast = data;
+
+  if (g_object_get_data (G_OBJECT (toast), "td-dismissed") == NULL)
+    adw_toast_dismiss (toast);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_td_window_dismiss_toast (AdwToast *toast)
+{
+  /* libadwaita 1.2 crashes when a shown toast is dismissed while the next one comes in
+   * (its hide animation ends on freed data). The toast that replaces this one comes with
+   * a high priority, which moves this one back into the queue at once; it is taken out of
+   * the queue once the overlay's animations are over. A toast already gone (timed out,
+   * closed) is left alone. */
+  if (toast == NULL || g_object_get_data (G_OBJECT (toast), "td-dismissed") != NULL)
+    return;
+  g_timeout_add_full (G_PRIORITY_DEFAULT, TOAST_ANIMATION_MS, dismiss_later_cb,
+                      g_object_ref (toast), g_object_unref);
+}
+
 void
 _td_window_dismiss_error_toast (TdWindow *self)
 {
-  if (self->error_toast != NULL)
-    adw_toast_dismiss (self->error_toast);
+  _td_window_dismiss_toast (self->error_toast);
   g_clear_weak_pointer (&self->error_toast);
 }
 
@@ -255,6 +288,9 @@ _td_window_add_toast (TdWindow   *self,
 {
   g_free (self->last_toast);
   self->last_toast = g_strdup (text);
+  g_signal_connect (toast, "dismissed", G_CALLBACK (toast_dismissed_cb), NULL);
+  /* shown at once: one it replaces goes back into the queue (see _td_window_dismiss_toast) */
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
