@@ -17,7 +17,7 @@
 #include "td-test-dovecot.h"
 #include "td-test-util.h"
 
-#define TIMEOUT_MS 60000
+#define TIMEOUT_MS 30000
 
 /* Dovecot's own list without NOTIFY: the viewed folder then needs a watch of its own. */
 #define NO_NOTIFY_CAPS "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE CONDSTORE QRESYNC UIDPLUS " \
@@ -261,11 +261,18 @@ test_shared_connections (Fixture       *f,
   wanted.path = "INBOX";
   wanted.subject = "Pushed 1";
   wait_until (has_local, &wanted, "the pushed message in the Inbox");
+
   td_test_dovecot_save_generated (f->server, "alice", "Projects", "Viewed", 1, &error);
   g_assert_no_error (error);
   wanted.path = "Projects";
   wanted.subject = "Viewed 1";
   wait_until (has_local, &wanted, "the pushed message in the viewed folder");
+  /* and the next one there too: the pooled session still has Projects selected (the last
+   * folder a sync went through), and its STATUS of the folder it has selected is stale */
+  td_test_dovecot_save_generated (f->server, "alice", "Projects", "Again", 1, &error);
+  g_assert_no_error (error);
+  wanted.subject = "Again 1";
+  wait_until (has_local, &wanted, "the second pushed message in the viewed folder");
   /* the syncs pushed ran on the pooled session: still three connections */
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 3);
 

@@ -62,6 +62,7 @@ struct _TdImapSync
   GPtrArray         *folders;          /* TdImapListEntry*, selectable, in sync order */
   guint              folder_index;
   guint              folders_skipped;  /* unchanged by LIST-STATUS: not selected */
+  guint32            listed_while_selected; /* UIDVALIDITY of the folder selected then */
 
   /* The folder being synced */
   gint64             folder_id;
@@ -1160,6 +1161,9 @@ unchanged_since_last_sync (TdImapSync            *self,
                            const TdImapListEntry *entry,
                            TdFolder              *folder)
 {
+  if (self->listed_while_selected != 0 &&
+      entry->status_uidvalidity == self->listed_while_selected)
+    return FALSE;   /* probably the folder the session had selected */
   return entry->has_status && entry->status_highestmodseq != 0 &&
          self->local_state.uidvalidity != 0 && self->local_state.highestmodseq != 0 &&
          entry->status_uidvalidity == self->local_state.uidvalidity &&
@@ -1368,6 +1372,14 @@ finish (TdImapSync *self)
 static void
 start_listing (TdImapSync *self)
 {
+  const TdImapMailbox *selected = td_imap_session_get_mailbox (self->session);
+
+  /* A session from the pool may still have a folder selected. A server answers STATUS for
+   * the selected folder from that session's view, which (without a NOOP) misses what came
+   * in since: that folder's LIST-STATUS is not to be trusted (RFC 3501 6.3.10). */
+  self->listed_while_selected = 0;
+  if (td_imap_session_get_state (self->session) == TD_IMAP_STATE_SELECTED && selected != NULL)
+    self->listed_while_selected = selected->uidvalidity;
   progress (self, _("Listing folders"), 0, 0);
   td_imap_session_list_async (self->session, self->cancellable, listed_cb, g_object_ref (self));
 }
