@@ -33,7 +33,7 @@ typedef struct
   gboolean          timing;
   gint64            sync_started;     /* monotonic µs; 0 when not measuring */
   gint64            sync_connecting;  /* the first progress: the password is there */
-  gint64            sync_connected;   /* "Logging in": TCP and TLS are up */
+  gint64            sync_connected;   /* the step after connecting: TCP, TLS and login done */
 } Cli;
 
 typedef int (*CommandFunc) (Cli *cli, int argc, char **argv);
@@ -597,10 +597,11 @@ timing_progress_cb (TdAccountManager *manager,
 {
   gint64 now = g_get_monotonic_time ();
 
+  /* the sync says "Connecting to …" first, and the next step once the account's client
+   * has handed it a logged-in session */
   if (cli->sync_connecting == 0)
     cli->sync_connecting = now;
-  /* the engine says "Logging in" as soon as the connection is up (same text domain) */
-  if (cli->sync_connected == 0 && g_strcmp0 (what, _("Logging in")) == 0)
+  else if (cli->sync_connected == 0)
     cli->sync_connected = now;
 }
 
