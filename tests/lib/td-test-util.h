@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * environment for child processes (unless a wrapper script already made them:
  * TD_TEST_KEEP_ENV=1), LC_ALL=C.UTF-8, td_engine_init(). The directory is removed at exit
  * unless the test failed. UI tests undo the isolation of XDG_DATA_DIRS themselves (see
- * tests/ui/test-window.c). */
+ * tests/ui/td-test-ui.c). */
 void        td_test_init           (int    *argc,
                                     char ***argv);
 /* A new empty directory under the test's temporary root. */
