@@ -158,21 +158,6 @@ has_local (gpointer data)
   return message != NULL;
 }
 
-static void
-wait_until (GSourceFunc  done,
-            gpointer     data,
-            const char  *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 static gboolean
 is_online (gpointer data)
 {
@@ -241,7 +226,7 @@ test_shared_connections (Fixture       *f,
    * meanwhile) opens another one */
   synced = f->synced;
   td_account_manager_start_push (f->manager);
-  wait_until (is_online, f, "the Inbox watch");
+  td_test_wait_until (is_online, f, TIMEOUT_MS, "the Inbox watch");
   wait_synced (f, synced);
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
 
@@ -260,12 +245,12 @@ test_shared_connections (Fixture       *f,
   wanted.f = f;
   wanted.path = "INBOX";
   wanted.subject = "Pushed 1";
-  wait_until (has_local, &wanted, "the pushed message in the Inbox");
+  td_test_wait_until (has_local, &wanted, TIMEOUT_MS, "the pushed message in the Inbox");
   td_test_dovecot_save_generated (f->server, "alice", "Projects", "Viewed", 1, &error);
   g_assert_no_error (error);
   wanted.path = "Projects";
   wanted.subject = "Viewed 1";
-  wait_until (has_local, &wanted, "the pushed message in the viewed folder");
+  td_test_wait_until (has_local, &wanted, TIMEOUT_MS, "the pushed message in the viewed folder");
   /* the syncs pushed ran on the pooled session: still three connections */
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 3);
 
@@ -275,7 +260,7 @@ test_shared_connections (Fixture       *f,
                                                   td_test_wait_result (&result, TIMEOUT_MS),
                                                   &error));
   g_assert_no_error (error);
-  wait_until (all_closed, f, "every connection to close");
+  td_test_wait_until (all_closed, f, TIMEOUT_MS, "every connection to close");
   g_assert_false (td_account_manager_is_online (f->manager, f->account));
 
   /* and the manager still works afterwards, with a new connection */

@@ -27,6 +27,12 @@ char       *td_test_artifact_path  (const char *name);
  * the test). */
 void        td_test_wait_for       (gboolean   *flag,
                                     guint       timeout_ms);
+/* Runs the default main context until @done (@data) is TRUE; fails the test, naming @what,
+ * after @timeout_ms. */
+void        td_test_wait_until     (GSourceFunc  done,
+                                    gpointer     data,
+                                    guint        timeout_ms,
+                                    const char  *what);
 /* Runs the main loop until the GAsyncResult pointed to by @result is set; returns it. */
 GAsyncResult *td_test_wait_result  (GAsyncResult **result,
                                     guint          timeout_ms);

@@ -109,14 +109,7 @@ td_test_ui_wait_until (TdTestUiPredicate  predicate,
                        guint              timeout_ms,
                        const char        *what)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
-  g_source_remove (id);
+  td_test_wait_until (predicate, data, timeout_ms, what);
 }
 
 void
