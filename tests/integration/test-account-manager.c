@@ -15,6 +15,7 @@
 #include "td-secret-credentials.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 #define TIMEOUT_MS 60000
@@ -67,11 +68,7 @@ fixture_setup (Fixture       *f,
 
   f->profile = td_test_make_tempdir ("profile");
   path = g_build_filename (f->profile, "tidings.db", NULL);
-  f->store = td_store_new (path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &result);
-  td_store_open_finish (f->store, td_test_wait_result (&result, TIMEOUT_MS), &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  f->store = td_test_store_open (path, TIMEOUT_MS);
 
   f->manager = td_account_manager_new (f->store, credentials);
   g_signal_connect (f->manager, "sync-finished", G_CALLBACK (sync_finished_cb), f);
@@ -132,14 +129,8 @@ find_local (Fixture    *f,
             const char *subject)
 {
   g_autoptr(TdFolder) dir = local_folder (f, path);
-  g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0, 1000,
-                                                      NULL);
 
-  g_assert_nonnull (page);
-  for (guint i = 0; i < page->len; i++)
-    if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, i)), subject) == 0)
-      return g_object_ref (g_ptr_array_index (page, i));
-  return NULL;
+  return td_test_store_find_subject (f->store, td_folder_get_id (dir), subject);
 }
 
 typedef struct
