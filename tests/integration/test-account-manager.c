@@ -15,6 +15,7 @@
 #include "td-secret-credentials.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 #define TIMEOUT_MS 30000
@@ -67,11 +68,7 @@ fixture_setup (Fixture       *f,
 
   f->profile = td_test_make_tempdir ("profile");
   path = g_build_filename (f->profile, "tidings.db", NULL);
-  f->store = td_store_new (path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &result);
-  td_store_open_finish (f->store, td_test_wait_result (&result, TIMEOUT_MS), &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  f->store = td_test_store_open (path, TIMEOUT_MS);
 
   f->manager = td_account_manager_new (f->store, credentials);
   g_signal_connect (f->manager, "sync-finished", G_CALLBACK (sync_finished_cb), f);
@@ -132,14 +129,8 @@ find_local (Fixture    *f,
             const char *subject)
 {
   g_autoptr(TdFolder) dir = local_folder (f, path);
-  g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0, 1000,
-                                                      NULL);
 
-  g_assert_nonnull (page);
-  for (guint i = 0; i < page->len; i++)
-    if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, i)), subject) == 0)
-      return g_object_ref (g_ptr_array_index (page, i));
-  return NULL;
+  return td_test_store_find_subject (f->store, td_folder_get_id (dir), subject);
 }
 
 typedef struct
@@ -156,21 +147,6 @@ has_local (gpointer data)
   g_autoptr(TdMessage) message = find_local (wanted->f, wanted->path, wanted->subject);
 
   return message != NULL;
-}
-
-static void
-wait_until (GSourceFunc  done,
-            gpointer     data,
-            const char  *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
 }
 
 static gboolean
@@ -241,7 +217,7 @@ test_shared_connections (Fixture       *f,
    * meanwhile) opens another one */
   synced = f->synced;
   td_account_manager_start_push (f->manager);
-  wait_until (is_online, f, "the Inbox watch");
+  td_test_wait_until (is_online, f, TIMEOUT_MS, "the Inbox watch");
   wait_synced (f, synced);
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 2);
 
@@ -260,19 +236,18 @@ test_shared_connections (Fixture       *f,
   wanted.f = f;
   wanted.path = "INBOX";
   wanted.subject = "Pushed 1";
-  wait_until (has_local, &wanted, "the pushed message in the Inbox");
-
+  td_test_wait_until (has_local, &wanted, TIMEOUT_MS, "the pushed message in the Inbox");
   td_test_dovecot_save_generated (f->server, "alice", "Projects", "Viewed", 1, &error);
   g_assert_no_error (error);
   wanted.path = "Projects";
   wanted.subject = "Viewed 1";
-  wait_until (has_local, &wanted, "the pushed message in the viewed folder");
-  /* and the next one there too: the pooled session still has Projects selected (the last
-   * folder a sync went through), and its STATUS of the folder it has selected is stale */
+  td_test_wait_until (has_local, &wanted, TIMEOUT_MS, "the pushed message in the viewed folder");
+  /* and a second one into the same folder */
   td_test_dovecot_save_generated (f->server, "alice", "Projects", "Again", 1, &error);
   g_assert_no_error (error);
   wanted.subject = "Again 1";
-  wait_until (has_local, &wanted, "the second pushed message in the viewed folder");
+  td_test_wait_until (has_local, &wanted, TIMEOUT_MS,
+                      "the second pushed message in the viewed folder");
   /* the syncs pushed ran on the pooled session: still three connections */
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 3);
 
@@ -282,7 +257,7 @@ test_shared_connections (Fixture       *f,
                                                   td_test_wait_result (&result, TIMEOUT_MS),
                                                   &error));
   g_assert_no_error (error);
-  wait_until (all_closed, f, "every connection to close");
+  td_test_wait_until (all_closed, f, TIMEOUT_MS, "every connection to close");
   g_assert_false (td_account_manager_is_online (f->manager, f->account));
 
   /* and the manager still works afterwards, with a new connection */

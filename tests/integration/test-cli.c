@@ -11,6 +11,7 @@
 #include "td-error.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 static TdTestDovecot *server;
@@ -296,6 +297,34 @@ test_offline (void)
     }
 }
 
+/* "sync" on @profile, killed after @delay_ms; the store it leaves opens and passes
+ * integrity_check. */
+static void
+kill_sync_and_check (const char *cli,
+                     const char *profile,
+                     guint       delay_ms)
+{
+  g_autofree char *db_path = g_build_filename (profile, "tidings.db", NULL);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(TdStore) store = NULL;
+  g_autoptr(GAsyncResult) checked = NULL;
+  g_autoptr(GError) error = NULL;
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                           &error, cli, "--profile", profile, "sync", NULL);
+  g_assert_no_error (error);
+  g_usleep (delay_ms * 1000);
+  g_subprocess_send_signal (proc, SIGKILL);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+
+  store = td_test_store_open (db_path, 30000);
+  td_store_check_integrity_async (store, NULL, td_test_store_result, &checked);
+  td_store_check_integrity_finish (store, td_test_wait_result (&checked, 30000), &error);
+  g_assert_no_error (error);
+  td_store_close (store);
+}
+
 /* ARCHITECTURE invariant 2: a sync killed at any instant leaves a store that opens, passes
  * integrity_check, and after the next sync holds every message exactly once. */
 static void
@@ -306,7 +335,6 @@ test_killed_sync (void)
   g_autofree char *profile = new_profile ();
   g_autofree char *port = NULL;
   g_autofree char *cli = cli_path ();
-  g_autofree char *db_path = NULL;
   g_auto(Run) add = { 0 };
   g_auto(Run) sync = { 0 };
   g_auto(Run) folders = { 0 };
@@ -324,31 +352,11 @@ test_killed_sync (void)
            "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
   g_assert_cmpint (add.status, ==, 0);
 
-  db_path = g_build_filename (profile, "tidings.db", NULL);
   for (guint round = 0; round < 6; round++)
     {
-      g_autoptr(GSubprocess) proc = NULL;
-      g_autoptr(TdStore) store = NULL;
-      g_autoptr(GAsyncResult) opened = NULL;
-      g_autoptr(GAsyncResult) checked = NULL;
       guint delay_ms = g_rand_int_range (rand, 50, 900);
 
-      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                               &error, cli, "--profile", profile, "sync", NULL);
-      g_assert_no_error (error);
-      g_usleep (delay_ms * 1000);
-      g_subprocess_send_signal (proc, SIGKILL);
-      g_subprocess_wait (proc, NULL, &error);
-      g_assert_no_error (error);
-
-      store = td_store_new (db_path);
-      td_store_open_async (store, NULL, td_test_store_result, &opened);
-      td_store_open_finish (store, td_test_wait_result (&opened, 30000), &error);
-      g_assert_no_error (error);
-      td_store_check_integrity_async (store, NULL, td_test_store_result, &checked);
-      td_store_check_integrity_finish (store, td_test_wait_result (&checked, 30000), &error);
-      g_assert_no_error (error);
-      td_store_close (store);
+      kill_sync_and_check (cli, profile, delay_ms);
     }
   g_rand_free (rand);
 
@@ -487,7 +495,6 @@ test_pop3_killed_sync (void)
   g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
   g_autofree char *profile = new_profile ();
   g_autofree char *cli = cli_path ();
-  g_autofree char *db_path = NULL;
   g_auto(Run) sync = { 0 };
   g_auto(Run) again = { 0 };
   g_auto(Run) folders = { 0 };
@@ -501,13 +508,8 @@ test_pop3_killed_sync (void)
   g_assert_no_error (error);
   add_pop3 (profile, own, "--delete-after-download", NULL);
 
-  db_path = g_build_filename (profile, "tidings.db", NULL);
   for (guint round = 0; round < rounds; round++)
     {
-      g_autoptr(GSubprocess) proc = NULL;
-      g_autoptr(TdStore) store = NULL;
-      g_autoptr(GAsyncResult) opened = NULL;
-      g_autoptr(GAsyncResult) checked = NULL;
       guint delay_ms = g_rand_int_range (rand, 10, 300);
 
       /* new mail keeps arriving, so most rounds have something to download */
@@ -520,22 +522,7 @@ test_pop3_killed_sync (void)
         }
       if (pop3_on_server (own) > 0)
         killed_with_mail_left++;
-      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                               &error, cli, "--profile", profile, "sync", NULL);
-      g_assert_no_error (error);
-      g_usleep (delay_ms * 1000);
-      g_subprocess_send_signal (proc, SIGKILL);
-      g_subprocess_wait (proc, NULL, &error);
-      g_assert_no_error (error);
-
-      store = td_store_new (db_path);
-      td_store_open_async (store, NULL, td_test_store_result, &opened);
-      td_store_open_finish (store, td_test_wait_result (&opened, 30000), &error);
-      g_assert_no_error (error);
-      td_store_check_integrity_async (store, NULL, td_test_store_result, &checked);
-      td_store_check_integrity_finish (store, td_test_wait_result (&checked, 30000), &error);
-      g_assert_no_error (error);
-      td_store_close (store);
+      kill_sync_and_check (cli, profile, delay_ms);
     }
   g_rand_free (rand);
   g_test_message ("%u of %u rounds were killed with mail still on the server",
@@ -1071,7 +1058,7 @@ test_sync_window (void)
   g_assert_no_error (error);
   port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
 
-  run_cli (&bad, profile, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+  run_cli (&bad, profile, NULL, "account", "add", "imap", "--address", "alice@localhost",
            "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
            "--sync-days", "-3", NULL);
   g_assert_cmpint (bad.status, ==, 2);

@@ -26,6 +26,7 @@
 #include "td-secret-credentials.h"
 #include "td-store.h"
 #include "td-test-mailutils.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 typedef struct
@@ -43,17 +44,13 @@ fixture_setup (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GAsyncResult) opened = NULL;
 
   f->server = td_test_mailutils_start (&error);
   g_assert_no_error (error);
 
   f->profile = td_test_make_tempdir ("profile");
   f->path = g_build_filename (f->profile, "tidings.db", NULL);
-  f->store = td_store_new (f->path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &opened);
-  td_store_open_finish (f->store, td_test_wait_result (&opened, 10000), &error);
-  g_assert_no_error (error);
+  f->store = td_test_store_open (f->path, 10000);
 
   f->account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
                                td_test_mailutils_get_port (f->server, "imap"),

@@ -10,6 +10,7 @@
 #include "td-imap-sync.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 typedef struct
@@ -24,7 +25,6 @@ fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *path = NULL;
 
   /* data: "minimal" for a plain IMAP4rev1 server, else the hierarchy separator when not
@@ -41,10 +41,7 @@ fixture_setup (Fixture       *f,
 
   f->profile = td_test_make_tempdir ("profile");
   path = g_build_filename (f->profile, "tidings.db", NULL);
-  f->store = td_store_new (path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &result);
-  td_store_open_finish (f->store, td_test_wait_result (&result, 10000), &error);
-  g_assert_no_error (error);
+  f->store = td_test_store_open (path, 10000);
 }
 
 static void

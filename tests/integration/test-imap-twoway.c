@@ -20,6 +20,7 @@
 #include "td-imap-watch.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 /* CONDSTORE without QRESYNC and without MOVE: replay must copy, mark and expunge. */
@@ -39,18 +40,6 @@ typedef struct
   char          *profile;
   char          *path;
 } Fixture;
-
-static void
-open_store (Fixture *f)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-
-  f->store = td_store_new (f->path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &result);
-  td_store_open_finish (f->store, td_test_wait_result (&result, 10000), &error);
-  g_assert_no_error (error);
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -75,7 +64,7 @@ fixture_setup (Fixture       *f,
 
   f->profile = td_test_make_tempdir ("profile");
   f->path = g_build_filename (f->profile, "tidings.db", NULL);
-  open_store (f);
+  f->store = td_test_store_open (f->path, 10000);
 
   f->account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
                                td_test_proxy_get_port (f->proxy), TD_SECURITY_TLS, "alice");
@@ -117,7 +106,7 @@ restart (Fixture *f)
   td_store_close (f->store);
   g_clear_object (&f->store);
   g_clear_object (&f->account);
-  open_store (f);
+  f->store = td_test_store_open (f->path, 10000);
   f->account = td_store_get_account (f->store, id, &error);
   g_assert_no_error (error);
 }
@@ -174,14 +163,8 @@ find_local (Fixture    *f,
             const char *subject)
 {
   g_autoptr(TdFolder) dir = folder (f, path);
-  g_autoptr(GPtrArray) page = td_store_page_messages (f->store, td_folder_get_id (dir), 0, 1000,
-                                                      NULL);
 
-  g_assert_nonnull (page);
-  for (guint i = 0; i < page->len; i++)
-    if (g_strcmp0 (td_message_get_subject (g_ptr_array_index (page, i)), subject) == 0)
-      return g_object_ref (g_ptr_array_index (page, i));
-  return NULL;
+  return td_test_store_find_subject (f->store, td_folder_get_id (dir), subject);
 }
 
 static GArray *

@@ -15,6 +15,7 @@
 #include "td-pop3-sync.h"
 #include "td-store-pop3.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 #define WAIT_MS 60000
@@ -72,7 +73,6 @@ fixture_setup (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = td_test_make_tempdir ("pop3-sync");
   g_autofree char *path = g_build_filename (dir, "tidings.db", NULL);
-  g_autoptr(GAsyncResult) opened = NULL;
   g_autoptr(GAsyncResult) added = NULL;
 
   f->server = td_test_dovecot_start (&error);
@@ -81,9 +81,7 @@ fixture_setup (Fixture       *f,
     save_message (f);
   f->now = T0;
 
-  f->store = td_store_new (path);
-  td_store_open_async (f->store, NULL, td_test_store_result, &opened);
-  g_assert_true (td_store_open_finish (f->store, td_test_wait_result (&opened, WAIT_MS), &error));
+  f->store = td_test_store_open (path, WAIT_MS);
   f->account = td_account_new (TD_ACCOUNT_KIND_POP3, "alice@localhost", "localhost",
                                td_test_dovecot_get_port (f->server, service),
                                stls ? TD_SECURITY_STARTTLS : TD_SECURITY_TLS, "alice");

@@ -146,6 +146,23 @@ td_test_wait_for (gboolean *flag,
 }
 
 void
+td_test_wait_until (GSourceFunc  done,
+                    gpointer     data,
+                    guint        timeout_ms,
+                    const char  *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
+  g_source_remove (id);
+}
+
+void
 td_test_store_result (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)

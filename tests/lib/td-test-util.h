@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * environment for child processes (unless a wrapper script already made them:
  * TD_TEST_KEEP_ENV=1), LC_ALL=C.UTF-8, td_engine_init(). The directory is removed at exit
  * unless the test failed. UI tests undo the isolation of XDG_DATA_DIRS themselves (see
- * tests/ui/test-window.c). */
+ * tests/ui/td-test-ui.c). */
 void        td_test_init           (int    *argc,
                                     char ***argv);
 /* A new empty directory under the test's temporary root. */
@@ -27,6 +27,12 @@ char       *td_test_artifact_path  (const char *name);
  * the test). */
 void        td_test_wait_for       (gboolean   *flag,
                                     guint       timeout_ms);
+/* Runs the default main context until @done (@data) is TRUE; fails the test, naming @what,
+ * after @timeout_ms. */
+void        td_test_wait_until     (GSourceFunc  done,
+                                    gpointer     data,
+                                    guint        timeout_ms,
+                                    const char  *what);
 /* Runs the main loop until the GAsyncResult pointed to by @result is set; returns it. */
 GAsyncResult *td_test_wait_result  (GAsyncResult **result,
                                     guint          timeout_ms);

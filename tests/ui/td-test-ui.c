@@ -50,8 +50,10 @@ td_test_ui_save_session_dirs (void)
   g_setenv ("GSETTINGS_SCHEMA_DIR", schema_dirs->str, TRUE);
 }
 
-/* G_TEST_OPTION_ISOLATE_DIRS points every XDG directory of each test at empty directories:
- * GTK would find no MIME database (so no SVG icon loads) and no icon theme. */
+/* G_TEST_OPTION_ISOLATE_DIRS (in td_test_init()) points every XDG directory of each test,
+ * XDG_DATA_DIRS included, at empty directories: GTK would find no MIME database (so no
+ * SVG icon loads) and no icon theme, and WebKit's processes would get HOME=/dev/null.
+ * ui-session.sh already made a private HOME and XDG dirs (TD_TEST_KEEP_ENV=1): use them. */
 void
 td_test_ui_restore_session_dirs (void)
 {
@@ -64,6 +66,8 @@ td_test_ui_restore_session_dirs (void)
     else
       g_unsetenv (session_vars[i]);
 
+  /* What GLib still answers is the isolated set: make it exist (GTK writes the recent files
+   * list there when a file chooser saves). */
   g_mkdir_with_parents (g_get_user_data_dir (), 0700);
   g_mkdir_with_parents (g_get_user_config_dir (), 0700);
   g_mkdir_with_parents (g_get_user_cache_dir (), 0700);
@@ -105,14 +109,7 @@ td_test_ui_wait_until (TdTestUiPredicate  predicate,
                        guint              timeout_ms,
                        const char        *what)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
-  g_source_remove (id);
+  td_test_wait_until (predicate, data, timeout_ms, what);
 }
 
 void
@@ -177,7 +174,9 @@ td_test_ui_run_app (const char   *profile_dir,
   int status;
 
   td_application_set_profile_dir (app, profile_dir);
-  /* Not on the bus: a registered GtkApplication would start the portal on the private bus. */
+  /* Each test runs its own instance, not on the bus: a registered GtkApplication asks the
+   * portal for its Inhibit interface, and the private bus would start xdg-desktop-portal
+   * (without a display) and its document portal (a FUSE mount in XDG_RUNTIME_DIR). */
   g_application_set_application_id (G_APPLICATION (app), NULL);
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
   g_signal_connect_after (app, "startup", G_CALLBACK (app_startup_cb), NULL);

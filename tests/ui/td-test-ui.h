@@ -1,7 +1,7 @@
 /* td-test-ui.h: running the real application under Xvfb, waiting on it, screenshots
  *
- * The same steps as tests/ui/test-window.c (which has its own copies), for the UI tests that
- * came after it. Run the binaries through ui-session.sh.
+ * What every UI test does: run the application, wait for it, look for its windows and take
+ * screenshots. Run the binaries through ui-session.sh.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -19,17 +19,16 @@
 
 #include "td-account-manager.h"
 #include "td-add-account-dialog.h"
-#include "td-application.h"
 #include "td-format.h"
 #include "td-message-list.h"
 #include "td-test-dovecot.h"
+#include "td-test-ui.h"
 #include "td-test-util.h"
 #include "td-web-view.h"
-#include "td-window.h"
 
 #define N_GENERATED 500
 #define N_INBOX (N_GENERATED + 3)
-#define TIMEOUT_MS 30000
+#define TIMEOUT_MS TD_TEST_UI_TIMEOUT_MS
 
 /* A 1x1 PNG. */
 static const guint8 png_pixel[] = {
@@ -159,51 +158,16 @@ dead_port (void)
 
 /* --- Waiting --- */
 
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 static gboolean
 revealer_shows_child (gpointer data)
 {
   return gtk_revealer_get_child_revealed (GTK_REVEALER (data));
 }
 
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            guint       timeout_ms,
-            const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!predicate (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
-  g_source_remove (id);
-}
-
 static gboolean
 flag_is_set (gpointer data)
 {
   return *(gboolean *) data;
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* --- Building a profile through the store API --- */
@@ -466,277 +430,7 @@ build_profile (const char *profile_dir,
   td_store_close (store);
 }
 
-/* --- The session's directories --- */
-
-static const char * const session_vars[] = {
-  "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
-  "XDG_RUNTIME_DIR", "XDG_DATA_DIRS", "XDG_CONFIG_DIRS",
-};
-static char *session_values[G_N_ELEMENTS (session_vars)];
-
-static char **
-system_data_dirs (void)
-{
-  const char *dirs = session_values[6];
-
-  return g_strsplit (dirs != NULL && *dirs != '\0' ? dirs : "/usr/local/share:/usr/share",
-                     G_SEARCHPATH_SEPARATOR_S, -1);
-}
-
-/* Before td_test_init(): remembers the wrapper's directories, and makes the system's
- * GSettings schemas (GTK's file chooser needs its own) findable through
- * GSETTINGS_SCHEMA_DIR, since the isolated XDG_DATA_DIRS will not have them. */
-static void
-save_session_dirs (void)
-{
-  g_auto(GStrv) data_dirs = NULL;
-  g_autoptr(GString) schema_dirs = g_string_new (g_getenv ("GSETTINGS_SCHEMA_DIR"));
-
-  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
-    session_values[i] = g_strdup (g_getenv (session_vars[i]));
-
-  data_dirs = system_data_dirs ();
-  for (guint i = 0; data_dirs[i] != NULL; i++)
-    {
-      g_autofree char *dir = g_build_filename (data_dirs[i], "glib-2.0", "schemas", NULL);
-
-      if (schema_dirs->len > 0)
-        g_string_append (schema_dirs, G_SEARCHPATH_SEPARATOR_S);
-      g_string_append (schema_dirs, dir);
-    }
-  g_setenv ("GSETTINGS_SCHEMA_DIR", schema_dirs->str, TRUE);
-}
-
-/* G_TEST_OPTION_ISOLATE_DIRS (in td_test_init()) points every XDG directory of each test,
- * XDG_DATA_DIRS included, at empty directories: GTK would find no MIME database (so no
- * SVG icon loads) and no icon theme, and WebKit's processes would get HOME=/dev/null.
- * ui-session.sh already made a private HOME and XDG dirs (TD_TEST_KEEP_ENV=1): use them. */
-static void
-restore_session_dirs (void)
-{
-  g_auto(GStrv) data_dirs = system_data_dirs ();
-  g_autoptr(GPtrArray) mime_dirs = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < G_N_ELEMENTS (session_vars); i++)
-    if (session_values[i] != NULL)
-      g_setenv (session_vars[i], session_values[i], TRUE);
-    else
-      g_unsetenv (session_vars[i]);
-
-  /* What GLib still answers is the isolated set: make it exist (GTK writes the recent files
-   * list there when a file chooser saves). */
-  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
-  g_mkdir_with_parents (g_get_user_config_dir (), 0700);
-  g_mkdir_with_parents (g_get_user_cache_dir (), 0700);
-
-  if (session_values[1] != NULL)
-    g_ptr_array_add (mime_dirs, g_build_filename (session_values[1], "mime", NULL));
-  for (guint i = 0; data_dirs[i] != NULL; i++)
-    g_ptr_array_add (mime_dirs, g_build_filename (data_dirs[i], "mime", NULL));
-  g_ptr_array_add (mime_dirs, NULL);
-  g_content_type_set_mime_dirs ((const char * const *) mime_dirs->pdata);
-}
-
-static void
-restore_icon_theme (void)
-{
-  g_auto(GStrv) data_dirs = system_data_dirs ();
-  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gdk_display_get_default ());
-
-  for (guint i = 0; data_dirs[i] != NULL; i++)
-    g_ptr_array_add (paths, g_build_filename (data_dirs[i], "icons", NULL));
-  g_ptr_array_add (paths, g_strdup ("/usr/share/pixmaps"));
-  g_ptr_array_add (paths, NULL);
-  gtk_icon_theme_set_search_path (theme, (const char * const *) paths->pdata);
-}
-
-/* --- Running the application --- */
-
-typedef void (*AppBody) (TdApplication *app,
-                         gpointer       data);
-
-typedef struct
-{
-  AppBody  body;
-  gpointer data;
-  gboolean ran;
-} AppRun;
-
-static void
-app_startup_cb (GApplication *app,
-                gpointer      user_data)
-{
-  restore_icon_theme ();
-}
-
-static void
-app_activate_cb (GApplication *app,
-                 AppRun       *run)
-{
-  if (run->ran)
-    return;
-  run->ran = TRUE;
-  run->body (TD_APPLICATION (app), run->data);
-  /* The real quit: app.quit closes the windows and ends g_application_run(). */
-  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-/* Runs the real application on @profile_dir, from startup to shutdown, with @body called
- * once it is activated (the window is there and the store is being opened). The
- * application must really go away afterwards: it holds the store. */
-static void
-run_app (const char *profile_dir,
-         AppBody     body,
-         gpointer    data)
-{
-  TdApplication *app = td_application_new ();
-  char *argv[] = { (char *) "tidings", NULL };
-  AppRun run = { body, data, FALSE };
-  gpointer weak = app;
-  int status;
-
-  td_application_set_profile_dir (app, profile_dir);
-  /* Each test runs its own instance, not on the bus: a registered GtkApplication asks the
-   * portal for its Inhibit interface, and the private bus would start xdg-desktop-portal
-   * (without a display) and its document portal (a FUSE mount in XDG_RUNTIME_DIR). */
-  g_application_set_application_id (G_APPLICATION (app), NULL);
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (app, "startup", G_CALLBACK (app_startup_cb), NULL);
-  g_signal_connect_after (app, "activate", G_CALLBACK (app_activate_cb), &run);
-
-  status = g_application_run (G_APPLICATION (app), 1, argv);
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (run.ran);
-  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
-
-  g_object_add_weak_pointer (G_OBJECT (app), &weak);
-  g_object_unref (app);
-  wait_until (pointer_is_null, &weak, TIMEOUT_MS, "the application to be finalized");
-}
-
-static TdWindow *
-app_window (TdApplication *app)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (TD_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
-}
-
-static gboolean
-manager_ready (gpointer data)
-{
-  return td_application_get_manager (data) != NULL;
-}
-
-static gboolean
-window_drawn (gpointer data)
-{
-  GtkWidget *widget = data;
-
-  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
-}
-
-/* --- Screenshots --- */
-
-static void
-after_paint_cb (GdkFrameClock *clock,
-                gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-/* Lets the window draw a frame with what it shows now. */
-static void
-wait_for_paint (GtkWidget *widget)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  gboolean painted = FALSE;
-  gulong id;
-
-  g_assert_nonnull (clock);
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
-  gtk_widget_queue_draw (widget);
-  wait_until (flag_is_set, &painted, TIMEOUT_MS, "a frame to be drawn");
-  g_signal_handler_disconnect (clock, id);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autofree char *path = td_test_artifact_path (name);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  GtkSnapshot *snapshot;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  g_autofree char *import = g_find_program_in_path ("import");
-  int width;
-  int height;
-
-  /* The paintable holds the last picture of a widget whose size is known: after a frame. */
-  wait_for_paint (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-
-  /* The X server's own picture as well, when ImageMagick is there. */
-  if (import != NULL)
-    {
-      g_autofree char *root_name = g_strdup_printf ("root-%s", name);
-      g_autofree char *root_path = td_test_artifact_path (root_name);
-      g_autoptr(GSubprocess) proc = NULL;
-      g_autoptr(GError) error = NULL;
-
-      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                               G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                               import, "-window", "root", root_path, NULL);
-      if (proc != NULL)
-        g_subprocess_wait (proc, NULL, NULL);
-    }
-}
-
 /* --- The view's state --- */
-
-typedef struct
-{
-  TdMessageView *view;
-  const char    *state;
-} StateWait;
-
-static gboolean
-body_state_is (gpointer data)
-{
-  StateWait *wait = data;
-
-  return g_strcmp0 (td_message_view_get_body_state (wait->view), wait->state) == 0;
-}
-
-static void
-wait_body_state (TdMessageView *view,
-                 const char    *state)
-{
-  StateWait wait = { view, state };
-  g_autofree char *what = g_strdup_printf ("body state %s", state);
-
-  wait_until (body_state_is, &wait, TIMEOUT_MS, what);
-}
 
 typedef struct
 {
@@ -796,17 +490,6 @@ body_state_notify_cb (TdMessageView *view,
     }
 }
 
-static char *
-text_view_text (GtkTextView *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start;
-  GtkTextIter end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 static gboolean
 status_is_error (gpointer data)
 {
@@ -827,52 +510,12 @@ server_count_reached (gpointer data)
   return http_server_count (wait->server) >= wait->at_least;
 }
 
-/* The button of @root whose label is @label (with its mnemonic underscore). */
-static GtkWidget *
-find_button (GtkWidget  *root,
-             const char *label)
-{
-  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_file_chooser (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_FILE_CHOOSER_DIALOG (widget) && gtk_widget_get_visible (widget))
-        return widget;
-    }
-  return NULL;
-}
-
 static gboolean
 chooser_has_folder (gpointer data)
 {
   g_autoptr(GFile) folder = gtk_file_chooser_get_current_folder (data);
 
   return folder != NULL;
-}
-
-static gboolean
-has_file_chooser (gpointer data)
-{
-  return find_file_chooser () != NULL;
 }
 
 static gboolean
@@ -909,33 +552,6 @@ select_message (TdWindow    *window,
   g_assert_true (td_message_view_get_message (td_window_get_message_view (window)) == message);
   g_assert_cmpstr (td_message_view_get_subject_text (td_window_get_message_view (window)), ==,
                    subject);
-}
-
-static GtkWidget *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) widget = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (widget) && gtk_widget_get_visible (widget))
-        return widget;
-    }
-  return NULL;
-}
-
-static gboolean
-has_message_dialog (gpointer data)
-{
-  return find_message_dialog () != NULL;
-}
-
-static gboolean
-no_message_dialog (gpointer data)
-{
-  return find_message_dialog () == NULL;
 }
 
 static gboolean
@@ -986,12 +602,12 @@ check_password_dialog (GtkWidget  *dialog,
   g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), address));
   g_assert_true (GTK_IS_PASSWORD_ENTRY (entry));
   g_assert_true (gtk_password_entry_get_show_peek_icon (GTK_PASSWORD_ENTRY (entry)));
-  g_assert_nonnull (find_button (dialog, "_Cancel"));
-  g_assert_nonnull (find_button (dialog, "_Save and Retry"));
+  g_assert_nonnull (td_test_ui_find_button (dialog, "_Cancel"));
+  g_assert_nonnull (td_test_ui_find_button (dialog, "_Save and Retry"));
   /* Nothing to save yet. */
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
   g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "save"));
-  g_assert_false (gtk_widget_get_sensitive (find_button (dialog, "_Save and Retry")));
+  g_assert_false (gtk_widget_get_sensitive (td_test_ui_find_button (dialog, "_Save and Retry")));
   return GTK_EDITABLE (entry);
 }
 
@@ -1048,21 +664,18 @@ synced_store_body (TdApplication *app,
   const char *title;
 
   watch.resources = g_ptr_array_new_with_free_func (g_free);
-  window = app_window (app);
-  g_assert_nonnull (window);
-  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
-  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  window = td_test_ui_wait_window (app);
   g_assert_cmpstr (td_window_get_page (window), ==, "mail");
 
   /* The sync on start fails (nothing listens, no password in the keyring); it says so and
    * everything below still reads from the store. */
-  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error in the status line");
+  td_test_ui_wait_until (status_is_error, window, TIMEOUT_MS, "the sync error in the status line");
   g_test_message ("sync status: %s", td_window_get_status_text (window));
   /* No password in the keyring: the window asks for it; not now. */
-  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
-  check_password_dialog (find_message_dialog (), "Password Needed", "ann@example.org");
-  gtk_window_close (GTK_WINDOW (find_message_dialog ()));
-  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
+  check_password_dialog (td_test_ui_wait_toplevel (ADW_TYPE_MESSAGE_DIALOG), "Password Needed",
+                         "ann@example.org");
+  gtk_window_close (GTK_WINDOW (td_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG)));
+  td_test_ui_wait_no_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 
   /* The sidebar: the account, its folders by role and depth, the unread count. */
   sidebar = td_window_get_sidebar (window);
@@ -1099,7 +712,7 @@ synced_store_body (TdApplication *app,
   model = gtk_single_selection_get_model (selection);
   g_assert_true (TD_IS_MESSAGE_LIST (model));
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, N_INBOX);
-  spin (500);
+  td_test_ui_spin (500);
   g_test_message ("rows loaded: %u of %u",
                   td_message_list_get_rows_loaded (TD_MESSAGE_LIST (model)), N_INBOX);
   g_assert_cmpuint (td_message_list_get_rows_loaded (TD_MESSAGE_LIST (model)), <, N_INBOX);
@@ -1109,27 +722,27 @@ synced_store_body (TdApplication *app,
   view = td_window_get_message_view (window);
   g_signal_connect (view, "notify::body-state", G_CALLBACK (body_state_notify_cb), &watch);
   select_message (window, 0, "Plain hello");
-  wait_body_state (view, "text");
-  text = text_view_text (td_message_view_get_text_view (view));
+  td_test_ui_wait_body_state (view, "text");
+  text = td_test_ui_text_view_text (td_message_view_get_text_view (view));
   g_assert_nonnull (strstr (text, "This is the plain text body"));
   g_assert_nonnull (strstr (text, "caf\xc3\xa9"));
   g_assert_false (gtk_text_view_get_editable (td_message_view_get_text_view (view)));
   g_assert_false (td_message_view_get_remote_blocked (view));
   g_assert_null (td_message_view_get_web_view (view));
   g_clear_pointer (&text, g_free);
-  spin (300);
-  save_screenshot (GTK_WIDGET (window), "window-plain.png");
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-plain.png");
 
   /* The HTML message: loaded, its remote parts blocked, its cid: image shown, no script. */
   select_message (window, 1, "Newsletter with pictures");
-  wait_body_state (view, "html");
+  td_test_ui_wait_body_state (view, "html");
   g_assert_nonnull (td_message_view_get_web_view (view));
-  wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load");
+  td_test_ui_wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load");
   g_assert_true (td_message_view_get_remote_blocked (view));
   g_assert_true (gtk_widget_get_visible (td_message_view_get_remote_banner (view)));
   g_assert_true (gtk_revealer_get_reveal_child (
       GTK_REVEALER (td_message_view_get_remote_banner (view))));
-  spin (1000);
+  td_test_ui_spin (1000);
   for (guint i = 0; i < watch.resources->len; i++)
     g_test_message ("resource: %s", (char *) g_ptr_array_index (watch.resources, i));
   g_assert_cmpuint (watch.cid_finished, >=, 1);
@@ -1140,7 +753,7 @@ synced_store_body (TdApplication *app,
       webkit_web_view_get_settings (td_message_view_get_web_view (view))));
   g_assert_cmpstr (webkit_web_view_get_default_content_security_policy (
                      td_message_view_get_web_view (view)), ==, td_web_view_get_policy (FALSE));
-  save_screenshot (GTK_WIDGET (window), "window-html.png");
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-html.png");
 
   /* "Show Remote Content": this display of this message loads the pictures. */
   watch.finished = FALSE;
@@ -1148,17 +761,17 @@ synced_store_body (TdApplication *app,
                                              NULL));
   g_assert_false (td_message_view_get_remote_blocked (view));
   watch_web_view (td_message_view_get_web_view (view), &watch);
-  wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load again");
+  td_test_ui_wait_until (flag_is_set, &watch.finished, TIMEOUT_MS, "the HTML to load again");
   count_wait.server = server;
   count_wait.at_least = 1;
-  wait_until (server_count_reached, &count_wait, TIMEOUT_MS, "the remote image request");
+  td_test_ui_wait_until (server_count_reached, &count_wait, TIMEOUT_MS, "the remote image request");
   for (guint i = 0; i < server->requests->len; i++)
     g_test_message ("remote request: %s", (char *) g_ptr_array_index (server->requests, i));
   g_assert_false (gtk_widget_get_visible (td_message_view_get_remote_banner (view)));
 
   /* The message with an attachment: listed by name, saved byte for byte. */
   select_message (window, 2, "The report");
-  wait_body_state (view, "text");
+  td_test_ui_wait_body_state (view, "text");
   g_assert_null (td_message_view_get_web_view (view));
   attachments = td_message_view_get_attachment_list (view);
   attachment_row = gtk_widget_get_first_child (GTK_WIDGET (attachments));
@@ -1167,16 +780,16 @@ synced_store_body (TdApplication *app,
                    "report.pdf");
   g_assert_null (gtk_widget_get_next_sibling (attachment_row));
   /* ... and actually on screen once the revealer has slid in. */
-  wait_until (revealer_shows_child,
-              gtk_widget_get_ancestor (GTK_WIDGET (attachments), GTK_TYPE_REVEALER),
-              TIMEOUT_MS, "the attachment list to be revealed");
+  td_test_ui_wait_until (revealer_shows_child,
+                         gtk_widget_get_ancestor (GTK_WIDGET (attachments), GTK_TYPE_REVEALER),
+                         TIMEOUT_MS, "the attachment list to be revealed");
   g_assert_true (gtk_widget_is_drawable (attachment_row));
   g_assert_cmpint (gtk_widget_get_height (attachment_row), >, 0);
-  save_screenshot (GTK_WIDGET (window), "window-attachment.png");
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-attachment.png");
 
   td_message_view_save_attachment_async (view, 0, save_file, NULL, td_test_store_result,
                                          &result);
-  wait_until (async_done, &result, TIMEOUT_MS, "the attachment to be saved");
+  td_test_ui_wait_until (async_done, &result, TIMEOUT_MS, "the attachment to be saved");
   g_assert_true (td_message_view_save_attachment_finish (view, result, &error));
   g_assert_no_error (error);
   g_clear_object (&result);
@@ -1206,7 +819,7 @@ synced_store_body (TdApplication *app,
     td_store_update_flags_finish (store, td_test_wait_result (&result, TIMEOUT_MS), &error);
     g_assert_no_error (error);
     g_clear_object (&result);
-    spin (300);
+    td_test_ui_spin (300);
 
     shown = td_message_view_get_message (view);
     g_assert_nonnull (shown);
@@ -1223,11 +836,11 @@ synced_store_body (TdApplication *app,
 
   /* A message whose body was never downloaded says so. */
   select_message (window, 3, "Generated message 500");
-  wait_body_state (view, "missing");
+  td_test_ui_wait_body_state (view, "missing");
 
   /* Nothing selected: the view is empty again. */
   gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
-  spin (100);
+  td_test_ui_spin (100);
   g_assert_null (td_message_view_get_message (view));
 
   /* Only the requests allowed by the user reached the network. */
@@ -1247,10 +860,10 @@ test_window_synced_store (void)
   /* What is shown, with the flags the store has: opening a message here changes nothing
    * (marking read on open is tested in test-window-actions). */
   g_settings_set_boolean (settings, "mark-read-on-open", FALSE);
-  restore_session_dirs ();
+  td_test_ui_restore_session_dirs ();
   ctx.server = http_server_new ();
   build_profile (profile_dir, dead_port (), ctx.server->port, &ctx.profile);
-  run_app (profile_dir, synced_store_body, &ctx);
+  td_test_ui_run_app (profile_dir, synced_store_body, &ctx);
   http_server_free (ctx.server);
   g_settings_reset (settings, "mark-read-on-open");
 }
@@ -1323,16 +936,14 @@ first_run_body (TdApplication *app,
   GtkEditable *entry;
   guint started = 0;
 
-  window = app_window (app);
-  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
-  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
+  window = td_test_ui_wait_window (app);
   manager = td_application_get_manager (app);
 
   /* No account: the welcome page, and no sync was tried. */
   g_assert_cmpstr (td_window_get_page (window), ==, "welcome");
   g_assert_false (td_account_manager_is_syncing (manager));
-  spin (300);
-  save_screenshot (GTK_WIDGET (window), "window-welcome.png");
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-welcome.png");
 
   /* The style sheet parses without an error. */
   {
@@ -1401,12 +1012,12 @@ first_run_body (TdApplication *app,
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (gtk_widget_get_template_child (
                                  dialog, TD_TYPE_ADD_ACCOUNT_DIALOG, "port_spin")),
                              g_ascii_strtod (port, NULL));
-  spin (200);
-  save_screenshot (dialog, "add-account.png");
+  td_test_ui_spin (200);
+  td_test_ui_save_screenshot (dialog, "add-account.png");
 
   g_signal_emit_by_name (add_button, "clicked");
-  wait_until (has_account, manager, TIMEOUT_MS, "the account to be added");
-  wait_until (no_dialog, NULL, TIMEOUT_MS, "the dialog to close");
+  td_test_ui_wait_until (has_account, manager, TIMEOUT_MS, "the account to be added");
+  td_test_ui_wait_until (no_dialog, NULL, TIMEOUT_MS, "the dialog to close");
   g_assert_cmpstr (td_window_get_page (window), ==, "mail");
 
   account = g_list_model_get_item (td_account_manager_get_accounts (manager), 0);
@@ -1432,12 +1043,12 @@ first_run_body (TdApplication *app,
 
   /* Adding syncs the account at once; nothing listens there, so it fails visibly (and the
    * password is not what failed: no dialog). */
-  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
+  td_test_ui_wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
   g_test_message ("sync status: %s", td_window_get_status_text (window));
-  spin (300);
-  save_screenshot (GTK_WIDGET (window), "window-first-account.png");
-  wait_until (not_syncing, manager, TIMEOUT_MS, "the first sync to end");
-  g_assert_null (find_message_dialog ());
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-first-account.png");
+  td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the first sync to end");
+  g_assert_null (td_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 
   /* The keyring loses the password: F5 asks for it. */
   td_credentials_clear_async (td_account_manager_get_credentials (manager), account, NULL,
@@ -1449,27 +1060,26 @@ first_run_body (TdApplication *app,
   g_clear_object (&result);
   g_signal_connect (manager, "sync-started", G_CALLBACK (count_sync_started_cb), &started);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
-  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
-  password_dialog = find_message_dialog ();
+  password_dialog = td_test_ui_wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   entry = check_password_dialog (password_dialog, "Password Needed", "zoe@example.org");
   g_assert_true (status_is_error (window));
-  wait_until (not_syncing, manager, TIMEOUT_MS, "the failed sync to end");
+  td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the failed sync to end");
 
   /* Another failure while it is open: still one dialog. */
   started = 0;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
-  wait_until (counter_reached, &started, TIMEOUT_MS, "the second sync");
-  wait_until (not_syncing, manager, TIMEOUT_MS, "the second failed sync to end");
-  spin (200);
+  td_test_ui_wait_until (counter_reached, &started, TIMEOUT_MS, "the second sync");
+  td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the second failed sync to end");
+  td_test_ui_spin (200);
   g_assert_cmpuint (count_message_dialogs (), ==, 1);
-  g_assert_true (find_message_dialog () == password_dialog);
+  g_assert_true (td_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == password_dialog);
 
   /* Typing enables "Save and Retry". */
   gtk_editable_set_text (entry, "n3w-pass");
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (password_dialog),
                                                           "save"));
-  spin (300);
-  save_screenshot (password_dialog, "password-dialog.png");
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (password_dialog, "password-dialog.png");
   gtk_editable_set_text (entry, "");
   g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (password_dialog),
                                                            "save"));
@@ -1477,17 +1087,17 @@ first_run_body (TdApplication *app,
 
   /* "Save and Retry": into the keyring, and a new sync of the account. */
   started = 0;
-  g_assert_true (gtk_widget_activate (find_button (password_dialog, "_Save and Retry")));
-  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
-  wait_until (counter_reached, &started, TIMEOUT_MS, "the sync after saving");
+  g_assert_true (gtk_widget_activate (td_test_ui_find_button (password_dialog, "_Save and Retry")));
+  td_test_ui_wait_no_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  td_test_ui_wait_until (counter_reached, &started, TIMEOUT_MS, "the sync after saving");
   password = keyring_password (manager, account);
   g_assert_cmpstr (password, ==, "n3w-pass");
   td_credentials_free_password (password);
   /* That sync fails for the dead port, not the password: no dialog again. */
-  wait_until (not_syncing, manager, TIMEOUT_MS, "the sync after saving to end");
+  td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the sync after saving to end");
   g_assert_true (status_is_error (window));
-  spin (200);
-  g_assert_null (find_message_dialog ());
+  td_test_ui_spin (200);
+  g_assert_null (td_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_signal_handlers_disconnect_by_data (manager, &started);
 
 }
@@ -1498,8 +1108,8 @@ test_window_first_run (void)
   g_autofree char *profile_dir = td_test_make_tempdir ("first-run");
   g_autofree char *db = g_build_filename (profile_dir, "tidings.db", NULL);
 
-  restore_session_dirs ();
-  run_app (profile_dir, first_run_body, NULL);
+  td_test_ui_restore_session_dirs ();
+  td_test_ui_run_app (profile_dir, first_run_body, NULL);
   /* The store was made where --profile said. */
   g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
 }
@@ -1553,29 +1163,12 @@ list_has_items (gpointer data)
   return model != NULL && g_list_model_get_n_items (model) > 0;
 }
 
-static guint
-find_subject (TdWindow   *window,
-              const char *subject)
-{
-  GListModel *model = G_LIST_MODEL (td_window_get_selection (window));
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(TdMessage) message = g_list_model_get_item (model, i);
-
-      if (g_strcmp0 (td_message_get_subject (message), subject) == 0)
-        return i;
-    }
-  g_error ("no message “%s” in the list", subject);
-  return GTK_INVALID_LIST_POSITION;
-}
-
 static void
 server_body (TdApplication *app,
              gpointer       data)
 {
   ServerRun *run = data;
-  TdWindow *window = app_window (app);
+  TdWindow *window = td_test_ui_wait_window (app);
   TdAccountManager *manager;
   TdMessageView *view;
   GtkWidget *dialog;
@@ -1589,8 +1182,6 @@ server_body (TdApplication *app,
   GtkEditable *entry;
 
   run->window = window;
-  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
-  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
   manager = td_application_get_manager (app);
   view = td_window_get_message_view (window);
   g_signal_connect (manager, "sync-finished", G_CALLBACK (server_sync_finished_cb), run);
@@ -1612,38 +1203,36 @@ server_body (TdApplication *app,
 
   /* F5: the self-signed certificate is refused and shown, with its fingerprint. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
-  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the certificate dialog");
-  dialog = find_message_dialog ();
+  dialog = td_test_ui_wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_true (GTK_IS_LABEL (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog))));
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (adw_message_dialog_get_extra_child (
                                 ADW_MESSAGE_DIALOG (dialog)))), fingerprint));
   g_assert_cmpuint (run->synced, ==, 0);
   g_assert_cmpuint (run->failed, ==, 1);
-  spin (300);
-  save_screenshot (dialog, "certificate-dialog.png");
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (dialog, "certificate-dialog.png");
 
   /* "Trust This Certificate": pinned, and the sync runs again and succeeds. */
-  g_assert_nonnull (find_button (dialog, "_Cancel"));
-  g_assert_true (gtk_widget_activate (find_button (dialog, "_Trust This Certificate")));
-  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the certificate dialog to close");
+  g_assert_nonnull (td_test_ui_find_button (dialog, "_Cancel"));
+  g_assert_true (gtk_widget_activate (td_test_ui_find_button (dialog, "_Trust This Certificate")));
+  td_test_ui_wait_no_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 
   /* The wrong password is refused and the dialog says so, with the server's words. */
-  wait_until (has_message_dialog, NULL, TIMEOUT_MS, "the password dialog");
-  dialog = find_message_dialog ();
+  dialog = td_test_ui_wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   entry = check_password_dialog (dialog, "Password Refused", "alice@localhost");
   g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
                             "refused the user name or password"));
   g_assert_cmpuint (run->synced, ==, 0);
   g_assert_cmpuint (run->failed, ==, 2);
   g_assert_cmpuint (count_message_dialogs (), ==, 1);
-  spin (300);
-  save_screenshot (dialog, "password-refused-dialog.png");
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (dialog, "password-refused-dialog.png");
 
   /* The right one, then Enter: saved, and the sync runs again and succeeds. */
   gtk_editable_set_text (entry, td_test_dovecot_get_password (run->dovecot));
   g_signal_emit_by_name (entry, "activate");
-  wait_until (no_message_dialog, NULL, TIMEOUT_MS, "the password dialog to close");
-  wait_until (counter_reached, &run->synced, TIMEOUT_MS, "the sync after trusting");
+  td_test_ui_wait_no_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  td_test_ui_wait_until (counter_reached, &run->synced, TIMEOUT_MS, "the sync after trusting");
   {
     char *password = keyring_password (manager, stored);
 
@@ -1670,38 +1259,38 @@ server_body (TdApplication *app,
   }
 
   /* The inbox opens by itself with what the server had. */
-  wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
+  td_test_ui_wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (td_window_get_selection (window))),
                     ==, 6);
-  position = find_subject (window, "Hello from the server");
+  position = td_test_ui_find_subject (window, "Hello from the server");
   gtk_single_selection_set_selected (td_window_get_selection (window), position);
-  wait_body_state (view, "text");
-  text = text_view_text (td_message_view_get_text_view (view));
+  td_test_ui_wait_body_state (view, "text");
+  text = td_test_ui_text_view_text (td_message_view_get_text_view (view));
   g_assert_nonnull (strstr (text, "Synced for real"));
   g_clear_pointer (&text, g_free);
-  spin (500);
-  save_screenshot (GTK_WIDGET (window), "window-synced.png");
+  td_test_ui_spin (500);
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-synced.png");
 
   /* The server goes out of reach (its pooled connection too): a sync fails and says so;
    * every message still opens. */
   td_test_proxy_set_down (run->proxy, TRUE);
   run->failed = 0;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
-  wait_until (counter_reached, &run->failed, TIMEOUT_MS, "the sync to fail");
-  wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
+  td_test_ui_wait_until (counter_reached, &run->failed, TIMEOUT_MS, "the sync to fail");
+  td_test_ui_wait_until (status_is_error, window, TIMEOUT_MS, "the sync error");
   g_test_message ("offline: %s", td_window_get_status_text (window));
-  g_assert_null (find_message_dialog ());
+  g_assert_null (td_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 
-  position = find_subject (window, "Generated 3");
+  position = td_test_ui_find_subject (window, "Generated 3");
   gtk_single_selection_set_selected (td_window_get_selection (window), position);
-  wait_body_state (view, "text");
-  position = find_subject (window, "Hello from the server");
+  td_test_ui_wait_body_state (view, "text");
+  position = td_test_ui_find_subject (window, "Hello from the server");
   gtk_single_selection_set_selected (td_window_get_selection (window), position);
-  wait_body_state (view, "text");
-  text = text_view_text (td_message_view_get_text_view (view));
+  td_test_ui_wait_body_state (view, "text");
+  text = td_test_ui_text_view_text (td_message_view_get_text_view (view));
   g_assert_nonnull (strstr (text, "Synced for real"));
-  spin (500);
-  save_screenshot (GTK_WIDGET (window), "window-offline.png");
+  td_test_ui_spin (500);
+  td_test_ui_save_screenshot (GTK_WIDGET (window), "window-offline.png");
 
   g_signal_handlers_disconnect_by_data (manager, run);
 }
@@ -1723,7 +1312,7 @@ test_window_server (void)
     "\r\n"
     "Synced for real, then read without the server.\r\n";
 
-  restore_session_dirs ();
+  td_test_ui_restore_session_dirs ();
   run.dovecot = td_test_dovecot_start (&error);
   g_assert_no_error (error);
   message = g_bytes_new_static (raw, strlen (raw));
@@ -1736,7 +1325,7 @@ test_window_server (void)
   run.progress = g_ptr_array_new_with_free_func (g_free);
   run.proxy = td_test_proxy_new (td_test_dovecot_get_port (run.dovecot, "imaps"), 0);
 
-  run_app (profile_dir, server_body, &run);
+  td_test_ui_run_app (profile_dir, server_body, &run);
 
   g_ptr_array_unref (run.progress);
   td_test_proxy_free (run.proxy);
@@ -1799,7 +1388,7 @@ save_body (TdApplication *app,
            gpointer       data)
 {
   const char *save_dir = data;
-  TdWindow *window = app_window (app);
+  TdWindow *window = td_test_ui_wait_window (app);
   TdMessageView *view = td_window_get_message_view (window);
   g_autoptr(GFile) folder = g_file_new_for_path (save_dir);
   g_autofree char *chosen = g_build_filename (save_dir, "chosen.pdf", NULL);
@@ -1808,34 +1397,31 @@ save_body (TdApplication *app,
   g_autoptr(GError) error = NULL;
   GtkWidget *chooser;
 
-  wait_until (manager_ready, app, TIMEOUT_MS, "the store to open");
-  wait_until (window_drawn, window, TIMEOUT_MS, "the window to be drawn");
-  wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
+  td_test_ui_wait_until (list_has_items, window, TIMEOUT_MS, "the inbox to be listed");
   select_message (window, 2, "The report");
-  wait_body_state (view, "text");
+  td_test_ui_wait_body_state (view, "text");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "message.save-attachment", "u",
                                              0));
-  wait_until (has_file_chooser, NULL, TIMEOUT_MS, "the file chooser");
-  chooser = find_file_chooser ();
+  chooser = td_test_ui_wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
   g_assert_cmpstr (gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (chooser)), ==,
                    "report.pdf");
   /* Let the chooser settle in its first folder before choosing ours, as a user would. */
-  wait_until (chooser_has_folder, chooser, TIMEOUT_MS, "the chooser's first folder");
-  spin (300);
+  td_test_ui_wait_until (chooser_has_folder, chooser, TIMEOUT_MS, "the chooser's first folder");
+  td_test_ui_spin (300);
   gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error);
   g_assert_no_error (error);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "chosen.pdf");
-  spin (300);
-  save_screenshot (chooser, "save-attachment.png");
-  g_assert_true (gtk_widget_activate (find_button (chooser, "_Save")));
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (chooser, "save-attachment.png");
+  g_assert_true (gtk_widget_activate (td_test_ui_find_button (chooser, "_Save")));
 
-  wait_until (file_exists, chosen, TIMEOUT_MS, "the attachment to be written");
-  spin (200);
+  td_test_ui_wait_until (file_exists, chosen, TIMEOUT_MS, "the attachment to be written");
+  td_test_ui_spin (200);
   g_file_get_contents (chosen, &saved, &saved_len, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (saved, saved_len, attachment_bytes, strlen (attachment_bytes));
-  g_assert_null (find_file_chooser ());
+  g_assert_null (td_test_ui_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
 }
 
 /* Runs last: GTK's recent files list, which a saving file chooser creates, lives in this
@@ -1849,10 +1435,10 @@ test_window_save_attachment (void)
   HttpServer *server;
   Profile profile = { 0 };
 
-  restore_session_dirs ();
+  td_test_ui_restore_session_dirs ();
   server = http_server_new ();
   build_profile (profile_dir, dead_port (), server->port, &profile);
-  run_app (profile_dir, save_body, save_dir);
+  td_test_ui_run_app (profile_dir, save_body, save_dir);
   g_assert_cmpuint (http_server_count (server), ==, 0);
   http_server_free (server);
 }
@@ -1861,7 +1447,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  save_session_dirs ();
+  td_test_ui_save_session_dirs ();
   td_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/format/dates", test_format_dates);

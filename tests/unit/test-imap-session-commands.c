@@ -15,6 +15,7 @@
 #include "td-error.h"
 #include "td-imap-session.h"
 #include "td-test-script-server.h"
+#include "td-test-session.h"
 #include "td-test-util.h"
 
 #define WAIT_MS 20000
@@ -24,23 +25,9 @@ typedef struct
   TdTestScriptServer *server;
   TdImapSession      *session;
   guint               changed;        /* "mailbox-changed" emissions */
-  guint               closed;
-  GError             *closed_error;
+  TdTestClosed        closed;
   guint               changed_quit_at; /* send DONE once this many changes came (0: no) */
 } Fixture;
-
-static void
-on_closed (TdImapSession *session,
-           const GError  *error,
-           gpointer       user_data)
-{
-  Fixture *f = user_data;
-
-  f->closed++;
-  g_clear_error (&f->closed_error);
-  if (error != NULL)
-    f->closed_error = g_error_copy (error);
-}
 
 static void
 on_mailbox_changed (TdImapSession *session,
@@ -65,7 +52,7 @@ fixture_setup (Fixture       *f,
   f->server = td_test_script_server_new_from_data (path);
   stream = td_test_script_server_connect (f->server);
   f->session = td_imap_session_new_for_stream (stream);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
   g_signal_connect (f->session, "mailbox-changed", G_CALLBACK (on_mailbox_changed), f);
 
   td_imap_session_connect_async (f->session, NULL, td_test_store_result, &result);
@@ -82,10 +69,8 @@ fixture_teardown (Fixture       *f,
   td_imap_session_close (f->session);
   g_clear_object (&f->session);
   /* every line of the script was played, and nothing else was sent */
-  td_test_script_server_wait_finished (f->server, 5000);
-  td_test_script_server_assert_finished (f->server);
-  td_test_script_server_free (f->server);
-  g_clear_error (&f->closed_error);
+  td_test_script_server_finish (f->server);
+  td_test_closed_clear (&f->closed);
 }
 
 /* --- Synchronous wrappers over the async operations --- */
@@ -413,7 +398,7 @@ test_vanished_hostile (Fixture       *f,
 
   g_assert_true (do_noop (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
   seen_clear (&seen);
 }
 
@@ -486,8 +471,8 @@ test_modseq_garbage (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "MODSEQ"));
   g_assert_cmpuint (seen.uids->len, ==, 0);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_PARSE);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_PARSE);
   seen_clear (&seen);
 }
 
@@ -743,7 +728,7 @@ test_idle (Fixture       *f,
                                               &error));
   g_assert_no_error (error);
   g_assert_cmpuint (f->changed, ==, 5);
-  g_assert_cmpuint (f->closed, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static gboolean
@@ -785,7 +770,7 @@ test_notify (Fixture       *f,
                                               &error));
   g_assert_no_error (error);
   g_assert_cmpuint (f->changed, ==, 2);
-  g_assert_cmpuint (f->closed, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -813,8 +798,8 @@ test_idle_cut (Fixture       *f,
                                                td_test_wait_result (&result, WAIT_MS), &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
   g_assert_cmpuint (f->changed, ==, 1);
-  g_assert_cmpuint (f->closed, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_CONNECTION);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_CONNECTION);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
   /* DONE after the end is harmless */
   td_imap_session_idle_done (f->session);

@@ -13,6 +13,7 @@
 #include "td-error.h"
 #include "td-imap-session.h"
 #include "td-test-script-server.h"
+#include "td-test-session.h"
 #include "td-test-util.h"
 
 #define WATCHDOG_SECONDS 20
@@ -23,59 +24,9 @@ typedef struct
   TdTestScriptServer *server;
   TdImapSession      *session;
   guint               watchdog_id;
-  guint               closed_count;
-  gboolean            closed_with_error;
-  GError             *closed_error;
+  TdTestClosed        closed;
   guint               fetch_count;
 } Fixture;
-
-/* One pending operation: its callback stores the result and quits the loop. */
-typedef struct
-{
-  Fixture      *f;
-  GAsyncResult *result;
-} Slot;
-
-static gboolean
-on_watchdog (gpointer user_data)
-{
-  g_error ("test timed out after %u s", WATCHDOG_SECONDS);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_slot_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Slot *slot = user_data;
-
-  g_assert_null (slot->result);
-  slot->result = g_object_ref (result);
-  g_main_loop_quit (slot->f->loop);
-}
-
-static GAsyncResult *
-slot_wait (Slot *slot)
-{
-  while (slot->result == NULL)
-    g_main_loop_run (slot->f->loop);
-  return g_steal_pointer (&slot->result);
-}
-
-static void
-on_closed (TdImapSession *session,
-           const GError  *error,
-           gpointer       user_data)
-{
-  Fixture *f = user_data;
-
-  f->closed_count++;
-  f->closed_with_error = error != NULL;
-  g_clear_error (&f->closed_error);
-  if (error != NULL)
-    f->closed_error = g_error_copy (error);
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -85,7 +36,7 @@ fixture_setup (Fixture       *f,
 
   f->loop = g_main_loop_new (NULL, FALSE);
   f->server = td_test_script_server_new_from_data (path);
-  f->watchdog_id = g_timeout_add_seconds (WATCHDOG_SECONDS, on_watchdog, NULL);
+  f->watchdog_id = td_test_watchdog_add (WATCHDOG_SECONDS);
 }
 
 static void
@@ -98,10 +49,8 @@ fixture_teardown (Fixture       *f,
       g_clear_object (&f->session);
     }
   /* every line of the script must have been played */
-  td_test_script_server_wait_finished (f->server, 5000);
-  td_test_script_server_assert_finished (f->server);
-  td_test_script_server_free (f->server);
-  g_clear_error (&f->closed_error);
+  td_test_script_server_finish (f->server);
+  td_test_closed_clear (&f->closed);
   g_source_remove (f->watchdog_id);
   g_main_loop_unref (f->loop);
 }
@@ -112,7 +61,7 @@ new_stream_session (Fixture *f)
   g_autoptr(GIOStream) stream = td_test_script_server_connect (f->server);
 
   f->session = td_imap_session_new_for_stream (stream);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
 }
 
 static gboolean
@@ -120,10 +69,10 @@ session_connect (Fixture  *f,
                  GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_connect_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_connect_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_connect_finish (f->session, result, error);
 }
 
@@ -145,10 +94,10 @@ session_login (Fixture     *f,
                GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_login_async (f->session, username, password, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_login_async (f->session, username, password, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_login_finish (f->session, result, error);
 }
 
@@ -157,10 +106,10 @@ session_list (Fixture  *f,
               GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_list_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_list_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_list_finish (f->session, result, error);
 }
 
@@ -171,10 +120,10 @@ session_select (Fixture     *f,
                 GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_select_async (f->session, raw_path, read_only, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_select_async (f->session, raw_path, read_only, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_select_finish (f->session, result, error);
 }
 
@@ -184,10 +133,10 @@ session_search (Fixture     *f,
                 GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_uid_search_async (f->session, criteria, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_uid_search_async (f->session, criteria, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_uid_search_finish (f->session, result, error);
 }
 
@@ -196,10 +145,10 @@ session_logout (Fixture  *f,
                 GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_imap_session_logout_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_imap_session_logout_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_imap_session_logout_finish (f->session, result, error);
 }
 
@@ -306,7 +255,7 @@ static void
 test_greeting_capability (Fixture       *f,
                           gconstpointer  data)
 {
-  g_assert_cmpint (f->closed_count, ==, 0);
+  g_assert_cmpint (f->closed.count, ==, 0);
   open_session (f);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_AUTHENTICATED);
   g_assert_true (td_imap_session_has_capability (f->session, "IMAP4rev1"));
@@ -347,8 +296,8 @@ test_greeting_bye (Fixture       *f,
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
   g_assert_nonnull (strstr (error->message, "Too many connections from your address"));
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_true (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_true (f->closed.with_error);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -454,7 +403,7 @@ test_login_no (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "Authentication failed."));
   /* the connection stays, not logged in */
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_AUTHENTICATED);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -483,7 +432,7 @@ new_starttls_session (Fixture *f)
 
   td_connection_set_timeout (connection, 10);
   f->session = td_imap_session_new (connection);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
 }
 
 static void
@@ -667,7 +616,7 @@ test_fetch_streaming (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   FetchLog log;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   static const guint32 expected[] = { 1, 2 };
 
   open_session (f);
@@ -676,8 +625,8 @@ test_fetch_streaming (Fixture       *f,
 
   fetch_log_init (&log, f->server);
   td_imap_session_uid_fetch_async (f->session, "1:2", "UID FLAGS BODY.PEEK[]", 0,
-                                   on_fetch, &log, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+                                   on_fetch, &log, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   g_assert_true (td_imap_session_uid_fetch_finish (f->session, result, &error));
   g_assert_no_error (error);
 
@@ -700,8 +649,8 @@ test_fetch_pipelined (Fixture       *f,
   g_autoptr(GAsyncResult) result1 = NULL;
   g_autoptr(GAsyncResult) result2 = NULL;
   FetchLog log1, log2;
-  Slot slot1 = { f, NULL };
-  Slot slot2 = { f, NULL };
+  TdTestSlot slot1 = { f->loop, NULL };
+  TdTestSlot slot2 = { f->loop, NULL };
   const TdImapMailbox *mailbox;
   static const guint32 expected1[] = { 1, 2 };
   static const guint32 expected2[] = { 3, 4 };
@@ -714,11 +663,11 @@ test_fetch_pipelined (Fixture       *f,
   fetch_log_init (&log1, f->server);
   fetch_log_init (&log2, f->server);
   td_imap_session_uid_fetch_async (f->session, "1:2", "UID FLAGS", 0,
-                                   on_fetch, &log1, NULL, on_slot_done, &slot1);
+                                   on_fetch, &log1, NULL, td_test_slot_done, &slot1);
   td_imap_session_uid_fetch_async (f->session, "3:4", "UID FLAGS", 12345,
-                                   on_fetch, &log2, NULL, on_slot_done, &slot2);
-  result1 = slot_wait (&slot1);
-  result2 = slot_wait (&slot2);
+                                   on_fetch, &log2, NULL, td_test_slot_done, &slot2);
+  result1 = td_test_slot_wait (&slot1);
+  result2 = td_test_slot_wait (&slot2);
   g_assert_true (td_imap_session_uid_fetch_finish (f->session, result1, &error));
   g_assert_no_error (error);
   g_assert_true (td_imap_session_uid_fetch_finish (f->session, result2, &error));
@@ -772,12 +721,12 @@ assert_wrong_state_fetch (Fixture *f)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   guint count = 0;
 
   td_imap_session_uid_fetch_async (f->session, "1:*", "UID FLAGS", 0, on_fetch_unexpected,
-                                   &count, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+                                   &count, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   g_assert_false (td_imap_session_uid_fetch_finish (f->session, result, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_WRONG_STATE);
   g_assert_cmpuint (count, ==, 0);
@@ -818,7 +767,7 @@ test_wrong_state (Fixture       *f,
 
   /* the refusals did not touch the connection */
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_AUTHENTICATED);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -838,8 +787,8 @@ test_cut_mid_literal (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) fetch_result = NULL;
   g_autoptr(GAsyncResult) search_result = NULL;
-  Slot fetch_slot = { f, NULL };
-  Slot search_slot = { f, NULL };
+  TdTestSlot fetch_slot = { f->loop, NULL };
+  TdTestSlot search_slot = { f->loop, NULL };
   guint count = 0;
   GArray *uids;
 
@@ -848,10 +797,10 @@ test_cut_mid_literal (Fixture       *f,
   g_assert_no_error (error);
 
   td_imap_session_uid_fetch_async (f->session, "1", "UID BODY.PEEK[]", 0, on_fetch_unexpected,
-                                   &count, NULL, on_slot_done, &fetch_slot);
-  td_imap_session_uid_search_async (f->session, "ALL", NULL, on_slot_done, &search_slot);
-  fetch_result = slot_wait (&fetch_slot);
-  search_result = slot_wait (&search_slot);
+                                   &count, NULL, td_test_slot_done, &fetch_slot);
+  td_imap_session_uid_search_async (f->session, "ALL", NULL, td_test_slot_done, &search_slot);
+  fetch_result = td_test_slot_wait (&fetch_slot);
+  search_result = td_test_slot_wait (&search_slot);
 
   g_assert_false (td_imap_session_uid_fetch_finish (f->session, fetch_result, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
@@ -863,8 +812,8 @@ test_cut_mid_literal (Fixture       *f,
 
   g_assert_cmpuint (count, ==, 0);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_CONNECTION);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_CONNECTION);
 }
 
 static void
@@ -880,8 +829,8 @@ test_bye (Fixture       *f,
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
   g_assert_nonnull (strstr (error->message, "Server shutting down for maintenance"));
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_true (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_true (f->closed.with_error);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
@@ -897,8 +846,8 @@ test_garbage (Fixture       *f,
   g_assert_null (entries);
   g_assert_error (error, TD_ERROR, TD_ERROR_PARSE);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_PARSE);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_PARSE);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
@@ -927,14 +876,14 @@ test_logout (Fixture       *f,
   g_assert_true (session_logout (f, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_false (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_false (f->closed.with_error);
   td_test_script_server_wait_finished (f->server, 5000);
 
   /* once closed, a logout just completes */
   g_assert_true (session_logout (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_cmpuint (f->closed.count, ==, 1);
 }
 
 static void
@@ -944,23 +893,23 @@ test_logout_twice (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result1 = NULL;
   g_autoptr(GAsyncResult) result2 = NULL;
-  Slot slot1 = { f, NULL };
-  Slot slot2 = { f, NULL };
+  TdTestSlot slot1 = { f->loop, NULL };
+  TdTestSlot slot2 = { f->loop, NULL };
 
   open_session (f);
-  td_imap_session_logout_async (f->session, NULL, on_slot_done, &slot1);
+  td_imap_session_logout_async (f->session, NULL, td_test_slot_done, &slot1);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_LOGOUT);
   /* the second one does not wait for the server: both succeed, the connection is gone */
-  td_imap_session_logout_async (f->session, NULL, on_slot_done, &slot2);
-  result1 = slot_wait (&slot1);
-  result2 = slot_wait (&slot2);
+  td_imap_session_logout_async (f->session, NULL, td_test_slot_done, &slot2);
+  result1 = td_test_slot_wait (&slot1);
+  result2 = td_test_slot_wait (&slot2);
   g_assert_true (td_imap_session_logout_finish (f->session, result1, &error));
   g_assert_no_error (error);
   g_assert_true (td_imap_session_logout_finish (f->session, result2, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_false (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_false (f->closed.with_error);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
@@ -974,8 +923,8 @@ test_logout_eof (Fixture       *f,
   g_assert_true (session_logout (f, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_false (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_false (f->closed.with_error);
 }
 
 static void
@@ -988,7 +937,7 @@ test_logout_not_connected (Fixture       *f,
   g_assert_true (session_logout (f, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -999,7 +948,7 @@ test_cancel (Fixture       *f,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GArray) uids = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   guint count = 0;
   static const guint32 expected[] = { 1 };
 
@@ -1008,9 +957,9 @@ test_cancel (Fixture       *f,
   g_assert_no_error (error);
 
   td_imap_session_uid_fetch_async (f->session, "1", "UID FLAGS", 0, on_fetch_unexpected,
-                                   &count, cancellable, on_slot_done, &slot);
+                                   &count, cancellable, td_test_slot_done, &slot);
   g_cancellable_cancel (cancellable);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   g_assert_false (td_imap_session_uid_fetch_finish (f->session, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -1021,7 +970,7 @@ test_cancel (Fixture       *f,
   assert_uids (uids, expected, 1);
   g_assert_cmpuint (count, ==, 0);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_SELECTED);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -1031,18 +980,18 @@ test_close (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) entries = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   open_session (f);
-  td_imap_session_list_async (f->session, NULL, on_slot_done, &slot);
+  td_imap_session_list_async (f->session, NULL, td_test_slot_done, &slot);
   td_imap_session_close (f->session);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   entries = td_imap_session_list_finish (f->session, result, &error);
   g_assert_null (entries);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_false (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_false (f->closed.with_error);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
@@ -1064,18 +1013,18 @@ test_close_in_callback (Fixture       *f,
   g_autoptr(GAsyncResult) fetch_result = NULL;
   g_autoptr(GAsyncResult) search_result = NULL;
   g_autoptr(GArray) uids = NULL;
-  Slot fetch_slot = { f, NULL };
-  Slot search_slot = { f, NULL };
+  TdTestSlot fetch_slot = { f->loop, NULL };
+  TdTestSlot search_slot = { f->loop, NULL };
 
   open_session (f);
   session_select (f, "INBOX", FALSE, &error);
   g_assert_no_error (error);
 
   td_imap_session_uid_fetch_async (f->session, "1:2", "UID BODY.PEEK[]", 0, on_fetch_close, f,
-                                   NULL, on_slot_done, &fetch_slot);
-  td_imap_session_uid_search_async (f->session, "ALL", NULL, on_slot_done, &search_slot);
-  fetch_result = slot_wait (&fetch_slot);
-  search_result = slot_wait (&search_slot);
+                                   NULL, td_test_slot_done, &fetch_slot);
+  td_imap_session_uid_search_async (f->session, "ALL", NULL, td_test_slot_done, &search_slot);
+  fetch_result = td_test_slot_wait (&fetch_slot);
+  search_result = td_test_slot_wait (&search_slot);
 
   /* nothing after the close was dispatched */
   g_assert_cmpuint (f->fetch_count, ==, 1);
@@ -1086,8 +1035,8 @@ test_close_in_callback (Fixture       *f,
   g_assert_null (uids);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_false (f->closed_with_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_false (f->closed.with_error);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 
@@ -1098,12 +1047,12 @@ test_connect_cancel (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   new_stream_session (f);
-  td_imap_session_connect_async (f->session, cancellable, on_slot_done, &slot);
+  td_imap_session_connect_async (f->session, cancellable, td_test_slot_done, &slot);
   g_cancellable_cancel (cancellable);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   g_assert_false (td_imap_session_connect_finish (f->session, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
@@ -1122,12 +1071,12 @@ test_timeout (Fixture       *f,
 
   td_connection_set_timeout (connection, 1);
   f->session = td_imap_session_new (connection);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
   g_assert_false (session_connect (f, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_TIMEOUT);
   g_assert_cmpint (td_imap_session_get_state (f->session), ==, TD_IMAP_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_TIMEOUT);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_TIMEOUT);
   td_test_script_server_wait_finished (f->server, 5000);
 }
 

@@ -15,6 +15,7 @@
 #include "td-error.h"
 #include "td-pop3-session.h"
 #include "td-test-script-server.h"
+#include "td-test-session.h"
 #include "td-test-util.h"
 
 #define WATCHDOG_SECONDS 20
@@ -25,56 +26,8 @@ typedef struct
   TdTestScriptServer *server;
   TdPop3Session      *session;
   guint               watchdog_id;
-  guint               closed_count;
-  GError             *closed_error;
+  TdTestClosed        closed;
 } Fixture;
-
-/* One pending operation: its callback stores the result and quits the loop. */
-typedef struct
-{
-  Fixture      *f;
-  GAsyncResult *result;
-} Slot;
-
-static gboolean
-on_watchdog (gpointer user_data)
-{
-  g_error ("test timed out after %u s", WATCHDOG_SECONDS);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_slot_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Slot *slot = user_data;
-
-  g_assert_null (slot->result);
-  slot->result = g_object_ref (result);
-  g_main_loop_quit (slot->f->loop);
-}
-
-static GAsyncResult *
-slot_wait (Slot *slot)
-{
-  while (slot->result == NULL)
-    g_main_loop_run (slot->f->loop);
-  return g_steal_pointer (&slot->result);
-}
-
-static void
-on_closed (TdPop3Session *session,
-           const GError  *error,
-           gpointer       user_data)
-{
-  Fixture *f = user_data;
-
-  f->closed_count++;
-  g_clear_error (&f->closed_error);
-  if (error != NULL)
-    f->closed_error = g_error_copy (error);
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -87,7 +40,7 @@ fixture_setup (Fixture       *f,
 
       f->server = td_test_script_server_new_from_data (path);
     }
-  f->watchdog_id = g_timeout_add_seconds (WATCHDOG_SECONDS, on_watchdog, NULL);
+  f->watchdog_id = td_test_watchdog_add (WATCHDOG_SECONDS);
 }
 
 static void
@@ -102,11 +55,9 @@ fixture_teardown (Fixture       *f,
   /* every line of the script was played, and nothing else was sent */
   if (f->server != NULL)
     {
-      td_test_script_server_wait_finished (f->server, 5000);
-      td_test_script_server_assert_finished (f->server);
-      td_test_script_server_free (f->server);
+      td_test_script_server_finish (f->server);
     }
-  g_clear_error (&f->closed_error);
+  td_test_closed_clear (&f->closed);
   g_source_remove (f->watchdog_id);
   g_main_loop_unref (f->loop);
 }
@@ -123,7 +74,7 @@ new_stream_session (Fixture *f)
   g_autoptr(GIOStream) stream = td_test_script_server_connect (f->server);
 
   f->session = td_pop3_session_new_for_stream (stream);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
 }
 
 static void
@@ -137,7 +88,7 @@ new_connection_session (Fixture    *f,
 
   td_connection_set_timeout (connection, timeout);
   f->session = td_pop3_session_new (connection);
-  g_signal_connect (f->session, "closed", G_CALLBACK (on_closed), f);
+  g_signal_connect (f->session, "closed", G_CALLBACK (td_test_closed_cb), &f->closed);
 }
 
 /* --- Synchronous wrappers --- */
@@ -147,10 +98,10 @@ do_connect (Fixture  *f,
             GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_connect_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_connect_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_connect_finish (f->session, result, error);
 }
 
@@ -181,23 +132,23 @@ do_login_kind (Fixture     *f,
                GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   switch (kind)
     {
     case LOGIN_USER:
-      td_pop3_session_login_async (f->session, username, password, NULL, on_slot_done, &slot);
-      result = slot_wait (&slot);
+      td_pop3_session_login_async (f->session, username, password, NULL, td_test_slot_done, &slot);
+      result = td_test_slot_wait (&slot);
       return td_pop3_session_login_finish (f->session, result, error);
     case LOGIN_APOP:
-      td_pop3_session_apop_async (f->session, username, password, NULL, on_slot_done, &slot);
-      result = slot_wait (&slot);
+      td_pop3_session_apop_async (f->session, username, password, NULL, td_test_slot_done, &slot);
+      result = td_test_slot_wait (&slot);
       return td_pop3_session_apop_finish (f->session, result, error);
     case LOGIN_AUTH_PLAIN:
     default:
-      td_pop3_session_auth_plain_async (f->session, username, password, NULL, on_slot_done,
+      td_pop3_session_auth_plain_async (f->session, username, password, NULL, td_test_slot_done,
                                         &slot);
-      result = slot_wait (&slot);
+      result = td_test_slot_wait (&slot);
       return td_pop3_session_auth_plain_finish (f->session, result, error);
     }
 }
@@ -230,10 +181,10 @@ do_stat (Fixture  *f,
          GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_stat_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_stat_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_stat_finish (f->session, result, count, size, error);
 }
 
@@ -242,10 +193,10 @@ do_list (Fixture  *f,
          GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_list_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_list_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_list_finish (f->session, result, error);
 }
 
@@ -256,10 +207,10 @@ do_list_one (Fixture  *f,
              GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_list_one_async (f->session, number, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_list_one_async (f->session, number, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_list_one_finish (f->session, result, size, error);
 }
 
@@ -268,10 +219,10 @@ do_uidl (Fixture  *f,
          GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_uidl_async (f->session, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_uidl_async (f->session, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_uidl_finish (f->session, result, error);
 }
 
@@ -281,10 +232,10 @@ do_uidl_one (Fixture  *f,
              GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_uidl_one_async (f->session, number, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_uidl_one_async (f->session, number, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_uidl_one_finish (f->session, result, error);
 }
 
@@ -300,30 +251,30 @@ do_simple (Fixture   *f,
            GError   **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   BooleanFinish finish;
 
   switch (what)
     {
     case 'N':
-      td_pop3_session_noop_async (f->session, NULL, on_slot_done, &slot);
+      td_pop3_session_noop_async (f->session, NULL, td_test_slot_done, &slot);
       finish = td_pop3_session_noop_finish;
       break;
     case 'R':
-      td_pop3_session_rset_async (f->session, NULL, on_slot_done, &slot);
+      td_pop3_session_rset_async (f->session, NULL, td_test_slot_done, &slot);
       finish = td_pop3_session_rset_finish;
       break;
     case 'Q':
-      td_pop3_session_quit_async (f->session, NULL, on_slot_done, &slot);
+      td_pop3_session_quit_async (f->session, NULL, td_test_slot_done, &slot);
       finish = td_pop3_session_quit_finish;
       break;
     case 'D':
     default:
-      td_pop3_session_dele_async (f->session, number, NULL, on_slot_done, &slot);
+      td_pop3_session_dele_async (f->session, number, NULL, td_test_slot_done, &slot);
       finish = td_pop3_session_dele_finish;
       break;
     }
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   return finish (f->session, result, error);
 }
 
@@ -434,10 +385,10 @@ do_retr (Fixture  *f,
          GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_retr_async (f->session, number, on_chunk, log, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_retr_async (f->session, number, on_chunk, log, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_retr_finish (f->session, result, error);
 }
 
@@ -449,18 +400,18 @@ do_top (Fixture  *f,
         GError  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
-  td_pop3_session_top_async (f->session, number, lines, on_chunk, log, NULL, on_slot_done,
+  td_pop3_session_top_async (f->session, number, lines, on_chunk, log, NULL, td_test_slot_done,
                              &slot);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_top_finish (f->session, result, error);
 }
 
 static void
 wait_closed (Fixture *f)
 {
-  while (f->closed_count == 0)
+  while (f->closed.count == 0)
     g_main_context_iteration (NULL, TRUE);
 }
 
@@ -484,7 +435,7 @@ test_greeting_capa (Fixture       *f,
   g_assert_null (td_pop3_session_get_capability (f->session, "STLS"));
   g_assert_cmpstr (td_pop3_session_get_apop_timestamp (f->session), ==,
                    "<1e1f.5f2c3d4e@localhost>");
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -519,8 +470,8 @@ test_greeting_sys_temp (Fixture       *f,
   g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
   g_assert_nonnull (strstr (error->message, "Too many connections from your address"));
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_TRY_LATER);
 }
 
 static void
@@ -622,7 +573,7 @@ test_login_refused (Fixture       *f,
   g_assert_true (do_login (f, "alice", "secret", &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_TRANSACTION);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
   /* no password after a refused user name */
   g_assert_null (strstr (received (f), "USER bob\r\nPASS"));
 }
@@ -822,8 +773,8 @@ test_transaction (Fixture       *f,
   g_assert_true (do_quit (f, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_null (f->closed_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_null (f->closed.error);
   log_clear (&log);
 }
 
@@ -874,7 +825,7 @@ test_retr_refused (Fixture       *f,
   /* the connection stays */
   g_assert_true (do_noop (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
   log_clear (&log);
 }
 
@@ -886,16 +837,16 @@ test_retr_cut (Fixture       *f,
   g_autoptr(GError) noop_error = NULL;
   g_autoptr(GAsyncResult) retr_result = NULL;
   g_autoptr(GAsyncResult) noop_result = NULL;
-  Slot retr_slot = { f, NULL };
-  Slot noop_slot = { f, NULL };
+  TdTestSlot retr_slot = { f->loop, NULL };
+  TdTestSlot noop_slot = { f->loop, NULL };
   Log log;
 
   open_transaction (f);
   log_init (&log, f);
-  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, on_slot_done, &retr_slot);
-  td_pop3_session_noop_async (f->session, NULL, on_slot_done, &noop_slot);
-  retr_result = slot_wait (&retr_slot);
-  noop_result = slot_wait (&noop_slot);
+  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, td_test_slot_done, &retr_slot);
+  td_pop3_session_noop_async (f->session, NULL, td_test_slot_done, &noop_slot);
+  retr_result = td_test_slot_wait (&retr_slot);
+  noop_result = td_test_slot_wait (&noop_slot);
 
   g_assert_false (td_pop3_session_retr_finish (f->session, retr_result, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
@@ -905,8 +856,8 @@ test_retr_cut (Fixture       *f,
   /* what came of the message came, and the caller learns it is incomplete */
   g_assert_true (g_str_has_prefix (log_body (&log, 1), "Subject: cut\r\n"));
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_CONNECTION);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_CONNECTION);
   log_clear (&log);
 }
 
@@ -922,11 +873,11 @@ do_retr_many (Fixture       *f,
               GError       **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   td_pop3_session_retr_many_async (f->session, numbers, n, on_chunk, on_message, log,
-                                   cancellable, on_slot_done, &slot);
-  result = slot_wait (&slot);
+                                   cancellable, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   return td_pop3_session_retr_many_finish (f->session, result, error);
 }
 
@@ -1004,7 +955,7 @@ test_pipeline_empty (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) refused = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   Log log;
 
   /* nothing to do: done at once, nothing sent */
@@ -1012,8 +963,8 @@ test_pipeline_empty (Fixture       *f,
   log_init (&log, f);
   g_assert_true (do_retr_many (f, NULL, 0, &log, NULL, &error));
   g_assert_no_error (error);
-  td_pop3_session_dele_many_async (f->session, NULL, 0, NULL, on_slot_done, &slot);
-  result = slot_wait (&slot);
+  td_pop3_session_dele_many_async (f->session, NULL, 0, NULL, td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   refused = td_pop3_session_dele_many_finish (f->session, result, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (refused->len, ==, 0);
@@ -1029,12 +980,12 @@ test_pipeline_dele (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) refused = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   open_transaction (f);
   td_pop3_session_dele_many_async (f->session, numbers, G_N_ELEMENTS (numbers), NULL,
-                                   on_slot_done, &slot);
-  result = slot_wait (&slot);
+                                   td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
   refused = td_pop3_session_dele_many_finish (f->session, result, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (refused->len, ==, 2);
@@ -1043,8 +994,8 @@ test_pipeline_dele (Fixture       *f,
 
   g_assert_true (do_quit (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_null (f->closed_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_null (f->closed.error);
 }
 
 static void
@@ -1058,21 +1009,21 @@ test_pipeline_ops (Fixture       *f,
   g_autoptr(GAsyncResult) noop_result = NULL;
   g_autoptr(GArray) list = NULL;
   g_autofree char *uid = NULL;
-  Slot stat_slot = { f, NULL };
-  Slot list_slot = { f, NULL };
-  Slot uidl_slot = { f, NULL };
-  Slot noop_slot = { f, NULL };
+  TdTestSlot stat_slot = { f->loop, NULL };
+  TdTestSlot list_slot = { f->loop, NULL };
+  TdTestSlot uidl_slot = { f->loop, NULL };
+  TdTestSlot noop_slot = { f->loop, NULL };
   guint32 count = 0;
 
   open_transaction (f);
-  td_pop3_session_stat_async (f->session, NULL, on_slot_done, &stat_slot);
-  td_pop3_session_list_async (f->session, NULL, on_slot_done, &list_slot);
-  td_pop3_session_uidl_one_async (f->session, 2, NULL, on_slot_done, &uidl_slot);
-  td_pop3_session_noop_async (f->session, NULL, on_slot_done, &noop_slot);
-  stat_result = slot_wait (&stat_slot);
-  list_result = slot_wait (&list_slot);
-  uidl_result = slot_wait (&uidl_slot);
-  noop_result = slot_wait (&noop_slot);
+  td_pop3_session_stat_async (f->session, NULL, td_test_slot_done, &stat_slot);
+  td_pop3_session_list_async (f->session, NULL, td_test_slot_done, &list_slot);
+  td_pop3_session_uidl_one_async (f->session, 2, NULL, td_test_slot_done, &uidl_slot);
+  td_pop3_session_noop_async (f->session, NULL, td_test_slot_done, &noop_slot);
+  stat_result = td_test_slot_wait (&stat_slot);
+  list_result = td_test_slot_wait (&list_slot);
+  uidl_result = td_test_slot_wait (&uidl_slot);
+  noop_result = td_test_slot_wait (&noop_slot);
 
   g_assert_true (td_pop3_session_stat_finish (f->session, stat_result, &count, NULL, &error));
   g_assert_no_error (error);
@@ -1104,7 +1055,7 @@ test_quit_refused (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "some deleted messages not removed"));
   /* the connection ends all the same */
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_cmpuint (f->closed.count, ==, 1);
 }
 
 static void
@@ -1119,8 +1070,8 @@ test_quit_eof (Fixture       *f,
   g_assert_error (error, TD_ERROR, TD_ERROR_CONNECTION);
   g_assert_nonnull (strstr (error->message, "may still be on the server"));
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_CONNECTION);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_CONNECTION);
 }
 
 static void
@@ -1133,7 +1084,7 @@ test_quit_authorization (Fixture       *f,
   g_assert_true (do_quit (f, &error));
   g_assert_no_error (error);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_null (f->closed_error);
+  g_assert_null (f->closed.error);
 }
 
 static void
@@ -1145,7 +1096,7 @@ test_quit_not_connected (Fixture       *f,
   new_stream_session (f);
   g_assert_true (do_quit (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1158,8 +1109,8 @@ test_wrong_state (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) quit1 = NULL;
   g_autoptr(GAsyncResult) quit2 = NULL;
-  Slot slot1 = { f, NULL };
-  Slot slot2 = { f, NULL };
+  TdTestSlot slot1 = { f->loop, NULL };
+  TdTestSlot slot2 = { f->loop, NULL };
   Log log;
 
   /* before connecting */
@@ -1193,17 +1144,17 @@ test_wrong_state (Fixture       *f,
   g_clear_error (&error);
 
   /* a second QUIT while the first waits for its answer */
-  td_pop3_session_quit_async (f->session, NULL, on_slot_done, &slot1);
+  td_pop3_session_quit_async (f->session, NULL, td_test_slot_done, &slot1);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_UPDATE);
   g_assert_false (do_login (f, "alice", "secret", &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_WRONG_STATE);
   g_clear_error (&error);
-  td_pop3_session_quit_async (f->session, NULL, on_slot_done, &slot2);
-  quit2 = slot_wait (&slot2);
+  td_pop3_session_quit_async (f->session, NULL, td_test_slot_done, &slot2);
+  quit2 = td_test_slot_wait (&slot2);
   g_assert_false (td_pop3_session_quit_finish (f->session, quit2, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_WRONG_STATE);
   g_clear_error (&error);
-  quit1 = slot_wait (&slot1);
+  quit1 = td_test_slot_wait (&slot1);
   g_assert_true (td_pop3_session_quit_finish (f->session, quit1, &error));
   g_assert_no_error (error);
 
@@ -1233,8 +1184,8 @@ test_hostile_garbage (Fixture       *f,
   g_assert_false (do_noop (f, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_PARSE);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_PARSE);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_PARSE);
 }
 
 static void
@@ -1248,7 +1199,7 @@ test_hostile_unsolicited (Fixture       *f,
   g_assert_true (do_login (f, "alice", "secret", &error));
   g_assert_no_error (error);
   wait_closed (f);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_PROTOCOL);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_PROTOCOL);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
 }
 
@@ -1286,7 +1237,7 @@ test_hostile_long_line (Fixture       *f,
   log_init (&log, f);
   g_assert_false (do_retr (f, 1, &log, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_LIMIT);
-  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_cmpuint (f->closed.count, ==, 1);
   log_clear (&log);
 }
 
@@ -1334,7 +1285,7 @@ test_hostile_listings (Fixture       *f,
   /* none of it broke the connection */
   g_assert_true (do_noop (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
 }
 
 static void
@@ -1420,8 +1371,8 @@ test_timeout (Fixture       *f,
   new_connection_session (f, "127.0.0.1", TD_SECURITY_STARTTLS, 1);
   g_assert_false (do_connect (f, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_TIMEOUT);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_error (f->closed_error, TD_ERROR, TD_ERROR_TIMEOUT);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_error (f->closed.error, TD_ERROR, TD_ERROR_TIMEOUT);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1437,9 +1388,9 @@ test_cancel (Fixture       *f,
   g_autoptr(GAsyncResult) sent_result = NULL;
   g_autoptr(GAsyncResult) queued_result = NULL;
   g_autoptr(GAsyncResult) pre_result = NULL;
-  Slot sent_slot = { f, NULL };
-  Slot queued_slot = { f, NULL };
-  Slot pre_slot = { f, NULL };
+  TdTestSlot sent_slot = { f->loop, NULL };
+  TdTestSlot queued_slot = { f->loop, NULL };
+  TdTestSlot pre_slot = { f->loop, NULL };
   Log log;
 
   open_transaction (f);
@@ -1447,8 +1398,8 @@ test_cancel (Fixture       *f,
 
   /* cancelled before it starts: nothing happens at all */
   g_cancellable_cancel (queued);
-  td_pop3_session_stat_async (f->session, queued, on_slot_done, &pre_slot);
-  pre_result = slot_wait (&pre_slot);
+  td_pop3_session_stat_async (f->session, queued, td_test_slot_done, &pre_slot);
+  pre_result = td_test_slot_wait (&pre_slot);
   g_assert_false (td_pop3_session_stat_finish (f->session, pre_result, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -1456,13 +1407,13 @@ test_cancel (Fixture       *f,
   queued = g_cancellable_new ();
 
   /* RETR 1 goes out at once (nothing else in flight), RETR 2 waits behind it */
-  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, sent, on_slot_done, &sent_slot);
-  td_pop3_session_retr_async (f->session, 2, on_chunk, &log, queued, on_slot_done,
+  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, sent, td_test_slot_done, &sent_slot);
+  td_pop3_session_retr_async (f->session, 2, on_chunk, &log, queued, td_test_slot_done,
                               &queued_slot);
   g_cancellable_cancel (sent);
   g_cancellable_cancel (queued);
-  sent_result = slot_wait (&sent_slot);
-  queued_result = slot_wait (&queued_slot);
+  sent_result = td_test_slot_wait (&sent_slot);
+  queued_result = td_test_slot_wait (&queued_slot);
   g_assert_false (td_pop3_session_retr_finish (f->session, sent_result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -1475,7 +1426,7 @@ test_cancel (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (log.chunks, ==, 0);
   g_assert_null (strstr (received (f), "RETR 2"));
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
   log_clear (&log);
 }
 
@@ -1504,7 +1455,7 @@ test_cancel_batch (Fixture       *f,
   g_assert_cmpstr (log_body (&log, 1), ==, "one\r\n");
   g_assert_null (log_body (&log, 2));
   g_assert_null (strstr (received (f), "RETR 4"));
-  g_assert_cmpuint (f->closed_count, ==, 0);
+  g_assert_cmpuint (f->closed.count, ==, 0);
   log_clear (&log);
 }
 
@@ -1514,19 +1465,19 @@ test_close (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
   Log log;
 
   open_transaction (f);
   log_init (&log, f);
-  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, on_slot_done, &slot);
+  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, td_test_slot_done, &slot);
   td_pop3_session_close (f->session);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   g_assert_false (td_pop3_session_retr_finish (f->session, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
-  g_assert_null (f->closed_error);
+  g_assert_cmpuint (f->closed.count, ==, 1);
+  g_assert_null (f->closed.error);
   log_clear (&log);
 }
 
@@ -1537,17 +1488,17 @@ test_close_in_callback (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result1 = NULL;
   g_autoptr(GAsyncResult) result2 = NULL;
-  Slot slot1 = { f, NULL };
-  Slot slot2 = { f, NULL };
+  TdTestSlot slot1 = { f->loop, NULL };
+  TdTestSlot slot2 = { f->loop, NULL };
   Log log;
 
   open_transaction (f);
   log_init (&log, f);
   log.close_at_chunk = TRUE;
-  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, on_slot_done, &slot1);
-  td_pop3_session_retr_async (f->session, 2, on_chunk, &log, NULL, on_slot_done, &slot2);
-  result1 = slot_wait (&slot1);
-  result2 = slot_wait (&slot2);
+  td_pop3_session_retr_async (f->session, 1, on_chunk, &log, NULL, td_test_slot_done, &slot1);
+  td_pop3_session_retr_async (f->session, 2, on_chunk, &log, NULL, td_test_slot_done, &slot2);
+  result1 = td_test_slot_wait (&slot1);
+  result2 = td_test_slot_wait (&slot2);
 
   /* nothing after the close was dispatched */
   g_assert_cmpuint (log.chunks, ==, 1);
@@ -1556,7 +1507,7 @@ test_close_in_callback (Fixture       *f,
   g_clear_error (&error);
   g_assert_false (td_pop3_session_retr_finish (f->session, result2, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (f->closed_count, ==, 1);
+  g_assert_cmpuint (f->closed.count, ==, 1);
   log_clear (&log);
 }
 
@@ -1567,12 +1518,12 @@ test_connect_cancel (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Slot slot = { f, NULL };
+  TdTestSlot slot = { f->loop, NULL };
 
   new_stream_session (f);
-  td_pop3_session_connect_async (f->session, cancellable, on_slot_done, &slot);
+  td_pop3_session_connect_async (f->session, cancellable, td_test_slot_done, &slot);
   g_cancellable_cancel (cancellable);
-  result = slot_wait (&slot);
+  result = td_test_slot_wait (&slot);
   g_assert_false (td_pop3_session_connect_finish (f->session, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (td_pop3_session_get_state (f->session), ==, TD_POP3_STATE_NOT_CONNECTED);
