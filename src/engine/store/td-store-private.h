@@ -84,6 +84,8 @@ Job      *_td_store_job_new                (TdStore             *self,
                                             gpointer             user_data);
 void      _td_store_queue_job              (TdStore             *self,
                                             Job                 *job);
+/* For a job that is not queued after all (its task returned early). */
+void      _td_store_job_free               (Job                 *job);
 void      _td_store_int64_array_add_unique (GArray              *array,
                                             gint64               value);
 /* The read connection of the opener's thread, locked; NULL with @error when closed. */
