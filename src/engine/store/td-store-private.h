@@ -14,6 +14,9 @@
 
 G_BEGIN_DECLS
 
+/* Bounds on what one header field may put into a row: a short one (also a folder path). */
+#define MAX_SHORT_FIELD   (4 * 1024)
+
 struct _TdStore
 {
   GObject       parent_instance;
@@ -88,6 +91,13 @@ void      _td_store_queue_job              (TdStore             *self,
 void      _td_store_job_free               (Job                 *job);
 void      _td_store_int64_array_add_unique (GArray              *array,
                                             gint64               value);
+/* Whether the account or folder with that id exists (NOT_FOUND when not), on @db. */
+gboolean  _td_store_check_account          (TdDb                *db,
+                                            gint64               id,
+                                            GError             **error);
+gboolean  _td_store_check_folder           (TdDb                *db,
+                                            gint64               id,
+                                            GError             **error);
 /* The read connection of the opener's thread, locked; NULL with @error when closed. */
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
