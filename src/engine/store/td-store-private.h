@@ -75,6 +75,21 @@ struct _Job
   Changes        *changes;
 };
 
+/* What a job that reads messages, bodies or search results carries. */
+typedef struct
+{
+  gint64   id;
+  gboolean flag;
+  gint64   since;
+  char    *query;
+  guint    limit;
+} ReadData;
+
+/* The columns _td_store_message_from_row() reads, of a message row m. */
+#define MESSAGE_COLUMNS \
+  "m.id, m.folder_id, m.uid, m.message_id, m.date, m.from_name, m.from_address, m.to_list," \
+  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body," \
+  " m.keywords"
 
 Job      *_td_store_job_new                (TdStore             *self,
                                             JobKind              kind,
@@ -91,6 +106,8 @@ void      _td_store_queue_job              (TdStore             *self,
 void      _td_store_job_free               (Job                 *job);
 void      _td_store_int64_array_add_unique (GArray              *array,
                                             gint64               value);
+void      _td_store_append_nonempty        (GString             *str,
+                                            const char          *text);
 /* Whether the account or folder with that id exists (NOT_FOUND when not), on @db. */
 gboolean  _td_store_check_account          (TdDb                *db,
                                             gint64               id,
@@ -102,6 +119,23 @@ gboolean  _td_store_check_folder           (TdDb                *db,
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
 void      _td_store_read_end               (TdStore             *self);
+void      _td_store_read_data_free         (gpointer             data);
+TdMessage *_td_store_message_from_row      (TdDbStmt            *stmt);
+
+/* td-store-search.c: the full-text entry of message row @id (store thread); @replace drops
+ * the one it had. */
+gboolean  _td_store_fts_index              (TdStore             *self,
+                                            gint64               id,
+                                            const char          *subject,
+                                            const char          *addresses,
+                                            const char          *body,
+                                            gboolean             replace,
+                                            GError             **error);
+/* The addresses of a message as one text, for the index. */
+char     *_td_store_join_addresses         (const char          *from_name,
+                                            const char          *from_address,
+                                            const char          *to,
+                                            const char          *cc);
 
 /* td-store.c, for td-store-pop3.c (store thread, inside a write job): inserts the message
  * row of @spec (its header parsed from @spec->header) and stores @raw as its body, with its

@@ -31,9 +31,6 @@
 #define PREVIEW_CHARS     200
 /* A Date more than this far in the future is a lie; the server's INTERNALDATE wins. */
 #define MAX_FUTURE_SECONDS (24 * 60 * 60)
-/* Search: how much of the user's text is looked at, and how many words. */
-#define MAX_QUERY_BYTES   1024
-#define MAX_QUERY_TERMS   16
 
 G_DEFINE_FINAL_TYPE (TdStore, td_store, G_TYPE_OBJECT)
 
@@ -126,9 +123,9 @@ clean_text (const char *text,
   return g_strndup (text, end != NULL ? (gsize) (end - text) : 0);
 }
 
-static void
-append_nonempty (GString    *str,
-                 const char *text)
+void
+_td_store_append_nonempty (GString    *str,
+                           const char *text)
 {
   if (text == NULL || *text == '\0')
     return;
@@ -679,7 +676,7 @@ integrity_job (TdStore  *self,
       if (g_strcmp0 (line, "ok") == 0)
         continue;
       if (n++ < 10)
-        append_nonempty (problems, line);
+        _td_store_append_nonempty (problems, line);
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
@@ -719,7 +716,7 @@ integrity_job (TdStore  *self,
                        &fts_error))
         {
           n++;
-          append_nonempty (problems, fts_error->message);
+          _td_store_append_nonempty (problems, fts_error->message);
         }
     }
 
@@ -915,54 +912,6 @@ pick_date (gint64 header_date,
   return MAX (header_date, 0);
 }
 
-static gboolean
-fts_index (TdStore     *self,
-           gint64       id,
-           const char  *subject,
-           const char  *addresses,
-           const char  *body,
-           gboolean     replace,
-           GError     **error)
-{
-  TdDbStmt *stmt;
-
-  if (replace)
-    {
-      stmt = td_db_prepare (self->wdb, "DELETE FROM message_fts WHERE rowid = ?", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, id);
-      if (!td_db_run (self->wdb, stmt, error))
-        return FALSE;
-    }
-
-  stmt = td_db_prepare (self->wdb,
-                        "INSERT INTO message_fts (rowid, subject, addresses, body)"
-                        " VALUES (?1, ?2, ?3, ?4)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  sqlite3_bind_text (stmt, 2, subject != NULL ? subject : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, addresses != NULL ? addresses : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, body != NULL ? body : "", -1, SQLITE_STATIC);
-  return td_db_run (self->wdb, stmt, error);
-}
-
-static char *
-join_addresses (const char *from_name,
-                const char *from_address,
-                const char *to,
-                const char *cc)
-{
-  GString *str = g_string_new (NULL);
-
-  append_nonempty (str, from_name);
-  append_nonempty (str, from_address);
-  append_nonempty (str, to);
-  append_nonempty (str, cc);
-  return g_string_free (str, FALSE);
-}
-
 /* On the parse thread. */
 static gpointer
 parse_header (gpointer item)
@@ -1033,9 +982,10 @@ insert_message (TdStore        *self,
     return FALSE;
 
   /* Subject and addresses are searchable before the body is here. */
-  addresses = join_addresses (parsed->from_name, parsed->from_address, parsed->to, parsed->cc);
-  return fts_index (self, sqlite3_last_insert_rowid (td_db_get_handle (self->wdb)),
-                    parsed->subject, addresses, NULL, FALSE, error);
+  addresses = _td_store_join_addresses (parsed->from_name, parsed->from_address, parsed->to,
+                                        parsed->cc);
+  return _td_store_fts_index (self, sqlite3_last_insert_rowid (td_db_get_handle (self->wdb)),
+                              parsed->subject, addresses, NULL, FALSE, error);
 }
 
 static gboolean
@@ -1211,8 +1161,8 @@ store_body (TdStore     *self,
     }
   id = sqlite3_column_int64 (stmt, 0);
   subject = g_strdup (td_db_column_text (stmt, 1));
-  addresses = join_addresses (td_db_column_text (stmt, 2), td_db_column_text (stmt, 3),
-                              td_db_column_text (stmt, 4), td_db_column_text (stmt, 5));
+  addresses = _td_store_join_addresses (td_db_column_text (stmt, 2), td_db_column_text (stmt, 3),
+                                        td_db_column_text (stmt, 4), td_db_column_text (stmt, 5));
   td_db_stmt_release (stmt);
 
   size = g_bytes_get_size (spec->raw);
@@ -1240,7 +1190,7 @@ store_body (TdStore     *self,
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
-  if (!fts_index (self, id, subject, addresses, text, TRUE, error))
+  if (!_td_store_fts_index (self, id, subject, addresses, text, TRUE, error))
     return FALSE;
 
   *stored = TRUE;
@@ -1490,17 +1440,8 @@ td_store_remove_messages_finish (TdStore       *self,
 
 /* --- Messages (unbounded reads, on the store thread) --- */
 
-typedef struct
-{
-  gint64   id;
-  gboolean flag;
-  gint64   since;
-  char    *query;
-  guint    limit;
-} ReadData;
-
-static void
-read_data_free (gpointer data)
+void
+_td_store_read_data_free (gpointer data)
 {
   ReadData *d = data;
 
@@ -1561,8 +1502,9 @@ td_store_list_uids_async (TdStore             *self,
   d = g_new0 (ReadData, 1);
   d->id = folder_id;
   d->flag = without_body;
-  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d, read_data_free,
-                            td_store_list_uids_async, cancellable, callback, user_data));
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d,
+                                                _td_store_read_data_free, td_store_list_uids_async,
+                                                cancellable, callback, user_data));
 }
 
 GArray *
@@ -1590,9 +1532,10 @@ td_store_list_missing_bodies_async (TdStore             *self,
   d->id = folder_id;
   d->flag = TRUE;
   d->since = MAX (since, 0);
-  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d, read_data_free,
-                            td_store_list_missing_bodies_async, cancellable, callback,
-                            user_data));
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, list_uids_job, d,
+                                                _td_store_read_data_free,
+                                                td_store_list_missing_bodies_async, cancellable,
+                                                callback, user_data));
 }
 
 GArray *
@@ -1644,8 +1587,9 @@ td_store_get_body_async (TdStore             *self,
 
   d = g_new0 (ReadData, 1);
   d->id = message_id;
-  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, get_body_job, d, read_data_free,
-                            td_store_get_body_async, cancellable, callback, user_data));
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, get_body_job, d,
+                                                _td_store_read_data_free, td_store_get_body_async,
+                                                cancellable, callback, user_data));
 }
 
 GBytes *
@@ -1657,13 +1601,8 @@ td_store_get_body_finish (TdStore       *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-#define MESSAGE_COLUMNS \
-  "m.id, m.folder_id, m.uid, m.message_id, m.date, m.from_name, m.from_address, m.to_list," \
-  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body," \
-  " m.keywords"
-
-static TdMessage *
-message_from_row (TdDbStmt *stmt)
+TdMessage *
+_td_store_message_from_row (TdDbStmt *stmt)
 {
   TdMessageFields fields = {
     .id = sqlite3_column_int64 (stmt, 0),
@@ -1690,139 +1629,6 @@ message_from_row (TdDbStmt *stmt)
   if (fields.preview != NULL && !fields.has_body)
     fields.preview = NULL;
   return td_message_new (&fields);
-}
-
-static gboolean
-is_word_char (gunichar c)
-{
-  /* What FTS5's unicode61 tokenizer keeps: letters, numbers, private use. */
-  switch (g_unichar_type (c))
-    {
-    case G_UNICODE_LOWERCASE_LETTER:
-    case G_UNICODE_MODIFIER_LETTER:
-    case G_UNICODE_OTHER_LETTER:
-    case G_UNICODE_TITLECASE_LETTER:
-    case G_UNICODE_UPPERCASE_LETTER:
-    case G_UNICODE_DECIMAL_NUMBER:
-    case G_UNICODE_LETTER_NUMBER:
-    case G_UNICODE_OTHER_NUMBER:
-    case G_UNICODE_PRIVATE_USE:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
-/* Whatever the user typed, as an FTS5 expression that cannot be a syntax error: every word
- * (a run of letters and digits, as the unicode61 tokenizer cuts them) a quoted string, all of
- * them required, the last one a prefix. The index keeps no positions, so there are no
- * phrases: "e-mail" looks for "e" and "mail". NULL when there is nothing to look for. */
-static char *
-build_match_expression (const char *query)
-{
-  g_autofree char *valid = NULL;
-  g_autoptr(GString) expr = g_string_new (NULL);
-  const char *p;
-  guint terms = 0;
-
-  if (query == NULL)
-    return NULL;
-  valid = g_utf8_make_valid (query, MIN (strlen (query), MAX_QUERY_BYTES));
-
-  p = valid;
-  while (*p != '\0' && terms < MAX_QUERY_TERMS)
-    {
-      const char *start;
-
-      while (*p != '\0' && !is_word_char (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      start = p;
-      while (*p != '\0' && is_word_char (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      if (p == start)
-        continue;
-
-      /* Word characters never include '"', so the token needs no escaping. */
-      if (terms++ > 0)
-        g_string_append_c (expr, ' ');
-      g_string_append_c (expr, '"');
-      g_string_append_len (expr, start, p - start);
-      g_string_append_c (expr, '"');
-    }
-
-  if (terms == 0)
-    return NULL;
-  g_string_append_c (expr, '*');
-  return g_string_free (g_steal_pointer (&expr), FALSE);
-}
-
-static gboolean
-search_job (TdStore  *self,
-            Job      *job,
-            GError  **error)
-{
-  ReadData *d = job->data;
-  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
-  TdDbStmt *stmt;
-  int rc;
-
-  stmt = td_db_prepare (self->wdb,
-                        "SELECT " MESSAGE_COLUMNS " FROM message_fts"
-                        " JOIN message m ON m.id = message_fts.rowid"
-                        " WHERE message_fts MATCH ?1"
-                        " ORDER BY m.date DESC, m.id DESC LIMIT ?2", error);
-  if (stmt == NULL)
-    return FALSE;
-  td_db_bind_text (stmt, 1, d->query);
-  sqlite3_bind_int64 (stmt, 2, d->limit > 0 ? (sqlite3_int64) d->limit : -1);
-  while ((rc = td_db_step (self->wdb, stmt, error)) == SQLITE_ROW)
-    g_ptr_array_add (messages, message_from_row (stmt));
-  td_db_stmt_release (stmt);
-  if (rc < 0)
-    return FALSE;
-
-  job->result = g_steal_pointer (&messages);
-  job->result_free = (GDestroyNotify) g_ptr_array_unref;
-  return TRUE;
-}
-
-void
-td_store_search_async (TdStore             *self,
-                       const char          *query,
-                       guint                limit,
-                       GCancellable        *cancellable,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
-{
-  ReadData *d;
-  Job *job;
-
-  g_return_if_fail (TD_IS_STORE (self));
-
-  d = g_new0 (ReadData, 1);
-  d->query = build_match_expression (query);
-  d->limit = limit;
-  job = _td_store_job_new (self, JOB_READ, search_job, d, read_data_free, td_store_search_async,
-                 cancellable, callback, user_data);
-
-  if (d->query == NULL)
-    {
-      g_task_return_pointer (job->task, g_ptr_array_new_with_free_func (g_object_unref),
-                             (GDestroyNotify) g_ptr_array_unref);
-      _td_store_job_free (job);
-      return;
-    }
-
-  _td_store_queue_job (self, job);
-}
-
-GPtrArray *
-td_store_search_finish (TdStore       *self,
-                        GAsyncResult  *result,
-                        GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* --- Messages (bounded reads on the calling thread) --- */
@@ -1856,7 +1662,7 @@ td_store_page_messages (TdStore  *self,
   sqlite3_bind_int64 (stmt, 2, limit);
   sqlite3_bind_int64 (stmt, 3, offset);
   while ((rc = td_db_step (db, stmt, error)) == SQLITE_ROW)
-    g_ptr_array_add (messages, message_from_row (stmt));
+    g_ptr_array_add (messages, _td_store_message_from_row (stmt));
   td_db_stmt_release (stmt);
   _td_store_read_end (self);
 
@@ -1911,7 +1717,7 @@ td_store_get_message (TdStore  *self,
       sqlite3_bind_int64 (stmt, 1, message_id);
       rc = td_db_step (db, stmt, error);
       if (rc == SQLITE_ROW)
-        message = message_from_row (stmt);
+        message = _td_store_message_from_row (stmt);
       else if (rc == SQLITE_DONE)
         g_set_error_literal (error, TD_ERROR, TD_ERROR_NOT_FOUND, _("No such message"));
       td_db_stmt_release (stmt);
