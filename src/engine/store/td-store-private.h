@@ -91,6 +91,31 @@ typedef struct
   " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body," \
   " m.keywords"
 
+/* What the store keeps of a message's header fields, cleaned and bounded. */
+typedef struct
+{
+  char   *subject;
+  char   *from_name;
+  char   *from_address;
+  char   *to;
+  char   *cc;
+  char   *message_id;
+  char   *in_reply_to;
+  char   *refs;
+  gint64  date;          /* from the Date header, 0 when missing */
+} ParsedHeader;
+
+/* What the store keeps of a parsed body. */
+typedef struct
+{
+  char     *text;        /* for the full-text index, or NULL when it did not parse */
+  char     *preview;
+  gboolean  attachment;
+} ParsedBody;
+
+typedef gpointer (*ParseFunc) (gpointer item);
+typedef struct _ParseState ParseState;
+
 Job      *_td_store_job_new                (TdStore             *self,
                                             JobKind              kind,
                                             JobFunc              func,
@@ -106,6 +131,9 @@ void      _td_store_queue_job              (TdStore             *self,
 void      _td_store_job_free               (Job                 *job);
 void      _td_store_int64_array_add_unique (GArray              *array,
                                             gint64               value);
+/* Valid UTF-8 of at most @max bytes, cut at a character boundary; NULL stays NULL. */
+char     *_td_store_clean_text             (const char          *text,
+                                            gsize                max);
 void      _td_store_append_nonempty        (GString             *str,
                                             const char          *text);
 /* Whether the account or folder with that id exists (NOT_FOUND when not), on @db. */
@@ -121,6 +149,20 @@ TdDb     *_td_store_read_begin             (TdStore             *self,
 void      _td_store_read_end               (TdStore             *self);
 void      _td_store_read_data_free         (gpointer             data);
 TdMessage *_td_store_message_from_row      (TdDbStmt            *stmt);
+
+/* td-store-parse.c: a batch of items (TdMessageSpec* for _td_store_parse_header(),
+ * TdBodySpec* for _td_store_parse_body()) goes to the parse thread when its job is queued;
+ * the job waits for the parsed ones on the store thread. */
+ParseState *_td_store_start_parse          (TdStore             *self,
+                                            GPtrArray           *items,
+                                            ParseFunc            parse,
+                                            GDestroyNotify       parsed_free);
+GPtrArray *_td_store_wait_parse            (ParseState          *state);
+void      _td_store_parse_state_unref      (ParseState          *state);
+gpointer  _td_store_parse_header           (gpointer             item);
+gpointer  _td_store_parse_body             (gpointer             item);
+void      _td_store_parsed_header_free     (ParsedHeader        *parsed);
+void      _td_store_parsed_body_free       (ParsedBody          *parsed);
 
 /* td-store-search.c: the full-text entry of message row @id (store thread); @replace drops
  * the one it had. */

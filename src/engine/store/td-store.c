@@ -20,15 +20,10 @@
 
 #include "td-db.h"
 #include "td-error.h"
-#include "td-mime.h"
 #include "td-store-resources.h"
 
 #define MIGRATIONS_DIR "/org/tidings/Tidings/store"
 
-/* Bounds on what one header field may put into a row, and on the text we index. */
-#define MAX_LONG_FIELD    (32 * 1024)
-#define MAX_INDEXED_TEXT  (1024 * 1024)
-#define PREVIEW_CHARS     200
 /* A Date more than this far in the future is a lie; the server's INTERNALDATE wins. */
 #define MAX_FUTURE_SECONDS (24 * 60 * 60)
 
@@ -102,10 +97,9 @@ td_body_spec_free (TdBodySpec *spec)
 
 /* --- Small helpers --- */
 
-/* Valid UTF-8 of at most @max bytes, cut at a character boundary; NULL stays NULL. */
-static char *
-clean_text (const char *text,
-            gsize       max)
+char *
+_td_store_clean_text (const char *text,
+                      gsize       max)
 {
   g_autofree char *valid = NULL;
   const char *end;
@@ -752,137 +746,6 @@ td_store_check_integrity_finish (TdStore       *self,
 
 /* --- Messages (writes) --- */
 
-/* What the store keeps of a message's header fields, cleaned and bounded. */
-typedef struct
-{
-  char   *subject;
-  char   *from_name;
-  char   *from_address;
-  char   *to;
-  char   *cc;
-  char   *message_id;
-  char   *in_reply_to;
-  char   *refs;
-  gint64  date;          /* from the Date header, 0 when missing */
-} ParsedHeader;
-
-static void
-parsed_header_free (ParsedHeader *parsed)
-{
-  g_free (parsed->subject);
-  g_free (parsed->from_name);
-  g_free (parsed->from_address);
-  g_free (parsed->to);
-  g_free (parsed->cc);
-  g_free (parsed->message_id);
-  g_free (parsed->in_reply_to);
-  g_free (parsed->refs);
-  g_free (parsed);
-}
-
-/* What the store keeps of a parsed body. */
-typedef struct
-{
-  char     *text;        /* for the full-text index, or NULL when it did not parse */
-  char     *preview;
-  gboolean  attachment;
-} ParsedBody;
-
-static void
-parsed_body_free (ParsedBody *parsed)
-{
-  g_free (parsed->text);
-  g_free (parsed->preview);
-  g_free (parsed);
-}
-
-/* Headers and bodies are parsed (MIME, charsets, RFC 2047, HTML to text) on the parse thread
- * while the store thread writes the batch before: measured on the 10,000-message benchmark,
- * parsing bodies is about a third of the store thread's time, and parsing headers a third of
- * a header batch's. A store job waits for its batch's parse; the parse thread takes batches
- * in the order they were queued, so jobs still run in that order. Shared by the job and the
- * parse thread. */
-typedef gpointer (*ParseFunc) (gpointer item);
-
-typedef struct
-{
-  GMutex          mutex;
-  GCond           cond;
-  gboolean        done;
-  ParseFunc       parse;
-  GDestroyNotify  parsed_free;
-  GPtrArray      *items;      /* a reference to the job's */
-  GPtrArray      *parsed;     /* one per item, set by the parse thread */
-} ParseState;
-
-static void
-parse_state_clear (ParseState *state)
-{
-  g_mutex_clear (&state->mutex);
-  g_cond_clear (&state->cond);
-  g_clear_pointer (&state->items, g_ptr_array_unref);
-  g_clear_pointer (&state->parsed, g_ptr_array_unref);
-}
-
-static void
-parse_state_unref (ParseState *state)
-{
-  g_atomic_rc_box_release_full (state, (GDestroyNotify) parse_state_clear);
-}
-
-/* The parse thread: parses a batch and hands it to the waiting store job. */
-static void
-parse_thread_func (gpointer data,
-                   gpointer user_data)
-{
-  ParseState *state = data;
-  GPtrArray *parsed = g_ptr_array_new_full (state->items->len, state->parsed_free);
-
-  for (guint i = 0; i < state->items->len; i++)
-    g_ptr_array_add (parsed, state->parse (g_ptr_array_index (state->items, i)));
-
-  g_mutex_lock (&state->mutex);
-  state->parsed = parsed;
-  state->done = TRUE;
-  g_cond_signal (&state->cond);
-  g_mutex_unlock (&state->mutex);
-  parse_state_unref (state);
-}
-
-/* Hands @items to the parse thread; returns the state the job keeps. */
-static ParseState *
-start_parse (TdStore        *self,
-             GPtrArray      *items,
-             ParseFunc       parse,
-             GDestroyNotify  parsed_free)
-{
-  ParseState *state = g_atomic_rc_box_new0 (ParseState);
-  ParseState *ref;
-
-  g_mutex_init (&state->mutex);
-  g_cond_init (&state->cond);
-  state->parse = parse;
-  state->parsed_free = parsed_free;
-  state->items = g_ptr_array_ref (items);
-  if (self->parse_pool == NULL)
-    self->parse_pool = g_thread_pool_new (parse_thread_func, NULL, 1, FALSE, NULL);
-  ref = g_atomic_rc_box_acquire (state);
-  if (self->parse_pool == NULL || !g_thread_pool_push (self->parse_pool, ref, NULL))
-    parse_thread_func (ref, NULL);  /* no thread: parse here */
-  return state;
-}
-
-/* On the store thread: the parsed items, one per item. */
-static GPtrArray *
-wait_parse (ParseState *state)
-{
-  g_mutex_lock (&state->mutex);
-  while (!state->done)
-    g_cond_wait (&state->cond, &state->mutex);
-  g_mutex_unlock (&state->mutex);
-  return state->parsed;
-}
-
 typedef struct
 {
   gint64      folder_id;
@@ -898,7 +761,7 @@ messages_data_free (gpointer data)
 
   g_clear_pointer (&d->items, g_ptr_array_unref);
   g_clear_pointer (&d->array, g_array_unref);
-  g_clear_pointer (&d->parse, parse_state_unref);
+  g_clear_pointer (&d->parse, _td_store_parse_state_unref);
   g_free (d);
 }
 
@@ -910,31 +773,6 @@ pick_date (gint64 header_date,
   if ((header_date <= 0 || header_date > now + MAX_FUTURE_SECONDS) && internaldate > 0)
     return internaldate;
   return MAX (header_date, 0);
-}
-
-/* On the parse thread. */
-static gpointer
-parse_header (gpointer item)
-{
-  TdMessageSpec *spec = item;
-  ParsedHeader *parsed = g_new0 (ParsedHeader, 1);
-  g_autoptr(TdMimeHeaders) headers = NULL;
-
-  if (spec->header != NULL && g_bytes_get_size (spec->header) > 0)
-    headers = td_mime_headers_parse (spec->header);
-  if (headers == NULL)
-    return parsed;
-
-  parsed->subject = clean_text (headers->subject, MAX_SHORT_FIELD);
-  parsed->from_name = clean_text (headers->from_name, MAX_SHORT_FIELD);
-  parsed->from_address = clean_text (headers->from_address, MAX_SHORT_FIELD);
-  parsed->to = clean_text (headers->to, MAX_LONG_FIELD);
-  parsed->cc = clean_text (headers->cc, MAX_LONG_FIELD);
-  parsed->message_id = clean_text (headers->message_id, MAX_SHORT_FIELD);
-  parsed->in_reply_to = clean_text (headers->in_reply_to, MAX_SHORT_FIELD);
-  parsed->refs = clean_text (headers->references, MAX_LONG_FIELD);
-  parsed->date = headers->date;
-  return parsed;
 }
 
 static gboolean
@@ -974,7 +812,7 @@ insert_message (TdStore        *self,
   sqlite3_bind_int64 (stmt, 15, (sqlite3_int64) MIN (spec->modseq, G_MAXINT64));
   if (spec->keywords != NULL && *spec->keywords != '\0')
     {
-      g_autofree char *keywords = clean_text (spec->keywords, MAX_SHORT_FIELD);
+      g_autofree char *keywords = _td_store_clean_text (spec->keywords, MAX_SHORT_FIELD);
 
       td_db_bind_text (stmt, 14, keywords);
     }
@@ -1001,7 +839,7 @@ add_messages_job (TdStore  *self,
   if (!_td_store_check_folder (self->wdb, d->folder_id, error))
     return FALSE;
 
-  parsed = wait_parse (d->parse);
+  parsed = _td_store_wait_parse (d->parse);
   for (guint i = 0; i < d->items->len; i++)
     {
       TdMessageSpec *spec = g_ptr_array_index (d->items, i);
@@ -1090,7 +928,8 @@ td_store_add_messages_async (TdStore             *self,
       copy->modseq = spec->modseq;
       g_ptr_array_add (d->items, copy);
     }
-  d->parse = start_parse (self, d->items, parse_header, (GDestroyNotify) parsed_header_free);
+  d->parse = _td_store_start_parse (self, d->items, _td_store_parse_header,
+                                    (GDestroyNotify) _td_store_parsed_header_free);
 
   _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, add_messages_job, d, messages_data_free,
                             td_store_add_messages_async, cancellable, callback, user_data));
@@ -1103,29 +942,6 @@ td_store_add_messages_finish (TdStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* On the parse thread. */
-static gpointer
-parse_body (gpointer item)
-{
-  TdBodySpec *spec = item;
-  ParsedBody *parsed = g_new0 (ParsedBody, 1);
-  g_autoptr(TdMimeMessage) mime = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *body_text;
-
-  mime = td_mime_message_new (spec->raw, &error);
-  if (mime == NULL)
-    {
-      g_debug ("uid %u does not parse: %s", spec->uid, error->message);
-      return parsed;
-    }
-  body_text = td_mime_message_get_text (mime);
-  parsed->text = clean_text (body_text != NULL ? body_text : "", MAX_INDEXED_TEXT);
-  parsed->preview = td_mime_make_preview (parsed->text, PREVIEW_CHARS);
-  parsed->attachment = td_mime_message_has_attachment (mime);
-  return parsed;
 }
 
 static gboolean
@@ -1209,7 +1025,7 @@ set_bodies_job (TdStore  *self,
   if (!_td_store_check_folder (self->wdb, d->folder_id, error))
     return FALSE;
 
-  parsed = wait_parse (d->parse);
+  parsed = _td_store_wait_parse (d->parse);
   for (guint i = 0; i < d->items->len; i++)
     if (!store_body (self, d->folder_id, g_ptr_array_index (d->items, i),
                      g_ptr_array_index (parsed, i), &changed, error))
@@ -1245,7 +1061,8 @@ td_store_set_bodies_async (TdStore             *self,
       g_ptr_array_add (d->items, td_body_spec_new (spec->uid, spec->raw));
     }
 
-  d->parse = start_parse (self, d->items, parse_body, (GDestroyNotify) parsed_body_free);
+  d->parse = _td_store_start_parse (self, d->items, _td_store_parse_body,
+                                    (GDestroyNotify) _td_store_parsed_body_free);
 
   _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, set_bodies_job, d, messages_data_free,
                             td_store_set_bodies_async, cancellable, callback, user_data));
@@ -1310,7 +1127,7 @@ update_flags_job (TdStore  *self,
        * then live only here) or did not say */
       keep_keywords = change->keywords == NULL || (local_flags & TD_FLAG_KEYWORDS) != 0;
       if (!keep_keywords && *change->keywords != '\0')
-        keywords = clean_text (change->keywords, MAX_SHORT_FIELD);
+        keywords = _td_store_clean_text (change->keywords, MAX_SHORT_FIELD);
       stmt = td_db_prepare (self->wdb,
                             "UPDATE message SET flags = (?3 & ~?5) | (flags & ?5),"
                             " modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END,"
@@ -1737,19 +1554,19 @@ _td_store_insert_whole_message (TdStore        *self,
                                 GError        **error)
 {
   TdBodySpec body = { .uid = spec->uid, .raw = raw };
-  ParsedHeader *header = parse_header (spec);
+  ParsedHeader *header = _td_store_parse_header (spec);
   ParsedBody *parsed;
   gboolean stored = FALSE;
   gboolean ok;
 
   ok = insert_message (self, folder_id, spec, header, g_get_real_time () / G_USEC_PER_SEC,
                        error);
-  parsed_header_free (header);
+  _td_store_parsed_header_free (header);
   if (ok)
     {
-      parsed = parse_body (&body);
+      parsed = _td_store_parse_body (&body);
       ok = store_body (self, folder_id, &body, parsed, &stored, error);
-      parsed_body_free (parsed);
+      _td_store_parsed_body_free (parsed);
     }
   return ok;
 }
