@@ -75,6 +75,18 @@ struct _Job
   Changes        *changes;
 };
 
+typedef gpointer (*ParseFunc) (gpointer item);
+typedef struct _ParseState ParseState;
+
+/* What a job that writes messages, bodies or flags carries. */
+typedef struct
+{
+  gint64      folder_id;
+  GPtrArray  *items;    /* TdMessageSpec*, TdBodySpec* (copies) */
+  GArray     *array;    /* TdUidFlags or guint32 (copies) */
+  ParseState *parse;    /* add_messages and set_bodies only */
+} MessagesData;
+
 /* What a job that reads messages, bodies or search results carries. */
 typedef struct
 {
@@ -113,9 +125,6 @@ typedef struct
   gboolean  attachment;
 } ParsedBody;
 
-typedef gpointer (*ParseFunc) (gpointer item);
-typedef struct _ParseState ParseState;
-
 Job      *_td_store_job_new                (TdStore             *self,
                                             JobKind              kind,
                                             JobFunc              func,
@@ -147,8 +156,18 @@ gboolean  _td_store_check_folder           (TdDb                *db,
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
 void      _td_store_read_end               (TdStore             *self);
+void      _td_store_messages_data_free     (gpointer             data);
 void      _td_store_read_data_free         (gpointer             data);
 TdMessage *_td_store_message_from_row      (TdDbStmt            *stmt);
+
+/* td-store-bodies.c: stores the body of @spec as that of its message row in @folder_id, with
+ * its preview and full-text entry; an unknown uid is ignored (store thread). */
+gboolean  _td_store_store_body             (TdStore             *self,
+                                            gint64               folder_id,
+                                            TdBodySpec          *spec,
+                                            ParsedBody          *parsed,
+                                            gboolean            *stored,
+                                            GError             **error);
 
 /* td-store-parse.c: a batch of items (TdMessageSpec* for _td_store_parse_header(),
  * TdBodySpec* for _td_store_parse_body()) goes to the parse thread when its job is queued;
