@@ -1,9 +1,11 @@
 /* td-store-private.h: what the files of TdStore share (not for other layers)
  *
- * TdStore spans td-store.c (the thread, the job queue, accounts, folders, messages, bodies,
- * search), td-store-journal.c (local actions and their journal) and td-store-pop3.c (the
- * UIDL table of POP3 accounts and their downloads). A job runs on the store
- * thread in one transaction; its result comes back on the caller's context.
+ * TdStore spans td-store.c (the object, the store thread, the job queue, opening and
+ * closing), td-store-accounts.c, td-store-folders.c, td-store-messages.c (message rows and
+ * flags), td-store-bodies.c, td-store-parse.c (the parse thread), td-store-search.c (the
+ * full-text index), td-store-journal.c (local actions and their journal) and
+ * td-store-pop3.c (the UIDL table of POP3 accounts and their downloads). A job runs on the
+ * store thread in one transaction; its result comes back on the caller's context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -125,6 +127,7 @@ typedef struct
   gboolean  attachment;
 } ParsedBody;
 
+/* td-store.c */
 Job      *_td_store_job_new                (TdStore             *self,
                                             JobKind              kind,
                                             JobFunc              func,
@@ -156,9 +159,19 @@ gboolean  _td_store_check_folder           (TdDb                *db,
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
 void      _td_store_read_end               (TdStore             *self);
+
+/* td-store-messages.c */
 void      _td_store_messages_data_free     (gpointer             data);
 void      _td_store_read_data_free         (gpointer             data);
 TdMessage *_td_store_message_from_row      (TdDbStmt            *stmt);
+/* For td-store-pop3.c (store thread, inside a write job): inserts the message row of @spec
+ * (its header parsed from @spec->header) and stores @raw as its body, with its preview and
+ * full-text entry. */
+gboolean  _td_store_insert_whole_message   (TdStore             *self,
+                                            gint64               folder_id,
+                                            TdMessageSpec       *spec,
+                                            GBytes              *raw,
+                                            GError             **error);
 
 /* td-store-bodies.c: stores the body of @spec as that of its message row in @folder_id, with
  * its preview and full-text entry; an unknown uid is ignored (store thread). */
@@ -198,15 +211,7 @@ char     *_td_store_join_addresses         (const char          *from_name,
                                             const char          *to,
                                             const char          *cc);
 
-/* td-store.c, for td-store-pop3.c (store thread, inside a write job): inserts the message
- * row of @spec (its header parsed from @spec->header) and stores @raw as its body, with its
- * preview and full-text entry. */
-gboolean  _td_store_insert_whole_message   (TdStore             *self,
-                                            gint64               folder_id,
-                                            TdMessageSpec       *spec,
-                                            GBytes              *raw,
-                                            GError             **error);
-/* td-store-pop3.c, for td-store.c: the local folders of a new POP3 account (store thread). */
+/* td-store-pop3.c, for td-store-accounts.c: the local folders of a new POP3 account (store thread). */
 gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
                                                gint64            account_id,
                                                Changes          *changes,

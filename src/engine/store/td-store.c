@@ -4,7 +4,8 @@
  * write connection. A finished job goes back to the caller's GMainContext through an idle
  * source (never g_main_context_invoke(), which may run the callback on the store thread when
  * the context is free); the signals for what it committed go, before it, to the context of
- * the thread that opened the store.
+ * the thread that opened the store. What the jobs do lives in the other td-store-*.c files,
+ * one concept each (see td-store-private.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
