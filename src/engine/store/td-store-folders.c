@@ -636,6 +636,25 @@ write_folder_state (TdStore        *self,
   return TRUE;
 }
 
+/* The folder-state writes carry the same data: @state for @folder_id. */
+static void
+queue_folder_state_job (TdStore             *self,
+                        JobFunc              func,
+                        gpointer             source_tag,
+                        gint64               folder_id,
+                        const TdFolderState *state,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  FolderStateData *d = g_new0 (FolderStateData, 1);
+
+  d->folder_id = folder_id;
+  d->state = *state;
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, func, d, g_free, source_tag,
+                                                cancellable, callback, user_data));
+}
+
 static gboolean
 set_folder_state_job (TdStore  *self,
                       Job      *job,
@@ -652,16 +671,11 @@ td_store_set_folder_state_async (TdStore             *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  FolderStateData *d;
-
   g_return_if_fail (TD_IS_STORE (self));
   g_return_if_fail (state != NULL);
 
-  d = g_new0 (FolderStateData, 1);
-  d->folder_id = folder_id;
-  d->state = *state;
-  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, set_folder_state_job, d, g_free,
-                            td_store_set_folder_state_async, cancellable, callback, user_data));
+  queue_folder_state_job (self, set_folder_state_job, td_store_set_folder_state_async,
+                          folder_id, state, cancellable, callback, user_data);
 }
 
 gboolean
@@ -706,16 +720,11 @@ td_store_reset_folder_async (TdStore             *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  FolderStateData *d;
-
   g_return_if_fail (TD_IS_STORE (self));
   g_return_if_fail (state != NULL);
 
-  d = g_new0 (FolderStateData, 1);
-  d->folder_id = folder_id;
-  d->state = *state;
-  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, reset_folder_job, d, g_free,
-                            td_store_reset_folder_async, cancellable, callback, user_data));
+  queue_folder_state_job (self, reset_folder_job, td_store_reset_folder_async, folder_id, state,
+                          cancellable, callback, user_data);
 }
 
 gboolean
