@@ -211,7 +211,8 @@ char     *_td_store_join_addresses         (const char          *from_name,
                                             const char          *to,
                                             const char          *cc);
 
-/* td-store-pop3.c, for td-store-accounts.c: the local folders of a new POP3 account (store thread). */
+/* td-store-pop3.c, for td-store-accounts.c: the local folders of a new POP3 account (store
+ * thread). */
 gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
                                                gint64            account_id,
                                                Changes          *changes,
