@@ -1,9 +1,11 @@
 /* td-store-private.h: what the files of TdStore share (not for other layers)
  *
- * TdStore spans td-store.c (the thread, the job queue, accounts, folders, messages, bodies,
- * search), td-store-journal.c (local actions and their journal) and td-store-pop3.c (the
- * UIDL table of POP3 accounts and their downloads). A job runs on the store
- * thread in one transaction; its result comes back on the caller's context.
+ * TdStore spans td-store.c (the object, the store thread, the job queue, opening and
+ * closing), td-store-accounts.c, td-store-folders.c, td-store-messages.c (message rows and
+ * flags), td-store-bodies.c, td-store-parse.c (the parse thread), td-store-search.c (the
+ * full-text index), td-store-journal.c (local actions and their journal) and
+ * td-store-pop3.c (the UIDL table of POP3 accounts and their downloads). A job runs on the
+ * store thread in one transaction; its result comes back on the caller's context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +15,9 @@
 #include "td-store.h"
 
 G_BEGIN_DECLS
+
+/* Bounds on what one header field may put into a row: a short one (also a folder path). */
+#define MAX_SHORT_FIELD   (4 * 1024)
 
 struct _TdStore
 {
@@ -72,7 +77,57 @@ struct _Job
   Changes        *changes;
 };
 
+typedef gpointer (*ParseFunc) (gpointer item);
+typedef struct _ParseState ParseState;
 
+/* What a job that writes messages, bodies or flags carries. */
+typedef struct
+{
+  gint64      folder_id;
+  GPtrArray  *items;    /* TdMessageSpec*, TdBodySpec* (copies) */
+  GArray     *array;    /* TdUidFlags or guint32 (copies) */
+  ParseState *parse;    /* add_messages and set_bodies only */
+} MessagesData;
+
+/* What a job that reads messages, bodies or search results carries. */
+typedef struct
+{
+  gint64   id;
+  gboolean flag;
+  gint64   since;
+  char    *query;
+  guint    limit;
+} ReadData;
+
+/* The columns _td_store_message_from_row() reads, of a message row m. */
+#define MESSAGE_COLUMNS \
+  "m.id, m.folder_id, m.uid, m.message_id, m.date, m.from_name, m.from_address, m.to_list," \
+  " m.cc_list, m.subject, m.size, m.flags, m.preview, m.has_attachment, m.has_body," \
+  " m.keywords"
+
+/* What the store keeps of a message's header fields, cleaned and bounded. */
+typedef struct
+{
+  char   *subject;
+  char   *from_name;
+  char   *from_address;
+  char   *to;
+  char   *cc;
+  char   *message_id;
+  char   *in_reply_to;
+  char   *refs;
+  gint64  date;          /* from the Date header, 0 when missing */
+} ParsedHeader;
+
+/* What the store keeps of a parsed body. */
+typedef struct
+{
+  char     *text;        /* for the full-text index, or NULL when it did not parse */
+  char     *preview;
+  gboolean  attachment;
+} ParsedBody;
+
+/* td-store.c */
 Job      *_td_store_job_new                (TdStore             *self,
                                             JobKind              kind,
                                             JobFunc              func,
@@ -84,22 +139,80 @@ Job      *_td_store_job_new                (TdStore             *self,
                                             gpointer             user_data);
 void      _td_store_queue_job              (TdStore             *self,
                                             Job                 *job);
+/* For a job that is not queued after all (its task returned early). */
+void      _td_store_job_free               (Job                 *job);
 void      _td_store_int64_array_add_unique (GArray              *array,
                                             gint64               value);
+/* Valid UTF-8 of at most @max bytes, cut at a character boundary; NULL stays NULL. */
+char     *_td_store_clean_text             (const char          *text,
+                                            gsize                max);
+void      _td_store_append_nonempty        (GString             *str,
+                                            const char          *text);
+/* Whether the account or folder with that id exists (NOT_FOUND when not), on @db. */
+gboolean  _td_store_check_account          (TdDb                *db,
+                                            gint64               id,
+                                            GError             **error);
+gboolean  _td_store_check_folder           (TdDb                *db,
+                                            gint64               id,
+                                            GError             **error);
 /* The read connection of the opener's thread, locked; NULL with @error when closed. */
 TdDb     *_td_store_read_begin             (TdStore             *self,
                                             GError             **error);
 void      _td_store_read_end               (TdStore             *self);
 
-/* td-store.c, for td-store-pop3.c (store thread, inside a write job): inserts the message
- * row of @spec (its header parsed from @spec->header) and stores @raw as its body, with its
- * preview and full-text entry. */
+/* td-store-messages.c */
+void      _td_store_messages_data_free     (gpointer             data);
+void      _td_store_read_data_free         (gpointer             data);
+TdMessage *_td_store_message_from_row      (TdDbStmt            *stmt);
+/* For td-store-pop3.c (store thread, inside a write job): inserts the message row of @spec
+ * (its header parsed from @spec->header) and stores @raw as its body, with its preview and
+ * full-text entry. */
 gboolean  _td_store_insert_whole_message   (TdStore             *self,
                                             gint64               folder_id,
                                             TdMessageSpec       *spec,
                                             GBytes              *raw,
                                             GError             **error);
-/* td-store-pop3.c, for td-store.c: the local folders of a new POP3 account (store thread). */
+
+/* td-store-bodies.c: stores the body of @spec as that of its message row in @folder_id, with
+ * its preview and full-text entry; an unknown uid is ignored (store thread). */
+gboolean  _td_store_store_body             (TdStore             *self,
+                                            gint64               folder_id,
+                                            TdBodySpec          *spec,
+                                            ParsedBody          *parsed,
+                                            gboolean            *stored,
+                                            GError             **error);
+
+/* td-store-parse.c: a batch of items (TdMessageSpec* for _td_store_parse_header(),
+ * TdBodySpec* for _td_store_parse_body()) goes to the parse thread when its job is queued;
+ * the job waits for the parsed ones on the store thread. */
+ParseState *_td_store_start_parse          (TdStore             *self,
+                                            GPtrArray           *items,
+                                            ParseFunc            parse,
+                                            GDestroyNotify       parsed_free);
+GPtrArray *_td_store_wait_parse            (ParseState          *state);
+void      _td_store_parse_state_unref      (ParseState          *state);
+gpointer  _td_store_parse_header           (gpointer             item);
+gpointer  _td_store_parse_body             (gpointer             item);
+void      _td_store_parsed_header_free     (ParsedHeader        *parsed);
+void      _td_store_parsed_body_free       (ParsedBody          *parsed);
+
+/* td-store-search.c: the full-text entry of message row @id (store thread); @replace drops
+ * the one it had. */
+gboolean  _td_store_fts_index              (TdStore             *self,
+                                            gint64               id,
+                                            const char          *subject,
+                                            const char          *addresses,
+                                            const char          *body,
+                                            gboolean             replace,
+                                            GError             **error);
+/* The addresses of a message as one text, for the index. */
+char     *_td_store_join_addresses         (const char          *from_name,
+                                            const char          *from_address,
+                                            const char          *to,
+                                            const char          *cc);
+
+/* td-store-pop3.c, for td-store-accounts.c: the local folders of a new POP3 account (store
+ * thread). */
 gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
                                                gint64            account_id,
                                                Changes          *changes,
