@@ -531,28 +531,59 @@ test_folders_here (Fixture       *f,
   g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
 }
 
+/* A folder changed here (renamed to @new_path, or deleted when it is NULL) from the sync's
+ * "progress" signal, the first time its text holds @when: while the sync runs. */
 typedef struct
 {
   Fixture      *f;
   gint64        folder_id;
+  const char   *when;
+  const char   *new_path;
   GAsyncResult *result;
-} RenameMidSync;
+} MidSync;
 
 static void
-rename_when_inbox_syncs (TdImapSync *sync,
-                         const char *what,
-                         guint       done,
-                         guint       total,
-                         gpointer    data)
+change_folder_when_cb (TdImapSync *sync,
+                       const char *what,
+                       guint       done,
+                       guint       total,
+                       gpointer    data)
 {
-  RenameMidSync *r = data;
+  MidSync *m = data;
 
-  /* the sync has listed the folders and applied the list: change them under it */
-  if (r->folder_id == 0 || strstr (what, "Inbox") == NULL)
+  if (m->folder_id == 0 || strstr (what, m->when) == NULL)
     return;
-  td_store_rename_folder_async (r->f->store, r->folder_id, "Work", NULL, td_test_store_result,
-                                &r->result);
-  r->folder_id = 0;
+  if (m->new_path != NULL)
+    td_store_rename_folder_async (m->f->store, m->folder_id, m->new_path, NULL,
+                                  td_test_store_result, &m->result);
+  else
+    td_store_delete_folder_async (m->f->store, m->folder_id, NULL, td_test_store_result,
+                                  &m->result);
+  m->folder_id = 0;
+}
+
+/* Runs a sync that changes the folder as @m says; both the sync and the change succeed. */
+static void
+sync_changing_folder (MidSync *m)
+{
+  g_autoptr(TdImapSync) sync = td_imap_sync_new (m->f->store, m->f->account);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean changed;
+
+  g_signal_connect (sync, "progress", G_CALLBACK (change_folder_when_cb), m);
+  td_imap_sync_run_async (sync, td_test_dovecot_get_password (m->f->server), NULL,
+                          td_test_store_result, &result);
+  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m->result);
+  td_test_wait_result (&m->result, 10000);
+  changed = m->new_path != NULL
+            ? td_store_rename_folder_finish (m->f->store, m->result, &error)
+            : td_store_delete_folder_finish (m->f->store, m->result, &error);
+  g_assert_no_error (error);
+  g_assert_true (changed);
+  g_clear_object (&m->result);
 }
 
 /* A folder renamed here while a sync runs: the sync does not stop on the old name it listed,
@@ -561,31 +592,19 @@ static void
 test_folder_renamed_mid_sync (Fixture       *f,
                               gconstpointer  data)
 {
-  g_autoptr(TdImapSync) sync = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TdFolder) projects = NULL;
   g_autoptr(TdFolder) work = NULL;
   g_autofree char *list = NULL;
-  RenameMidSync r = { f, 0, NULL };
+  /* the sync has listed the folders and applied the list: change them under it */
+  MidSync m = { f, 0, "Inbox", "Work", NULL };
   gint64 id;
 
   sync_ok (f);
   id = td_account_get_id (f->account);
   projects = folder (f, "Projects");
-  r.folder_id = td_folder_get_id (projects);
-
-  sync = td_imap_sync_new (f->store, f->account);
-  g_signal_connect (sync, "progress", G_CALLBACK (rename_when_inbox_syncs), &r);
-  td_imap_sync_run_async (sync, td_test_dovecot_get_password (f->server), NULL,
-                          td_test_store_result, &result);
-  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (r.result);
-  g_assert_true (td_store_rename_folder_finish (f->store, td_test_wait_result (&r.result, 10000),
-                                                &error));
-  g_assert_no_error (error);
-  g_clear_object (&r.result);
+  m.folder_id = td_folder_get_id (projects);
+  sync_changing_folder (&m);
 
   /* still renamed here, the old name not back, the change waiting */
   g_assert_null (td_store_find_folder (f->store, id, "Projects", NULL));
@@ -605,23 +624,6 @@ test_folder_renamed_mid_sync (Fixture       *f,
   g_assert_cmpint (td_folder_get_id (work), ==, td_folder_get_id (projects));
 }
 
-static void
-delete_when_archive_syncs (TdImapSync *sync,
-                           const char *what,
-                           guint       done,
-                           guint       total,
-                           gpointer    data)
-{
-  RenameMidSync *r = data;
-
-  /* inside the folder: its new messages are being fetched and written */
-  if (r->folder_id == 0 || strstr (what, "in Archive") == NULL)
-    return;
-  td_store_delete_folder_async (r->f->store, r->folder_id, NULL, td_test_store_result,
-                                &r->result);
-  r->folder_id = 0;
-}
-
 /* A folder deleted here while the sync is inside it: the sync leaves it (what was in flight
  * for it is dropped), goes on with the other folders and succeeds; the next sync sends the
  * delete. */
@@ -629,35 +631,24 @@ static void
 test_folder_deleted_mid_sync (Fixture       *f,
                               gconstpointer  data)
 {
-  g_autoptr(TdImapSync) sync = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TdFolder) archive = NULL;
   g_autoptr(TdMessage) later = NULL;
   g_autofree char *list = NULL;
-  RenameMidSync r = { f, 0, NULL };
+  /* inside the folder: its new messages are being fetched and written */
+  MidSync m = { f, 0, "in Archive", NULL, NULL };
   gint64 id;
 
   sync_ok (f);
   id = td_account_get_id (f->account);
   archive = folder (f, "Archive");
-  r.folder_id = td_folder_get_id (archive);
+  m.folder_id = td_folder_get_id (archive);
   td_test_dovecot_save_generated (f->server, "alice", "Archive", "Filed", 200, &error);
   g_assert_no_error (error);
   td_test_dovecot_save_generated (f->server, "alice", "Projects", "Later", 1, &error);
   g_assert_no_error (error);
 
-  sync = td_imap_sync_new (f->store, f->account);
-  g_signal_connect (sync, "progress", G_CALLBACK (delete_when_archive_syncs), &r);
-  td_imap_sync_run_async (sync, td_test_dovecot_get_password (f->server), NULL,
-                          td_test_store_result, &result);
-  td_imap_sync_run_finish (sync, td_test_wait_result (&result, 120000), &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (r.result);
-  g_assert_true (td_store_delete_folder_finish (f->store, td_test_wait_result (&r.result, 10000),
-                                                &error));
-  g_assert_no_error (error);
-  g_clear_object (&r.result);
+  sync_changing_folder (&m);
 
   /* gone here, the folders after it synced, the delete waiting */
   g_assert_null (td_store_find_folder (f->store, id, "Archive", NULL));
