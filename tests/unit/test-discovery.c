@@ -519,9 +519,22 @@ web_new (void)
   return web;
 }
 
+static gboolean
+drained_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 web_free (Web *web)
 {
+  gboolean drained = FALSE;
+
+  /* A fetch the discovery stopped (skipped, timed out) closes its connection from the main
+   * loop; the server's disconnect closes synchronously and would wait for that TLS peer. */
+  g_timeout_add (300, drained_cb, &drained);
+  td_test_wait_for (&drained, 5000);
   soup_server_disconnect (web->server);
   g_object_unref (web->server);
   g_hash_table_unref (web->bodies);
