@@ -47,7 +47,8 @@ typedef enum
 
 typedef enum
 {
-  TD_DISCOVERY_STATE_RUNNING,    /* started (or, for probes, one server answered: detail) */
+  TD_DISCOVERY_STATE_RUNNING,    /* started (detail ""), or news on the way: a probed server
+                                  * answered, an SRV service is not offered (detail) */
   TD_DISCOVERY_STATE_FOUND,      /* done, found servers */
   TD_DISCOVERY_STATE_NOTHING,    /* done, nothing there */
   TD_DISCOVERY_STATE_FAILED,     /* done, an error (detail says which) */
@@ -114,7 +115,7 @@ const char   *td_discovery_get_domain           (TdDiscovery         *self);
 /* The whole discovery [15000 ms]. */
 void          td_discovery_set_time_limit       (TdDiscovery         *self,
                                                  guint                milliseconds);
-/* Each probe's connect, handshake and answer [8 s]. */
+/* Each probe's connect, handshake and answer, and each autoconfig request [8 s]. */
 void          td_discovery_set_probe_timeout    (TdDiscovery         *self,
                                                  guint                seconds);
 /* The provider database [the bundled one]. */
