@@ -159,6 +159,12 @@ td_cli_auto_discover (int     argc,
   g_autofree char *reason = NULL;
   gboolean password_stdin = FALSE;
   int time_limit = 0;
+  /* for the usual path, which checks them: -1 / FALSE = not given */
+  int sync_days = -1;
+  int delete_after_days = -1;
+  gboolean leave_on_server = FALSE;
+  gboolean delete_after_download = FALSE;
+  gboolean delete_when_deleted_here = FALSE;
   GOptionEntry entries[] = {
     { "auto", 0, 0, G_OPTION_ARG_STRING, &address, N_("Find the servers of this email address"), "ADDRESS" },
     { "prefer", 0, 0, G_OPTION_ARG_STRING, &prefer_str, N_("imap or pop3, when the provider offers both (default imap)"), "KIND" },
@@ -166,6 +172,11 @@ td_cli_auto_discover (int     argc,
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from standard input"), NULL },
     { "trust-fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint, N_("Trust the server certificate with this SHA-256 fingerprint"), "SHA256" },
     { "time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit, N_("Seconds to look for the servers (default 15)"), "S" },
+    { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("IMAP: download message bodies of the last N days only"), "N" },
+    { "leave-on-server", 0, 0, G_OPTION_ARG_NONE, &leave_on_server, N_("POP3: keep all mail on the server"), NULL },
+    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after_days, N_("POP3: delete mail from the server N days after downloading it (default 14)"), "N" },
+    { "delete-after-download", 0, 0, G_OPTION_ARG_NONE, &delete_after_download, N_("POP3: delete mail from the server once it is downloaded"), NULL },
+    { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_when_deleted_here, N_("POP3: also delete from the server what you delete here for good"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -180,20 +191,17 @@ td_cli_auto_discover (int     argc,
   TdSecurity security;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  /* the POP3 options and --sync-days go on to the usual path, which checks them */
-  g_option_context_set_ignore_unknown_options (context, TRUE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("tidings-cli: %s\n", error->message);
       return 2;
     }
-  for (int i = 1; i < argc; i++)
-    if (argv[i][0] != '-')
-      {
-        g_printerr (_("tidings-cli: “account add --auto ADDRESS” finds the kind itself; “%s” "
-                      "is not an option\n"), argv[i]);
-        return 2;
-      }
+  if (argc > 1)
+    {
+      g_printerr (_("tidings-cli: “account add --auto ADDRESS” finds the kind itself; “%s” "
+                    "is not an option\n"), argv[1]);
+      return 2;
+    }
   if (address == NULL || (discovery = td_discovery_new (address)) == NULL)
     {
       g_printerr (_("tidings-cli: --auto needs an email address, like alice@example.org\n"));
@@ -281,8 +289,24 @@ td_cli_auto_discover (int     argc,
     g_strv_builder_add (builder, "--password-stdin");
   if (pinned != NULL)
     g_strv_builder_add_many (builder, "--trust-fingerprint", pinned, NULL);
-  for (int i = 1; i < argc; i++)
-    g_strv_builder_add (builder, argv[i]);
+  if (sync_days >= 0)
+    {
+      g_autofree char *days = g_strdup_printf ("%d", sync_days);
+
+      g_strv_builder_add_many (builder, "--sync-days", days, NULL);
+    }
+  if (delete_after_days >= 0)
+    {
+      g_autofree char *days = g_strdup_printf ("%d", delete_after_days);
+
+      g_strv_builder_add_many (builder, "--delete-after-days", days, NULL);
+    }
+  if (leave_on_server)
+    g_strv_builder_add (builder, "--leave-on-server");
+  if (delete_after_download)
+    g_strv_builder_add (builder, "--delete-after-download");
+  if (delete_when_deleted_here)
+    g_strv_builder_add (builder, "--delete-when-deleted-here");
   *add_argv = g_strv_builder_end (builder);
   return 0;
 }

@@ -10,7 +10,9 @@
 
 #include <string.h>
 
+#include "td-account.h"
 #include "td-test-dovecot.h"
+#include "td-test-store.h"
 #include "td-test-util.h"
 
 #define ADDRESS "alice@example.test"
@@ -133,6 +135,24 @@ account_list (const char *profile)
   return g_steal_pointer (&run.out);
 }
 
+/* The one account of @profile, as stored. */
+static TdAccount *
+stored_account (const char *profile)
+{
+  g_autofree char *path = g_build_filename (profile, "tidings.db", NULL);
+  g_autoptr(TdStore) store = td_test_store_open (path, 10000);
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  TdAccount *account;
+
+  accounts = td_store_list_accounts (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (accounts->len, ==, 1);
+  account = g_object_ref (g_ptr_array_index (accounts, 0));
+  td_store_close (store);
+  return account;
+}
+
 static void
 test_imap (void)
 {
@@ -144,7 +164,7 @@ test_imap (void)
   g_auto(Run) run = { 0 };
 
   run_cli (&run, profile, NULL, "secret\n", "account", "add", "--auto", ADDRESS,
-           "--name", "Alice", "--password-stdin",
+           "--name", "Alice", "--sync-days", "30", "--password-stdin",
            "--trust-fingerprint", td_test_dovecot_get_fingerprint (server), NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_strstrip (run.out);
@@ -172,6 +192,14 @@ test_imap (void)
   g_free (expected);
   expected = g_strdup_printf ("\timap\t" ADDRESS "\timap.example.test:%s\ttls\tAlice", imaps);
   assert_contains (list, expected);
+  {
+    g_autoptr(TdAccount) account = stored_account (profile);
+
+    g_assert_cmpstr (td_account_get_username (account), ==, ADDRESS);
+    g_assert_cmpuint (td_account_get_sync_days (account), ==, 30);
+    g_assert_cmpstr (td_account_get_pinned_fingerprint (account), ==,
+                     td_test_dovecot_get_fingerprint (server));
+  }
   assert_no_file_contains (profile, "secret");
   assert_no_file_contains (g_get_user_config_dir (), "secret");
 }
@@ -187,7 +215,8 @@ test_pop3 (void)
 
   /* the POP3 options go through to the usual path */
   run_cli (&run, profile, NULL, "secret\n", "account", "add", "--auto", ADDRESS,
-           "--prefer", "pop3", "--leave-on-server", "--password-stdin",
+           "--prefer", "pop3", "--delete-after-days", "7", "--delete-when-deleted-here",
+           "--password-stdin",
            "--trust-fingerprint", td_test_dovecot_get_fingerprint (server), NULL);
   g_assert_cmpint (run.status, ==, 0);
   expected = g_strdup_printf ("Incoming: POP3, as asked: pop3.example.test:%s with TLS", pop3s);
@@ -197,6 +226,13 @@ test_pop3 (void)
   g_free (expected);
   expected = g_strdup_printf ("\tpop3\t" ADDRESS "\tpop3.example.test:%s\ttls", pop3s);
   assert_contains (list, expected);
+  {
+    g_autoptr(TdAccount) account = stored_account (profile);
+
+    g_assert_cmpint (td_account_get_pop3_policy (account), ==, TD_POP3_POLICY_DELETE_AFTER_DAYS);
+    g_assert_cmpuint (td_account_get_pop3_delete_days (account), ==, 7);
+    g_assert_true (td_account_get_pop3_delete_when_deleted_here (account));
+  }
 
   /* an IMAP account does not take POP3 options: the usual path says so */
   {
@@ -278,6 +314,12 @@ test_usage (void)
   run_cli (&d, profile, NULL, NULL, "account", "add", "--auto", ADDRESS,
            "--trust-fingerprint", "12:34", NULL);
   g_assert_cmpint (d.status, ==, 2);
+  {
+    g_auto(Run) e = { 0 };
+
+    run_cli (&e, profile, NULL, NULL, "account", "add", "--auto", ADDRESS, "--bogus", NULL);
+    g_assert_cmpint (e.status, ==, 2);
+  }
 }
 
 int
