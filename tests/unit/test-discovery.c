@@ -465,6 +465,7 @@ typedef struct
   SoupServer *server;
   guint16     port;
   GHashTable *bodies;    /* path -> body (404 when missing) */
+  GHashTable *redirects; /* path -> Location of a 302 */
   char       *query_address;
   guint       requests;
 } Web;
@@ -478,8 +479,14 @@ web_handler (SoupServer        *server,
 {
   Web *web = user_data;
   const char *body = g_hash_table_lookup (web->bodies, path);
+  const char *location = g_hash_table_lookup (web->redirects, path);
 
   web->requests++;
+  if (location != NULL)
+    {
+      soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, location);
+      return;
+    }
   if (query != NULL && g_hash_table_lookup (query, "emailaddress") != NULL)
     {
       g_free (web->query_address);
@@ -508,6 +515,7 @@ web_new (void)
   g_assert_no_error (error);
   web->server = soup_server_new ("tls-certificate", certificate, NULL);
   web->bodies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  web->redirects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   soup_server_add_handler (web->server, NULL, web_handler, web, NULL);
   soup_server_listen_local (web->server, 0,
                             SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
@@ -538,6 +546,7 @@ web_free (Web *web)
   soup_server_disconnect (web->server);
   g_object_unref (web->server);
   g_hash_table_unref (web->bodies);
+  g_hash_table_unref (web->redirects);
   g_free (web->query_address);
   g_free (web);
 }
@@ -716,6 +725,58 @@ test_autoconfig_hostile (Fixture       *f,
   g_assert_cmpuint (n_candidates (f, TD_SERVER_PROTOCOL_IMAP), ==, 0);
   g_assert_null (td_discovery_choose_incoming (f->discovery, NULL, NULL, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_NOT_FOUND);
+}
+
+static void
+test_autoconfig_redirect (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(Web) web = web_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *well_known = NULL;
+  g_autoptr(GError) error = NULL;
+  const TdServerCandidate *c;
+
+  /* autoconfig: two redirects, relative then absolute, to the document; .well-known: a
+   * redirect to plain http, not followed */
+  g_hash_table_insert (web->redirects, g_strdup ("/first"), g_strdup ("/second"));
+  g_hash_table_insert (web->redirects, g_strdup ("/second"),
+                       g_strdup_printf ("https://localhost:%u/ac", web->port));
+  g_hash_table_insert (web->bodies, g_strdup ("/ac"), g_strdup (AUTOCONFIG_DOC));
+  g_hash_table_insert (web->redirects, g_strdup ("/to-http"),
+                       g_strdup_printf ("http://localhost:%u/ac", web->port));
+  url = web_url (web, "/first");
+  well_known = web_url (web, "/to-http");
+  td_discovery_set_autoconfig_urls (f->discovery, url, well_known);
+  trust_test_certificate (f);
+  only_sources (f, TD_DISCOVERY_SOURCE_AUTOCONFIG, TD_DISCOVERY_SOURCE_WELL_KNOWN, -1);
+
+  g_assert_true (run (f, &error));
+  g_assert_no_error (error);
+  g_assert_true (has_step (f, "well-known failed *only https:// is safe*"));
+  c = td_discovery_get_best (f->discovery, TD_SERVER_PROTOCOL_IMAP);
+  assert_candidate (c, "mail.example.test", 993, TD_CANDIDATE_SECURITY_TLS,
+                    TD_DISCOVERY_SOURCE_AUTOCONFIG);
+  g_assert_cmpuint (web->requests, ==, 4);
+}
+
+static void
+test_autoconfig_redirect_loop (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(Web) web = web_new ();
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_hash_table_insert (web->redirects, g_strdup ("/loop"), g_strdup ("/loop"));
+  url = web_url (web, "/loop");
+  td_discovery_set_autoconfig_urls (f->discovery, url, "");
+  trust_test_certificate (f);
+  only_sources (f, TD_DISCOVERY_SOURCE_AUTOCONFIG, -1);
+
+  g_assert_true (run (f, &error));
+  g_assert_true (has_step (f, "autoconfig failed *more than 3 redirects*"));
+  g_assert_cmpuint (web->requests, ==, 4);
 }
 
 static void
@@ -1006,6 +1067,8 @@ main (int    argc,
   ADD ("/discovery/autoconfig/precedence", test_autoconfig_precedence);
   ADD ("/discovery/autoconfig/404-then-well-known", test_autoconfig_404_then_well_known);
   ADD ("/discovery/autoconfig/hostile", test_autoconfig_hostile);
+  ADD ("/discovery/autoconfig/redirect", test_autoconfig_redirect);
+  ADD ("/discovery/autoconfig/redirect-loop", test_autoconfig_redirect_loop);
   ADD ("/discovery/autoconfig/untrusted", test_autoconfig_untrusted);
   ADD ("/discovery/autoconfig/plain-http", test_autoconfig_plain_http);
   ADD ("/discovery/srv/priorities", test_srv);

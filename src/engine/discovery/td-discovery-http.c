@@ -1,7 +1,8 @@
 /* td-discovery-http.c: autoconfig over HTTPS (libsoup 3)
  *
  * GET the URL of the source, certificates verified (against the injected TLS database or the
- * system's), no redirects (a redirect could lead to plain HTTP), the answer read up to
+ * system's), redirects followed only to https:// and at most MAX_REDIRECTS times (libsoup's
+ * own following is off: it would follow one to plain HTTP), the answer read up to
  * TD_AUTOCONFIG_MAX_SIZE and parsed as a clientConfig for the address.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,7 +20,8 @@
 #include "td-autoconfig.h"
 #include "td-error.h"
 
-#define READ_CHUNK 16384
+#define READ_CHUNK    16384
+#define MAX_REDIRECTS 3
 
 typedef struct
 {
@@ -31,6 +33,7 @@ typedef struct
   GInputStream      *body;
   GByteArray        *data;
   char              *url;
+  guint              redirects;
 } Fetch;
 
 static void
@@ -116,6 +119,49 @@ read_cb (GObject      *source,
                                    fetch->cancellable, read_cb, fetch);
 }
 
+static void send_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data);
+
+static void
+fetch_send (Fetch *fetch,
+            GUri  *uri)
+{
+  g_clear_object (&fetch->message);
+  fetch->message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  soup_message_add_flags (fetch->message, SOUP_MESSAGE_NO_REDIRECT);
+  soup_session_send_async (fetch->session, fetch->message, G_PRIORITY_DEFAULT,
+                           fetch->cancellable, send_cb, fetch);
+}
+
+/* A 3xx: on to its https:// Location, or the error why not. */
+static GError *
+fetch_redirect (Fetch *fetch)
+{
+  const char *location =
+    soup_message_headers_get_one (soup_message_get_response_headers (fetch->message),
+                                  "Location");
+  g_autoptr(GUri) target = NULL;
+
+  if (location == NULL)
+    return g_error_new (TD_ERROR, TD_ERROR_PROTOCOL, _("%s: a redirect without a Location"),
+                        fetch->url);
+  target = g_uri_parse_relative (soup_message_get_uri (fetch->message), location,
+                                 G_URI_FLAGS_ENCODED, NULL);
+  if (target == NULL || g_strcmp0 (g_uri_get_scheme (target), "https") != 0)
+    return g_error_new (TD_ERROR, TD_ERROR_INVALID,
+                        _("%s: not following a redirect to %s (only https:// is safe)"),
+                        fetch->url, location);
+  if (++fetch->redirects > MAX_REDIRECTS)
+    return g_error_new (TD_ERROR, TD_ERROR_LIMIT, _("%s: more than %u redirects"), fetch->url,
+                        (guint) MAX_REDIRECTS);
+
+  g_debug ("Autoconfig: %s redirects to %s", fetch->url, location);
+  g_clear_object (&fetch->body);
+  fetch_send (fetch, target);
+  return NULL;
+}
+
 static void
 send_cb (GObject      *source,
          GAsyncResult *result,
@@ -143,6 +189,14 @@ send_cb (GObject      *source,
     }
 
   status = soup_message_get_status (fetch->message);
+  if (SOUP_STATUS_IS_REDIRECTION (status) && status != SOUP_STATUS_NOT_MODIFIED)
+    {
+      GError *redirect_error = fetch_redirect (fetch);
+
+      if (redirect_error != NULL)
+        fetch_fail (fetch, TD_DISCOVERY_STATE_FAILED, redirect_error);
+      return;
+    }
   if (status != SOUP_STATUS_OK)
     {
       const char *phrase = soup_message_get_reason_phrase (fetch->message);
@@ -218,10 +272,5 @@ _td_discovery_run_http (TdDiscovery       *self,
   database = _td_discovery_get_tls_database (self);
   if (database != NULL)
     soup_session_set_tls_database (fetch->session, database);
-  fetch->message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
-  soup_message_add_flags (fetch->message, SOUP_MESSAGE_NO_REDIRECT);
-
-  soup_session_send_async (fetch->session, fetch->message, G_PRIORITY_DEFAULT,
-                           fetch->cancellable, send_cb, fetch);
-  g_steal_pointer (&fetch);
+  fetch_send (g_steal_pointer (&fetch), uri);
 }
