@@ -4,6 +4,8 @@
  * and push watches share the logged-in connections. Push (IDLE on the Inbox and on the folder
  * being viewed) syncs by itself when new mail arrives, and closing the manager logs every
  * connection out. The account connects through a proxy, which counts the connections.
+ * A POP3 account beside it, which cannot be told of new mail, is checked at an interval, not
+ * while the network is gone, and at once when it comes back.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,6 +17,7 @@
 #include "td-secret-credentials.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
+#include "td-test-network-monitor.h"
 #include "td-test-store.h"
 #include "td-test-util.h"
 
@@ -33,7 +36,29 @@ typedef struct
   TdAccount        *account;
   char             *profile;
   guint             synced;     /* "sync-finished" without an error */
+  guint             started;    /* "sync-started" */
+  guint             wanted_started;
+  guint             new_mail;   /* the sum of the counts of "new-mail" */
+  TdAccount        *new_mail_account;
 } Fixture;
+
+static void
+sync_started_cb (TdAccountManager *manager,
+                 TdAccount        *account,
+                 Fixture          *f)
+{
+  f->started++;
+}
+
+static void
+new_mail_cb (TdAccountManager *manager,
+             TdAccount        *account,
+             guint             count,
+             Fixture          *f)
+{
+  f->new_mail += count;
+  g_set_object (&f->new_mail_account, account);
+}
 
 static void
 sync_finished_cb (TdAccountManager *manager,
@@ -72,6 +97,8 @@ fixture_setup (Fixture       *f,
 
   f->manager = td_account_manager_new (f->store, credentials);
   g_signal_connect (f->manager, "sync-finished", G_CALLBACK (sync_finished_cb), f);
+  g_signal_connect (f->manager, "sync-started", G_CALLBACK (sync_started_cb), f);
+  g_signal_connect (f->manager, "new-mail", G_CALLBACK (new_mail_cb), f);
   f->account = td_account_new (TD_ACCOUNT_KIND_IMAP, "alice@localhost", "localhost",
                                td_test_proxy_get_port (f->proxy), TD_SECURITY_TLS, "alice");
   td_account_set_pinned_fingerprint (f->account, td_test_dovecot_get_fingerprint (f->server));
@@ -92,6 +119,7 @@ fixture_teardown (Fixture       *f,
   td_store_close (f->store);
   g_clear_object (&f->store);
   g_clear_object (&f->account);
+  g_clear_object (&f->new_mail_account);
   g_clear_pointer (&f->proxy, td_test_proxy_free);
   g_clear_pointer (&f->server, td_test_dovecot_free);
   g_free (f->profile);
@@ -265,6 +293,115 @@ test_shared_connections (Fixture       *f,
   g_assert_cmpuint (td_test_proxy_get_accepted (f->proxy), ==, 4);
 }
 
+static gboolean
+new_mail_is (Fixture *f,
+             guint    count)
+{
+  return f->new_mail == count;
+}
+
+static gboolean
+one_new (gpointer data)
+{
+  return new_mail_is (data, 1);
+}
+
+static gboolean
+two_new (gpointer data)
+{
+  return new_mail_is (data, 2);
+}
+
+static gboolean
+started_enough (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->started >= f->wanted_started;
+}
+
+/* Runs the main loop for @ms milliseconds. */
+static void
+spin (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * (gint64) 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE), g_usleep (10000);
+}
+
+/* A POP3 account (bob's mailbox, beside alice's IMAP one) is checked every interval while push
+ * runs, announces what it downloaded, skips its rounds while the network is gone and is
+ * checked at once when it comes back. */
+static void
+test_pop3_check (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (TRUE);
+  g_autoptr(TdAccount) pop3 = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdMessage) message = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  gint64 inbox_id = 0;
+  guint started;
+
+  pop3 = td_account_new (TD_ACCOUNT_KIND_POP3, "bob@localhost", "localhost",
+                         td_test_dovecot_get_port (f->server, "pop3s"), TD_SECURITY_TLS, "bob");
+  td_account_set_pinned_fingerprint (pop3, td_test_dovecot_get_fingerprint (f->server));
+  td_account_manager_add_account_async (f->manager, pop3, td_test_dovecot_get_password (f->server),
+                                        NULL, td_test_store_result, &result);
+  td_account_manager_add_account_finish (f->manager, td_test_wait_result (&result, TIMEOUT_MS),
+                                         &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (td_account_manager_get_check_interval (f->manager), ==, 600);
+
+  td_account_manager_set_network_monitor (f->manager, G_NETWORK_MONITOR (monitor));
+  td_account_manager_set_check_interval (f->manager, 1);
+  td_account_manager_start_push (f->manager);
+
+  /* the next round brings a message delivered meanwhile, and says so */
+  td_test_dovecot_save_generated (f->server, "bob", "INBOX", "Checked", 1, &error);
+  g_assert_no_error (error);
+  td_test_wait_until (one_new, f, TIMEOUT_MS, "the POP3 check to bring the message");
+  g_assert_cmpstr (td_account_get_address (f->new_mail_account), ==, "bob@localhost");
+  folders = td_store_list_folders (f->store, td_account_get_id (pop3), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    if (td_folder_get_role (g_ptr_array_index (folders, i)) == TD_FOLDER_ROLE_INBOX)
+      inbox_id = td_folder_get_id (g_ptr_array_index (folders, i));
+  g_assert_cmpint (inbox_id, >, 0);
+  message = td_test_store_find_subject (f->store, inbox_id, "Checked 1");
+  g_assert_nonnull (message);
+
+  /* a round finds nothing new: no announcement */
+  started = f->started;
+  f->wanted_started = started + 2;
+  td_test_wait_until (started_enough, f, TIMEOUT_MS, "two more rounds");
+  spin (200);
+  g_assert_cmpuint (f->new_mail, ==, 1);
+
+  /* no rounds while the network is gone */
+  td_test_network_monitor_set_available (monitor, FALSE);
+  spin (500);                           /* a round that had started ends */
+  started = f->started;
+  td_test_dovecot_save_generated (f->server, "bob", "INBOX", "Offline", 1, &error);
+  g_assert_no_error (error);
+  spin (2500);
+  g_assert_cmpuint (f->started, ==, started);
+
+  /* back: checked at once, not an interval later */
+  td_account_manager_set_check_interval (f->manager, 3600);
+  td_test_network_monitor_set_available (monitor, TRUE);
+  td_test_wait_until (two_new, f, TIMEOUT_MS, "the check when the network is back");
+
+  td_account_manager_stop_push (f->manager);
+  started = f->started;
+  td_account_manager_set_check_interval (f->manager, 1);
+  spin (2500);
+  g_assert_cmpuint (f->started, ==, started);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -273,6 +410,8 @@ main (int    argc,
 
   g_test_add ("/account-manager/shared-connections", Fixture, NULL, fixture_setup,
               test_shared_connections, fixture_teardown);
+  g_test_add ("/account-manager/pop3-check", Fixture, NULL, fixture_setup,
+              test_pop3_check, fixture_teardown);
 
   return g_test_run ();
 }
