@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "td-account-manager.h"
+#include "td-error.h"
 #include "td-secret-credentials.h"
 #include "td-store.h"
 #include "td-test-dovecot.h"
@@ -402,6 +403,79 @@ test_pop3_check (Fixture       *f,
   g_assert_cmpuint (f->started, ==, started);
 }
 
+static gboolean
+no_accounts (gpointer data)
+{
+  Fixture *f = data;
+
+  return g_list_model_get_n_items (td_account_manager_get_accounts (f->manager)) == 0;
+}
+
+/* Removing an account while its push runs and a sync is under way: the sync ends first, the
+ * connections close, the password leaves the keyring and the account's rows the store. */
+static void
+test_remove (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) sync_result = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autofree char *password = NULL;
+  g_autoptr(TdFolder) inbox = NULL;
+  g_autoptr(TdMessage) message = NULL;
+  gint64 id = td_account_get_id (f->account);
+
+  sync_ok (f);
+  inbox = local_folder (f, "INBOX");
+  td_account_manager_start_push (f->manager);
+  td_test_wait_until (is_online, f, TIMEOUT_MS, "the Inbox watch");
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "Late", 1, &error);
+  g_assert_no_error (error);
+
+  /* a sync under way when the removal is asked for */
+  td_account_manager_sync_async (f->manager, f->account, NULL, td_test_store_result,
+                                 &sync_result);
+  g_assert_true (td_account_manager_is_syncing (f->manager));
+  td_account_manager_remove_account_async (f->manager, f->account, NULL, td_test_store_result,
+                                           &result);
+  td_account_manager_remove_account_finish (f->manager,
+                                            td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  /* the sync had ended (either way) before the rows went */
+  g_assert_nonnull (sync_result);
+  g_assert_false (td_account_manager_is_syncing (f->manager));
+
+  td_test_wait_until (no_accounts, f, TIMEOUT_MS, "the account to leave the list");
+  td_test_wait_until (all_closed, f, TIMEOUT_MS, "its connections to close");
+  accounts = td_store_list_accounts (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (accounts->len, ==, 0);
+  folders = td_store_list_folders (f->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folders->len, ==, 0);
+  message = td_test_store_find_subject (f->store, td_folder_get_id (inbox), "Inbox message 1");
+  g_assert_null (message);
+
+  /* the password is gone from the real keyring */
+  td_credentials_lookup_async (td_account_manager_get_credentials (f->manager), f->account, NULL,
+                               td_test_store_result, &result);
+  password = td_credentials_lookup_finish (td_account_manager_get_credentials (f->manager),
+                                           td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_null (password);
+  g_assert_error (error, TD_ERROR, TD_ERROR_NO_PASSWORD);
+  g_clear_error (&error);
+
+  /* nothing comes back: no watch, no sync */
+  td_test_dovecot_save_generated (f->server, "alice", "INBOX", "After", 1, &error);
+  g_assert_no_error (error);
+  spin (1500);
+  g_assert_cmpuint (td_test_proxy_get_alive (f->proxy), ==, 0);
+  g_assert_false (td_account_manager_is_syncing (f->manager));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -412,6 +486,8 @@ main (int    argc,
               test_shared_connections, fixture_teardown);
   g_test_add ("/account-manager/pop3-check", Fixture, NULL, fixture_setup,
               test_pop3_check, fixture_teardown);
+  g_test_add ("/account-manager/remove", Fixture, NULL, fixture_setup, test_remove,
+              fixture_teardown);
 
   return g_test_run ();
 }

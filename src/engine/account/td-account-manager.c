@@ -16,36 +16,6 @@
 #include "td-imap-watch.h"
 #include "td-pop3-sync.h"
 
-struct _TdAccountManager
-{
-  GObject         parent_instance;
-
-  TdStore        *store;
-  TdCredentials  *credentials;
-  GListStore     *accounts;
-
-  /* account id -> GTask of its running sync (joined by later callers: GPtrArray of GTask) */
-  GHashTable     *running;
-  /* account id -> TdCertificateInfo of the last refused certificate */
-  GHashTable     *refused;
-  /* account ids whose journal grew while their sync ran: sent again when it ends */
-  GHashTable     *resend;
-  /* account ids that changed on the server while their sync ran: synced again after it */
-  GHashTable     *resync;
-  /* account id -> TdImapClient: the pooled connections of an IMAP account, shared by its
-   * syncs, watches and bodies fetched on demand (td-imap-client.h) */
-  GHashTable     *clients;
-  /* push: account id -> GPtrArray of TdImapWatch (the Inbox, and the folder being viewed) */
-  GHashTable     *watches;
-  gboolean        pushing;
-  guint           poll_interval;
-  GNetworkMonitor *monitor;       /* NULL: the default one */
-  TdMailCheck    *check;          /* POP3 accounts checked at an interval */
-  char           *viewed_path;
-  gint64          viewed_account;
-  gulong          accounts_changed_id;
-};
-
 G_DEFINE_FINAL_TYPE (TdAccountManager, td_account_manager, G_TYPE_OBJECT)
 
 enum {
@@ -1090,6 +1060,15 @@ add_watch (TdAccountManager *self,
   return watch;
 }
 
+static gboolean
+listed_account (TdAccountManager *self,
+                gint64            id)
+{
+  g_autoptr(TdAccount) listed = account_by_id (self, id);
+
+  return listed != NULL;
+}
+
 typedef struct
 {
   TdAccountManager *self;
@@ -1115,7 +1094,8 @@ push_password_cb (GObject      *source,
       g_debug ("No push for %s: %s", td_account_get_address (account), error->message);
       return;
     }
-  if (self->pushing)
+  /* an account removed meanwhile gets no watch */
+  if (self->pushing && listed_account (self, td_account_get_id (account)))
     {
       gint64 id = td_account_get_id (account);
 
@@ -1151,6 +1131,29 @@ td_account_manager_start_push (TdAccountManager *self)
       start->account = g_object_ref (account);
       td_credentials_lookup_async (self->credentials, account, NULL, push_password_cb, start);
     }
+}
+
+void
+_td_account_manager_stop_watches (TdAccountManager *self,
+                                  gint64            account_id)
+{
+  GPtrArray *watches = g_hash_table_lookup (self->watches, &account_id);
+
+  for (guint i = 0; watches != NULL && i < watches->len; i++)
+    {
+      TdImapWatch *watch = g_ptr_array_index (watches, i);
+
+      g_signal_handlers_disconnect_by_data (watch, self);
+      td_imap_watch_stop (watch);
+    }
+  g_hash_table_remove (self->watches, &account_id);
+}
+
+GPtrArray *
+_td_account_manager_get_waiters (TdAccountManager *self,
+                                 gint64            account_id)
+{
+  return g_hash_table_lookup (self->running, &account_id);
 }
 
 void

@@ -41,6 +41,18 @@ void      td_account_manager_add_account_async    (TdAccountManager    *self,
 gboolean  td_account_manager_add_account_finish   (TdAccountManager    *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
+/* Removes the account from this computer: its push and connections stop (a sync running for
+ * it ends first), its password items leave the keyring, then its folders, messages and
+ * journal leave the store. Mail on the server is not touched. Fails, keeping the account,
+ * when the keyring cannot remove the password. */
+void      td_account_manager_remove_account_async  (TdAccountManager    *self,
+                                                    TdAccount           *account,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean  td_account_manager_remove_account_finish (TdAccountManager    *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
 /* Pins @fingerprint for the account (saved in the store). */
 void      td_account_manager_trust_certificate_async  (TdAccountManager    *self,
                                                        TdAccount           *account,
