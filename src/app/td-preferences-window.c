@@ -27,6 +27,10 @@ struct _TdPreferencesWindow
   GtkLabel             *pop3_minutes_label;
   AdwPreferencesPage   *general_page;
   AdwPreferencesGroup  *accounts_group;
+  AdwPreferencesPage   *accounts_page;
+  AdwPreferencesGroup  *account_list_group;
+  GPtrArray            *account_rows;  /* AdwActionRow, one per account */
+  gulong                accounts_changed_id;
 };
 
 /* The server-copy choices of a POP3 account, in the order the row offers them. */
@@ -399,6 +403,157 @@ add_pop3_group (TdPreferencesWindow *self,
   g_hash_table_insert (self->pop3_groups, key, group);
 }
 
+/* --- The accounts page: each account, and removing one --- */
+
+static void
+removed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(TdPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* the list follows the manager's accounts by itself */
+  if (!td_account_manager_remove_account_finish (TD_ACCOUNT_MANAGER (source), result, &error))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                      adw_toast_new (error->message));
+}
+
+static void
+remove_response_cb (AdwMessageDialog    *dialog,
+                    const char          *response,
+                    TdPreferencesWindow *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (dialog), "td-account");
+
+  if (g_strcmp0 (response, "remove") != 0 || self->manager == NULL)
+    return;
+  td_account_manager_remove_account_async (self->manager, account, NULL, removed_cb,
+                                           g_object_ref (self));
+}
+
+static guint
+count_account_messages (TdPreferencesWindow *self,
+                        TdAccount           *account)
+{
+  TdStore *store = td_account_manager_get_store (self->manager);
+  g_autoptr(GPtrArray) folders = td_store_list_folders (store, td_account_get_id (account),
+                                                        NULL);
+  guint total = 0;
+
+  for (guint i = 0; folders != NULL && i < folders->len; i++)
+    total += td_folder_get_total (g_ptr_array_index (folders, i));
+  return total;
+}
+
+static void
+remove_clicked_cb (GtkButton           *button,
+                   TdPreferencesWindow *self)
+{
+  TdAccount *account = g_object_get_data (G_OBJECT (button), "td-account");
+  TdStore *store = td_account_manager_get_store (self->manager);
+  guint n_changes = td_store_count_journal (store, td_account_get_id (account));
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  /* Translators: the argument is an account's name */
+  heading = g_strdup_printf (_("Remove “%s”?"), td_account_get_name (account));
+  if (td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3)
+    {
+      guint n = count_account_messages (self, account);
+
+      body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Its %u message is kept on this computer and may no "
+                                           "longer be on the server: it will be deleted. Its "
+                                           "password is removed from the keyring. This cannot be "
+                                           "undone.",
+                                           "Its %u messages are kept on this computer and may no "
+                                           "longer be on the server: they will be deleted. Its "
+                                           "password is removed from the keyring. This cannot be "
+                                           "undone.", n), n);
+    }
+  else if (n_changes > 0)
+    body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "%u change made here has not reached the server yet and "
+                                         "will be lost. The mail on this computer and the "
+                                         "password are removed; the mail on the server stays.",
+                                         "%u changes made here have not reached the server yet "
+                                         "and will be lost. The mail on this computer and the "
+                                         "password are removed; the mail on the server stays.",
+                                         n_changes), n_changes);
+  else
+    body = g_strdup (_("Its mail on this computer and its password are removed. The mail on the "
+                       "server stays there; adding the account again downloads it again."));
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "td-account", g_object_ref (account),
+                          g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_account_row (TdPreferencesWindow *self,
+                 TdAccount           *account)
+{
+  AdwActionRow *row = ADW_ACTION_ROW (adw_action_row_new ());
+  GtkWidget *button = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  g_autofree char *subtitle = NULL;
+
+  /* Translators: "IMAP · alice@example.com · imap.example.com" */
+  subtitle = g_strdup_printf (_("%s · %s · %s"),
+                              td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3 ? "POP3"
+                                                                                    : "IMAP",
+                              td_account_get_address (account), td_account_get_host (account));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), td_account_get_name (account));
+  adw_action_row_set_subtitle (row, subtitle);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, _("Remove Account"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Remove Account"), -1);
+  g_object_set_data_full (G_OBJECT (button), "td-account", g_object_ref (account),
+                          g_object_unref);
+  g_object_set_data (G_OBJECT (row), "td-remove-button", button);
+  g_signal_connect_object (button, "clicked", G_CALLBACK (remove_clicked_cb), self, 0);
+  adw_action_row_add_suffix (row, button);
+  adw_preferences_group_add (self->account_list_group, GTK_WIDGET (row));
+  g_ptr_array_add (self->account_rows, row);
+}
+
+/* Takes out every row and group made for the accounts (before they are made again). */
+static void
+clear_accounts (TdPreferencesWindow *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sync_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_signal_handlers_disconnect_by_data (value, self);
+      adw_preferences_group_remove (self->accounts_group, value);
+    }
+  g_hash_table_remove_all (self->sync_rows);
+  g_hash_table_iter_init (&iter, self->pop3_groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    adw_preferences_page_remove (self->general_page, value);
+  g_hash_table_remove_all (self->pop3_groups);
+  for (guint i = 0; i < self->account_rows->len; i++)
+    adw_preferences_group_remove (self->account_list_group,
+                                  g_ptr_array_index (self->account_rows, i));
+  g_ptr_array_set_size (self->account_rows, 0);
+}
+
 static void
 fill_accounts (TdPreferencesWindow *self)
 {
@@ -413,6 +568,7 @@ fill_accounts (TdPreferencesWindow *self)
         {
           g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
 
+          add_account_row (self, account);
           /* a POP3 account downloads every message whole: what it keeps on the server */
           if (td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3)
             {
@@ -434,6 +590,30 @@ td_preferences_window_get_sync_row (TdPreferencesWindow *self,
 {
   g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
   return g_hash_table_lookup (self->sync_rows, &account_id);
+}
+
+static void
+accounts_changed_cb (TdPreferencesWindow *self)
+{
+  clear_accounts (self);
+  fill_accounts (self);
+}
+
+GtkWidget *
+td_preferences_window_get_remove_button (TdPreferencesWindow *self,
+                                         gint64               account_id)
+{
+  g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
+  for (guint i = 0; i < self->account_rows->len; i++)
+    {
+      GtkWidget *button = g_object_get_data (g_ptr_array_index (self->account_rows, i),
+                                             "td-remove-button");
+      TdAccount *account = g_object_get_data (G_OBJECT (button), "td-account");
+
+      if (td_account_get_id (account) == account_id)
+        return button;
+    }
+  return NULL;
 }
 
 AdwComboRow *
@@ -483,9 +663,13 @@ td_preferences_window_dispose (GObject *object)
       while (g_hash_table_iter_next (&iter, NULL, &row))
         g_signal_handlers_disconnect_by_data (row, self);
     }
+  if (self->manager != NULL && self->accounts_changed_id != 0)
+    g_clear_signal_handler (&self->accounts_changed_id,
+                            td_account_manager_get_accounts (self->manager));
   gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_PREFERENCES_WINDOW);
   g_clear_pointer (&self->sync_rows, g_hash_table_unref);
   g_clear_pointer (&self->pop3_groups, g_hash_table_unref);
+  g_clear_pointer (&self->account_rows, g_ptr_array_unref);
   g_clear_object (&self->settings);
   g_clear_object (&self->manager);
 
@@ -510,6 +694,8 @@ td_preferences_window_class_init (TdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, pop3_minutes_label);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, general_page);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, accounts_group);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, accounts_page);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, account_list_group);
   gtk_widget_class_bind_template_callback (widget_class, poll_value_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pop3_value_changed_cb);
 }
@@ -520,6 +706,7 @@ td_preferences_window_init (TdPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->sync_rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->pop3_groups = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->account_rows = g_ptr_array_new ();
   poll_value_changed_cb (self, self->poll_spin);
   pop3_value_changed_cb (self, self->pop3_spin);
 }
@@ -551,7 +738,12 @@ td_preferences_window_new (GtkWindow        *parent,
                                 G_SETTINGS_BIND_DEFAULT, seconds_to_minutes_day,
                                 minutes_day_to_seconds, NULL, NULL);
   if (manager != NULL)
-    self->manager = g_object_ref (manager);
+    {
+      self->manager = g_object_ref (manager);
+      self->accounts_changed_id =
+        g_signal_connect_swapped (td_account_manager_get_accounts (manager), "items-changed",
+                                  G_CALLBACK (accounts_changed_cb), self);
+    }
   fill_accounts (self);
   return GTK_WIDGET (self);
 }

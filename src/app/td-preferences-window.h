@@ -33,5 +33,8 @@ GtkSpinButton *td_preferences_window_get_pop3_days_spin  (TdPreferencesWindow *s
                                                           gint64               account_id);
 GtkSwitch     *td_preferences_window_get_pop3_deleted_here_switch (TdPreferencesWindow *self,
                                                                    gint64       account_id);
+/* The button of the accounts page that removes the account (after asking), or NULL. */
+GtkWidget     *td_preferences_window_get_remove_button   (TdPreferencesWindow *self,
+                                                          gint64               account_id);
 
 G_END_DECLS

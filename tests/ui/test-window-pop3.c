@@ -5,7 +5,7 @@
  * keeps on the server, and a change is saved with the account; the next check (at the
  * interval, nothing asked for) brings new mail, applies the changed choice on the server,
  * and announces the mail while the window is not looked at. The notification's action shows
- * the account's Inbox.
+ * the account's Inbox. Last, the accounts page removes the account, after asking.
  *
  * Run by ui-session.sh (Xvfb, a private D-Bus, an unlocked gnome-keyring).
  *
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "td-account-manager.h"
+#include "td-error.h"
 #include "td-preferences-window.h"
 #include "td-secret-credentials.h"
 #include "td-sidebar.h"
@@ -185,6 +186,85 @@ check_preferences (TdWindow *window,
   g_settings_reset (settings, "pop3-check-interval");
 }
 
+static gboolean
+no_accounts (gpointer data)
+{
+  return g_list_model_get_n_items (td_account_manager_get_accounts (data)) == 0;
+}
+
+/* The dialog the remove button opens: its heading and body, then @response. */
+static void
+answer_remove (TdPreferencesWindow *preferences,
+               gint64               account_id,
+               const char          *response,
+               const char          *screenshot)
+{
+  GtkWidget *button = td_preferences_window_get_remove_button (preferences, account_id);
+  GtkWidget *dialog;
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_activate (button));
+  dialog = td_test_ui_wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Remove “Alice POP3”?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "Its 4 messages are kept on this computer and may no longer be on "
+                            "the server: they will be deleted."));
+  if (screenshot != NULL)
+    {
+      td_test_ui_spin (300);
+      td_test_ui_save_screenshot (dialog, screenshot);
+    }
+  button = td_test_ui_find_button (dialog, response);
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_activate (button));
+  td_test_ui_wait_no_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+}
+
+static void
+check_remove (TdWindow *window,
+              Run      *run)
+{
+  TdAccountManager *manager = td_window_get_manager (window);
+  TdPreferencesWindow *preferences;
+  g_autoptr(TdAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  account = g_list_model_get_item (td_account_manager_get_accounts (manager), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL));
+  preferences = TD_PREFERENCES_WINDOW (td_test_ui_wait_toplevel (TD_TYPE_PREFERENCES_WINDOW));
+  adw_preferences_window_set_visible_page (
+    ADW_PREFERENCES_WINDOW (preferences),
+    ADW_PREFERENCES_PAGE (gtk_widget_get_template_child (GTK_WIDGET (preferences),
+                                                         TD_TYPE_PREFERENCES_WINDOW,
+                                                         "accounts_page")));
+  td_test_ui_spin (300);
+  td_test_ui_save_screenshot (GTK_WIDGET (preferences), "preferences-accounts.png");
+
+  /* asked, and cancelled: nothing happens */
+  answer_remove (preferences, run->account_id, "_Cancel", "remove-account.png");
+  td_test_ui_spin (300);
+  g_assert_cmpuint (g_list_model_get_n_items (td_account_manager_get_accounts (manager)), ==, 1);
+
+  /* removed: the account, its mail here and its password go; the page follows */
+  answer_remove (preferences, run->account_id, "_Remove", NULL);
+  td_test_ui_wait_until (no_accounts, manager, TIMEOUT_MS, "the account to be removed");
+  g_assert_null (td_preferences_window_get_remove_button (preferences, run->account_id));
+  g_assert_null (td_preferences_window_get_pop3_policy_row (preferences, run->account_id));
+  gtk_window_close (GTK_WINDOW (preferences));
+  td_test_ui_wait_no_toplevel (TD_TYPE_PREFERENCES_WINDOW);
+  g_assert_cmpstr (td_window_get_page (window), ==, "welcome");
+
+  td_credentials_lookup_async (td_account_manager_get_credentials (manager), account, NULL,
+                               td_test_store_result, &result);
+  password = td_credentials_lookup_finish (td_account_manager_get_credentials (manager),
+                                           td_test_wait_result (&result, TIMEOUT_MS), &error);
+  g_assert_null (password);
+  g_assert_error (error, TD_ERROR, TD_ERROR_NO_PASSWORD);
+}
+
 static void
 pop3_body (TdApplication *app,
            gpointer       data)
@@ -238,6 +318,10 @@ pop3_body (TdApplication *app,
   selected = td_sidebar_get_selected_folder (sidebar);
   g_assert_nonnull (selected);
   g_assert_cmpint (td_folder_get_id (selected), ==, inbox);
+
+  td_account_manager_set_check_interval (manager, 600);
+  td_test_ui_wait_until (not_syncing, manager, TIMEOUT_MS, "the last check to end");
+  check_remove (window, run);
 }
 
 static void
