@@ -58,6 +58,9 @@ static const char *usage_text =
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
      "  account set ACCOUNT --sync-days N\n"
      "                                Download bodies of the last N days only (0: all mail)\n"
+     "  account remove ACCOUNT [--yes] Remove an account, its password and its mail on this\n"
+     "                                computer (not on the server); --yes when that would lose\n"
+     "                                POP3 mail or changes not yet sent\n"
      "  sync [ACCOUNT]                Download new mail of one account, or of all\n"
      "  folders [ACCOUNT]             List folders: path, role, total, unread\n"
      "  ls FOLDER [--account A] [--limit N]\n"
@@ -539,13 +542,107 @@ cmd_account_set (Cli   *cli,
   return 0;
 }
 
+/* Messages of the account on this computer. */
+static guint
+count_account_messages (Cli       *cli,
+                        TdAccount *account)
+{
+  g_autoptr(GPtrArray) folders = td_store_list_folders (cli->store, td_account_get_id (account),
+                                                        NULL);
+  guint total = 0;
+
+  for (guint i = 0; folders != NULL && i < folders->len; i++)
+    total += td_store_count_messages (cli->store,
+                                      td_folder_get_id (g_ptr_array_index (folders, i)));
+  return total;
+}
+
+static int
+cmd_account_remove (Cli   *cli,
+                    int    argc,
+                    char **argv)
+{
+  gboolean yes = FALSE;
+  GOptionEntry entries[] = {
+    { "yes", 0, 0, G_OPTION_ARG_NONE, &yes, N_("Remove it even when mail or changes would be lost"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  g_autofree char *name = NULL;
+  guint n_messages, n_changes;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("Usage: account remove ACCOUNT [--yes]"));
+  if (!open_profile (cli))
+    return 1;
+  if (find_account (cli, argv[1]) == NULL)
+    return 1;
+  account = g_object_ref (find_account (cli, argv[1]));
+  name = g_strdup (td_account_get_name (account));
+
+  n_messages = count_account_messages (cli, account);
+  n_changes = td_store_count_journal (cli->store, td_account_get_id (account));
+  if (!yes && td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3 && n_messages > 0)
+    {
+      g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                               "tidings-cli: “%s” is a POP3 account: its %u message is kept on "
+                               "this computer and may no longer be on the server. Removing the "
+                               "account deletes it. Run again with --yes to remove it.\n",
+                               "tidings-cli: “%s” is a POP3 account: its %u messages are kept on "
+                               "this computer and may no longer be on the server. Removing the "
+                               "account deletes them. Run again with --yes to remove it.\n",
+                               n_messages), name, n_messages);
+      return 1;
+    }
+  if (!yes && n_changes > 0)
+    {
+      g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                               "tidings-cli: %u change made here to “%s” has not reached the "
+                               "server yet; removing the account drops it. Run “tidings-cli sync” "
+                               "first, or again with --yes.\n",
+                               "tidings-cli: %u changes made here to “%s” have not reached the "
+                               "server yet; removing the account drops them. Run “tidings-cli "
+                               "sync” first, or again with --yes.\n",
+                               n_changes), n_changes, name);
+      return 1;
+    }
+
+  td_account_manager_remove_account_async (cli->manager, account, NULL, store_result_cb, &result);
+  if (!td_account_manager_remove_account_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (_("Could not remove the account"), error);
+      return 1;
+    }
+  if (td_account_get_kind (account) == TD_ACCOUNT_KIND_IMAP)
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Removed “%s”: its password and its %u message on this computer. The "
+                          "mail on the server is still there.\n",
+                          "Removed “%s”: its password and its %u messages on this computer. The "
+                          "mail on the server is still there.\n", n_messages),
+             name, n_messages);
+  else
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Removed “%s”: its password and its %u message on this computer.\n",
+                          "Removed “%s”: its password and its %u messages on this computer.\n",
+                          n_messages),
+             name, n_messages);
+  return 0;
+}
+
 static int
 cmd_account (Cli   *cli,
              int    argc,
              char **argv)
 {
   if (argc < 2)
-    return usage_error (_("Say what to do: account add, account list, account trust or account set"));
+    return usage_error (_("Say what to do: account add, account list, account trust, account set "
+                          "or account remove"));
   if (g_strcmp0 (argv[1], "add") == 0)
     return cmd_account_add (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "list") == 0)
@@ -554,6 +651,8 @@ cmd_account (Cli   *cli,
     return cmd_account_trust (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "set") == 0)
     return cmd_account_set (cli, argc - 1, argv + 1);
+  if (g_strcmp0 (argv[1], "remove") == 0)
+    return cmd_account_remove (cli, argc - 1, argv + 1);
   return usage_error (_("Unknown account command"));
 }
 

@@ -1137,6 +1137,112 @@ test_sync_window (void)
   g_assert_nonnull (strstr (show_older.out, "The text of Older."));
 }
 
+/* The uuid of the only account of @profile, read from its store. */
+static char *
+account_uuid (const char *profile)
+{
+  g_autofree char *path = g_build_filename (profile, "tidings.db", NULL);
+  g_autoptr(TdStore) store = td_test_store_open (path, 30000);
+  g_autoptr(GPtrArray) accounts = td_store_list_accounts (store, NULL);
+  char *uuid;
+
+  g_assert_nonnull (accounts);
+  g_assert_cmpuint (accounts->len, ==, 1);
+  uuid = g_strdup (td_account_get_uuid (g_ptr_array_index (accounts, 0)));
+  td_store_close (store);
+  return uuid;
+}
+
+/* `secret-tool lookup uuid UUID` finds the password. */
+static gboolean
+keyring_has (const char *uuid)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                           &error, "secret-tool", "lookup", "uuid", uuid, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  return out != NULL && strstr (out, "secret") != NULL;
+}
+
+/* account remove: refused while changes wait to be sent or POP3 mail would go, then done:
+ * the account, its mail here and its password are gone; the server keeps its mail. */
+static void
+test_account_remove (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *imap = new_profile ();
+  g_autofree char *pop3 = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *uuid = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) ls = { 0 };
+  g_auto(Run) flag = { 0 };
+  g_auto(Run) refused = { 0 };
+  g_auto(Run) sent = { 0 };
+  g_auto(Run) removed = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) pop3_sync = { 0 };
+  g_auto(Run) pop3_refused = { 0 };
+  g_auto(Run) pop3_removed = { 0 };
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Kept", 3, &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
+  run_cli (&add, imap, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, imap, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+  uuid = account_uuid (imap);
+  g_assert_true (keyring_has (uuid));
+
+  /* a change not yet sent: refused, nothing removed */
+  run_cli (&ls, imap, NULL, "ls", "INBOX", NULL);
+  fields = g_strsplit (ls.out, "\t", 2);
+  run_cli (&flag, imap, NULL, "--offline", "flag", fields[0], "+flagged", NULL);
+  g_assert_cmpint (flag.status, ==, 0);
+  run_cli (&refused, imap, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (refused.status, ==, 1);
+  g_assert_nonnull (strstr (refused.err, "1 change made here"));
+  g_assert_true (keyring_has (uuid));
+
+  /* sent: removed */
+  run_cli (&sent, imap, NULL, "sync", NULL);
+  g_assert_cmpint (sent.status, ==, 0);
+  run_cli (&removed, imap, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (removed.status, ==, 0);
+  g_assert_nonnull (strstr (removed.out, "its 3 messages on this computer"));
+  run_cli (&list, imap, NULL, "account", "list", NULL);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_cmpstr (list.out, ==, "");
+  g_assert_false (keyring_has (uuid));
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* POP3 mail may be here only: refused without --yes */
+  add_pop3 (pop3, own, "--leave-on-server", NULL);
+  run_cli (&pop3_sync, pop3, NULL, "sync", NULL);
+  g_assert_cmpint (pop3_sync.status, ==, 0);
+  g_clear_pointer (&uuid, g_free);
+  uuid = account_uuid (pop3);
+  run_cli (&pop3_refused, pop3, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (pop3_refused.status, ==, 1);
+  g_assert_nonnull (strstr (pop3_refused.err, "is a POP3 account: its 3 messages"));
+  g_assert_cmpuint (local_inbox_total (pop3), ==, 3);
+  run_cli (&pop3_removed, pop3, NULL, "account", "remove", "alice@localhost", "--yes", NULL);
+  g_assert_cmpint (pop3_removed.status, ==, 0);
+  g_assert_false (keyring_has (uuid));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1165,6 +1271,7 @@ main (int   argc,
   g_test_add_func ("/cli/sync-window", test_sync_window);
   g_test_add_func ("/cli/pop3", test_pop3);
   g_test_add_func ("/cli/pop3/killed-sync", test_pop3_killed_sync);
+  g_test_add_func ("/cli/account/remove", test_account_remove);
 
   status = g_test_run ();
   td_test_dovecot_free (server);

@@ -52,6 +52,10 @@ struct _TdPop3Sync
   GPtrArray         *dele_ids;        /* char*: uidls to DELE */
   GArray            *dele_numbers;    /* guint32 */
   GPtrArray         *gone_ids;        /* char*: uidls no longer on the server */
+  gboolean           retr_running;
+  guint              commits_pending;
+  guint              committed;       /* messages stored in this run's commits so far */
+  GError            *download_error;  /* the first, reported once nothing is under way */
   guint              downloaded;
   guint              deleted;
 };
@@ -92,6 +96,9 @@ clear_run (TdPop3Sync *self)
   g_clear_pointer (&self->dele_ids, g_ptr_array_unref);
   g_clear_pointer (&self->dele_numbers, g_array_unref);
   g_clear_pointer (&self->gone_ids, g_ptr_array_unref);
+  g_clear_error (&self->download_error);
+  self->retr_running = FALSE;
+  self->commits_pending = 0;
 }
 
 static void
@@ -390,38 +397,59 @@ apply_policy (TdPop3Sync *self)
 
 static void download_next_batch (TdPop3Sync *self);
 
-typedef struct
+/* The next batch is downloaded while the one before is being committed: at most this many
+ * commits wait at a time (each holds its batch in memory). */
+#define COMMITS_IN_FLIGHT 2
+
+/* Goes on with the downloads, or ends them: once every batch is in and committed, the policy
+ * applies; after an error (of a RETR or of a commit), once what is under way has ended, the
+ * run ends with the first error. */
+static void
+pump (TdPop3Sync *self)
 {
-  TdPop3Sync *self;
-  GError     *error;   /* of the RETR batch, reported once the complete ones are stored */
-} Commit;
+  if (self->retr_running)
+    return;
+  if (self->download_error != NULL || self->todo_next >= self->todo->len)
+    {
+      if (self->commits_pending > 0)
+        return;
+      if (self->download_error != NULL)
+        finish (self, g_steal_pointer (&self->download_error));
+      else
+        apply_policy (self);
+      return;
+    }
+  if (self->commits_pending < COMMITS_IN_FLIGHT)
+    download_next_batch (self);
+}
+
+static void
+keep_error (TdPop3Sync *self,
+            GError     *error)
+{
+  if (self->download_error == NULL)
+    self->download_error = error;
+  else
+    g_error_free (error);
+}
 
 static void
 committed_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Commit *commit = user_data;
-  TdPop3Sync *self = commit->self;
-  GError *error = commit->error;
-  GError *store_error = NULL;
+  TdPop3Sync *self = user_data;
+  GError *error = NULL;
   guint added = 0;
 
-  g_free (commit);
-  if (!td_store_pop3_add_downloads_finish (self->store, result, &added, &store_error))
-    {
-      g_clear_error (&error);
-      finish (self, store_error);
-      return;
-    }
+  self->commits_pending--;
+  if (!td_store_pop3_add_downloads_finish (self->store, result, &added, &error))
+    keep_error (self, error);
   self->downloaded += added;
-  if (error != NULL)
-    {
-      finish (self, error);
-      return;
-    }
-  progress (self, _("Downloading"), self->todo_next, self->todo->len);
-  download_next_batch (self);
+  self->committed += added;
+  if (self->download_error == NULL)
+    progress (self, _("Downloading"), MIN (self->committed, self->todo->len), self->todo->len);
+  pump (self);
 }
 
 static void
@@ -486,17 +514,17 @@ retr_cb (GObject      *source,
   TdPop3Sync *self = user_data;
   g_autoptr(GPtrArray) batch = g_steal_pointer (&self->batch);
   GError *error = NULL;
-  Commit *commit;
 
-  td_pop3_session_retr_many_finish (self->session, result, &error);
+  self->retr_running = FALSE;
+  if (!td_pop3_session_retr_many_finish (self->session, result, &error))
+    keep_error (self, error);
   g_clear_pointer (&self->current, g_byte_array_unref);   /* a message cut in the middle */
   self->todo_next = self->batch_end;
   /* what arrived whole is stored even when the connection broke after it */
-  commit = g_new0 (Commit, 1);
-  commit->self = self;
-  commit->error = error;
+  self->commits_pending++;
   td_store_pop3_add_downloads_async (self->store, td_account_get_id (self->account), batch,
-                                     NULL, committed_cb, commit);
+                                     NULL, committed_cb, self);
+  pump (self);
 }
 
 static void
@@ -504,16 +532,12 @@ download_next_batch (TdPop3Sync *self)
 {
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint32));
 
-  if (self->todo_next >= self->todo->len)
-    {
-      apply_policy (self);
-      return;
-    }
   self->batch_end = MIN (self->todo_next + self->batch_size, self->todo->len);
   for (guint i = self->todo_next; i < self->batch_end; i++)
     g_array_append_val (numbers, g_array_index (self->numbers, guint32,
                                                 g_array_index (self->todo, guint, i)));
   self->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) td_pop3_download_free);
+  self->retr_running = TRUE;
   td_pop3_session_retr_many_async (self->session, (const guint32 *) numbers->data, numbers->len,
                                    chunk_cb, message_cb, self, cancellable (self), retr_cb,
                                    self);
@@ -546,7 +570,7 @@ known_cb (GObject      *source,
   self->todo_next = 0;
   if (self->todo->len > 0)
     progress (self, _("Downloading"), 0, self->todo->len);
-  download_next_batch (self);
+  pump (self);
 }
 
 /* Server ids must be unique here: a second message with the same id (a broken server, or two
@@ -824,6 +848,7 @@ td_pop3_sync_run_async (TdPop3Sync          *self,
   self->password = g_strdup (password);
   self->now = self->clock (self->clock_data);
   self->downloaded = 0;
+  self->committed = 0;
   self->deleted = 0;
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
 
