@@ -227,10 +227,10 @@ find_inbox (TdStore  *self,
 }
 
 /* The next free local uid of a folder: local folders number their rows themselves. */
-static gint64
-next_local_uid (TdStore  *self,
-                gint64    folder_id,
-                GError  **error)
+gint64
+_td_store_pop3_next_local_uid (TdStore  *self,
+                               gint64    folder_id,
+                               GError  **error)
 {
   TdDbStmt *stmt = td_db_prepare (self->wdb,
                                   "SELECT COALESCE(MAX(uid), 0) + 1 FROM message"
@@ -243,7 +243,31 @@ next_local_uid (TdStore  *self,
   if (td_db_step (self->wdb, stmt, error) == SQLITE_ROW)
     uid = MAX (sqlite3_column_int64 (stmt, 0), 1);
   td_db_stmt_release (stmt);
+  if (uid > G_MAXUINT32)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_STORE,
+                           _("This folder has no room for more messages."));
+      uid = 0;
+    }
   return uid;
+}
+
+gboolean
+_td_store_pop3_add_copy (TdStore  *self,
+                         gint64    id,
+                         gint64    copy,
+                         GError  **error)
+{
+  TdDbStmt *stmt = td_db_prepare (self->wdb,
+                                  "INSERT INTO pop3_copy (message_id, account_id, uidl)"
+                                  " SELECT ?2, account_id, uidl FROM pop3_copy"
+                                  " WHERE message_id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, copy);
+  return td_db_run (self->wdb, stmt, error);
 }
 
 static int
@@ -310,6 +334,18 @@ add_one (TdStore         *self,
   td_db_bind_text (stmt, 2, download->uidl);
   sqlite3_bind_int64 (stmt, 3, download->received);
   sqlite3_bind_int64 (stmt, 4, message_id);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  /* its first local row; copies join it (td-store-journal.c) */
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT INTO pop3_copy (message_id, account_id, uidl)"
+                        " VALUES (?1, ?2, ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, message_id);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  td_db_bind_text (stmt, 3, download->uidl);
   return td_db_run (self->wdb, stmt, error);
 }
 
@@ -329,7 +365,7 @@ add_downloads_job (TdStore  *self,
     return FALSE;
   if ((folder_id = find_inbox (self, job, d->account_id, error)) == 0)
     return FALSE;
-  if ((uid = next_local_uid (self, folder_id, error)) == 0)
+  if ((uid = _td_store_pop3_next_local_uid (self, folder_id, error)) == 0)
     return FALSE;
 
   for (guint i = 0; i < d->items->len; i++)
