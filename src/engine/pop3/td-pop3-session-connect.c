@@ -298,6 +298,7 @@ _td_pop3_session_handle_greeting (TdPop3Session *self,
 
   if (!event->ok)
     {
+      self->refusal_code = event->code;
       _td_pop3_session_fail (self, _td_pop3_session_refused_error (event, TD_ERROR_CONNECTION,
                                                                    _("connect")));
       return;

@@ -861,6 +861,13 @@ td_pop3_session_has_capability (TdPop3Session *self,
   return td_pop3_session_get_capability (self, capability) != NULL;
 }
 
+TdPop3Code
+td_pop3_session_get_refusal_code (TdPop3Session *self)
+{
+  g_return_val_if_fail (TD_IS_POP3_SESSION (self), TD_POP3_CODE_NONE);
+  return self->refusal_code;
+}
+
 gboolean
 td_pop3_session_get_capa_supported (TdPop3Session *self)
 {
