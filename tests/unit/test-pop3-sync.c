@@ -22,7 +22,19 @@ typedef struct
 {
   TdStore   *store;
   TdAccount *account;
+  gint64     now;           /* the clock of every check */
+  guint      retry_after;   /* of the last check */
 } Fixture;
+
+#define T0 ((gint64) 1800000000)
+
+static gint64
+test_clock (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return f->now;
+}
 
 static void
 fixture_setup (Fixture       *f,
@@ -34,6 +46,7 @@ fixture_setup (Fixture       *f,
   g_autoptr(GAsyncResult) added = NULL;
   g_autoptr(GError) error = NULL;
 
+  f->now = T0;
   f->store = td_store_new (path);
   td_store_open_async (f->store, NULL, td_test_store_result, &opened);
   g_assert_true (td_store_open_finish (f->store, td_test_wait_result (&opened, WAIT_MS), &error));
@@ -69,10 +82,13 @@ check (Fixture     *f,
 
   td_pop3_sync_set_stream (sync, stream);
   td_pop3_sync_set_batch_size (sync, batch_size);
+  td_pop3_sync_set_clock (sync, test_clock, f);
   td_pop3_sync_run_async (sync, "secret", NULL, td_test_store_result, &result);
   ok = td_pop3_sync_run_finish (sync, td_test_wait_result (&result, WAIT_MS), error);
   if (!ok)
     g_test_message ("check failed: %s", (*error)->message);
+  f->retry_after = td_pop3_sync_get_retry_after (sync);
+  g_io_stream_close (stream, NULL, NULL);   /* a check that did not connect left it open */
   td_test_script_server_wait_finished (server, WAIT_MS);
   td_test_script_server_assert_finished (server);
   return ok;
@@ -192,29 +208,213 @@ test_no_uidl (Fixture       *f,
   g_assert_cmpuint (inbox_count (f), ==, 3);
 }
 
-/* [IN-USE]: a clear error to try later; nothing stored, nothing deleted. */
+#define REFUSED_WITH(caps, refusal) \
+  "S: +OK ready\n" \
+  "C: CAPA\n" \
+  "S: +OK\n" \
+  "S: USER\n" \
+  "S: RESP-CODES\n" \
+  caps \
+  "S: .\n" \
+  "C: USER alice\n" \
+  "S: +OK\n" \
+  "C: PASS secret\n" \
+  "S: " refusal "\n" \
+  "C! close\n"
+
+/* A check that connects, finds nothing and quits. */
+#define EMPTY_CHECK \
+  LOGIN_UIDL \
+  "C: UIDL\n" \
+  "S: +OK\n" \
+  "S: .\n" \
+  "C: QUIT\n" \
+  "S: +OK bye\n" \
+  "C! close\n"
+
+/* A check that must not connect: the client closes the stream without a word. */
+#define NO_CONNECTION "C! close\n"
+
+static void
+get_retry (Fixture *f,
+           gint64  *not_before,
+           guint   *failures)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_store_pop3_get_retry_async (f->store, td_account_get_id (f->account), NULL,
+                                 td_test_store_result, &result);
+  g_assert_true (td_store_pop3_get_retry_finish (f->store, td_test_wait_result (&result, WAIT_MS),
+                                                 not_before, failures, &error));
+  g_assert_no_error (error);
+}
+
+/* [IN-USE]: a clear error to try later, a retry suggested in a minute but not enforced (the
+ * user may close the other program and check at once); nothing stored, nothing deleted. */
 static void
 test_in_use (Fixture       *f,
              gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
   const char *script =
-    "S: +OK ready\n"
-    "C: CAPA\n"
-    "S: +OK\n"
-    "S: USER\n"
-    "S: RESP-CODES\n"
-    "S: .\n"
-    "C: USER alice\n"
-    "S: +OK\n"
-    "C: PASS secret\n"
-    "S: -ERR [IN-USE] Mailbox locked by another session\n"
-    "C! close\n";
+    REFUSED_WITH ("", "-ERR [IN-USE] Mailbox locked by another session");
+  gint64 not_before = -1;
 
   g_assert_false (check (f, script, 8, &error));
   g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
   g_assert_nonnull (strstr (error->message, "in use"));
+  g_assert_cmpuint (f->retry_after, ==, TD_POP3_SYNC_IN_USE_RETRY);
   g_assert_cmpuint (inbox_count (f), ==, 0);
+  get_retry (f, &not_before, NULL);
+  g_assert_cmpint (not_before, ==, 0);
+  g_clear_error (&error);
+
+  f->now += 1;
+  g_assert_true (check (f, EMPTY_CHECK, 8, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->retry_after, ==, 0);
+}
+
+/* [LOGIN-DELAY] with "LOGIN-DELAY 900" in CAPA: no check connects for 900 seconds (not even
+ * from another TdPop3Sync, as another process would make), then one does, and its success
+ * clears the wait. */
+static void
+test_login_delay (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *refused =
+    REFUSED_WITH ("S: LOGIN-DELAY 900\n", "-ERR [LOGIN-DELAY] wait a while");
+  gint64 not_before = 0;
+  guint failures = 1;
+
+  g_assert_false (check (f, refused, 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_nonnull (strstr (error->message, "wait a while"));
+  g_assert_nonnull (strstr (error->message, "15 minutes"));
+  g_assert_cmpuint (f->retry_after, ==, 900);
+  get_retry (f, &not_before, &failures);
+  g_assert_cmpint (not_before, ==, T0 + 900);
+  g_assert_cmpuint (failures, ==, 0);
+  g_clear_error (&error);
+
+  /* too early: refused here, the server never hears of it */
+  f->now = T0 + 899;
+  g_assert_false (check (f, NO_CONNECTION, 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_nonnull (strstr (error->message, "1 second"));
+  g_assert_cmpuint (f->retry_after, ==, 1);
+  g_clear_error (&error);
+
+  f->now = T0 + 900;
+  g_assert_true (check (f, EMPTY_CHECK, 8, &error));
+  g_assert_no_error (error);
+  get_retry (f, &not_before, NULL);
+  g_assert_cmpint (not_before, ==, 0);
+}
+
+/* [LOGIN-DELAY] without a LOGIN-DELAY in CAPA waits the default; a server that announces
+ * LOGIN-DELAY (here after logging in) gets no check sooner after a successful one either. */
+static void
+test_login_delay_announced (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *refused = REFUSED_WITH ("", "-ERR [LOGIN-DELAY] too soon");
+  const char *announced =
+    LOGIN_WITH ("S: UIDL\nS: LOGIN-DELAY 300 USER\n")
+    "C: UIDL\n"
+    "S: +OK\n"
+    "S: .\n"
+    "C: QUIT\n"
+    "S: +OK bye\n"
+    "C! close\n";
+
+  g_assert_false (check (f, refused, 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_cmpuint (f->retry_after, ==, TD_POP3_SYNC_LOGIN_DELAY_DEFAULT);
+  g_clear_error (&error);
+
+  f->now = T0 + TD_POP3_SYNC_LOGIN_DELAY_DEFAULT;
+  g_assert_true (check (f, announced, 8, &error));
+  g_assert_no_error (error);
+
+  f->now += 10;
+  g_assert_false (check (f, NO_CONNECTION, 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+  g_assert_cmpuint (f->retry_after, ==, 290);
+  g_clear_error (&error);
+
+  f->now += 290;
+  g_assert_true (check (f, EMPTY_CHECK, 8, &error));
+  g_assert_no_error (error);
+}
+
+/* [SYS/TEMP]: 1, then 2, then 4 minutes after each one in a row; none of the checks in
+ * between connects; a success resets the count. */
+static void
+test_sys_temp (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *refused = REFUSED_WITH ("", "-ERR [SYS/TEMP] disk trouble");
+  const guint waits[] = { 60, 120, 240 };
+  gint64 not_before = 0;
+  guint failures = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (waits); i++)
+    {
+      g_assert_false (check (f, refused, 8, &error));
+      g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+      g_assert_nonnull (strstr (error->message, "disk trouble"));
+      g_assert_cmpuint (f->retry_after, ==, waits[i]);
+      get_retry (f, &not_before, &failures);
+      g_assert_cmpint (not_before, ==, f->now + waits[i]);
+      g_assert_cmpuint (failures, ==, i + 1);
+      g_clear_error (&error);
+
+      f->now += waits[i] - 1;
+      g_assert_false (check (f, NO_CONNECTION, 8, &error));
+      g_assert_error (error, TD_ERROR, TD_ERROR_TRY_LATER);
+      g_assert_nonnull (strstr (error->message, "temporary problem"));
+      g_clear_error (&error);
+      f->now += 1;
+    }
+
+  g_assert_true (check (f, EMPTY_CHECK, 8, &error));
+  g_assert_no_error (error);
+  get_retry (f, &not_before, &failures);
+  g_assert_cmpint (not_before, ==, 0);
+  g_assert_cmpuint (failures, ==, 0);
+
+  g_assert_false (check (f, refused, 8, &error));
+  g_assert_cmpuint (f->retry_after, ==, 60);
+}
+
+/* [AUTH] and [SYS/PERM]: no retry suggested and none blocked: they need the user. */
+static void
+test_no_retry (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 not_before = -1;
+
+  g_assert_false (check (f, REFUSED_WITH ("", "-ERR [AUTH] wrong password"), 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_AUTH);
+  g_assert_cmpuint (f->retry_after, ==, 0);
+  g_clear_error (&error);
+
+  g_assert_false (check (f, REFUSED_WITH ("", "-ERR [SYS/PERM] account disabled"), 8, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (error->message, "account disabled"));
+  g_assert_cmpuint (f->retry_after, ==, 0);
+  get_retry (f, &not_before, NULL);
+  g_assert_cmpint (not_before, ==, 0);
+  g_clear_error (&error);
+
+  g_assert_true (check (f, EMPTY_CHECK, 8, &error));
+  g_assert_no_error (error);
 }
 
 /* The connection is cut in the middle of the second batch: what arrived whole is stored, no
@@ -277,6 +477,10 @@ main (int   argc,
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/pop3/sync/no-uidl", test_no_uidl);
   ADD ("/pop3/sync/in-use", test_in_use);
+  ADD ("/pop3/sync/login-delay", test_login_delay);
+  ADD ("/pop3/sync/login-delay-announced", test_login_delay_announced);
+  ADD ("/pop3/sync/sys-temp", test_sys_temp);
+  ADD ("/pop3/sync/no-retry", test_no_retry);
   ADD ("/pop3/sync/cut", test_cut);
 #undef ADD
 
