@@ -274,6 +274,8 @@ _td_pop3_session_handle_connect (TdPop3Session *self,
                                                                  self);
   g_clear_pointer (&self->parser, td_pop3_parser_free);
   self->parser = td_pop3_parser_new ();
+  if (self->max_line > 0)
+    td_pop3_parser_set_limits (self->parser, self->max_line, self->max_multiline);
   td_pop3_parser_expect (self->parser, TD_POP3_EXPECT_STATUS);   /* the greeting */
 
   if (self->connection != NULL)

@@ -92,6 +92,11 @@ gboolean        td_pop3_session_get_capa_supported   (TdPop3Session *self);
 TdPop3Code      td_pop3_session_get_refusal_code     (TdPop3Session *self);
 /* The APOP timestamp of the greeting ("<...>"), or NULL. */
 const char     *td_pop3_session_get_apop_timestamp   (TdPop3Session *self);
+/* The bounds of one line and of one multi-line answer (default TD_POP3_MAX_LINE_DEFAULT and
+ * TD_POP3_MAX_MULTILINE_DEFAULT); before connecting. */
+void            td_pop3_session_set_limits           (TdPop3Session *self,
+                                                      gsize          max_line,
+                                                      gsize          max_multiline);
 /* Commands in flight at most with PIPELINING (default TD_POP3_PIPELINE_WINDOW_DEFAULT). */
 void            td_pop3_session_set_pipeline_window  (TdPop3Session *self,
                                                       guint          window);

@@ -31,6 +31,8 @@ struct _TdPop3Sync
   gpointer           clock_data;
   guint              batch_size;
   GIOStream         *stream;          /* tests */
+  gsize              max_line;        /* tests; 0: the session's defaults */
+  gsize              max_multiline;
   TdCertificateInfo *certificate_info;
 
   /* one run */
@@ -167,6 +169,17 @@ td_pop3_sync_set_batch_size (TdPop3Sync *self,
 {
   g_return_if_fail (TD_IS_POP3_SYNC (self));
   self->batch_size = MAX (batch_size, 1);
+}
+
+void
+td_pop3_sync_set_limits (TdPop3Sync *self,
+                         gsize       max_line,
+                         gsize       max_multiline)
+{
+  g_return_if_fail (TD_IS_POP3_SYNC (self));
+  g_return_if_fail (max_line > 0 && max_multiline > 0);
+  self->max_line = max_line;
+  self->max_multiline = max_multiline;
 }
 
 void
@@ -992,6 +1005,8 @@ retry_known_cb (GObject      *source,
                                             td_account_get_pinned_fingerprint (self->account));
       self->session = td_pop3_session_new (self->connection);
     }
+  if (self->max_line > 0)
+    td_pop3_session_set_limits (self->session, self->max_line, self->max_multiline);
   td_pop3_session_connect_async (self->session, cancellable (self), connected_cb, self);
 }
 

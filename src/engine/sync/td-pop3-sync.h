@@ -61,6 +61,10 @@ void        td_pop3_sync_set_clock         (TdPop3Sync          *self,
                                             gpointer             user_data);
 void        td_pop3_sync_set_batch_size    (TdPop3Sync          *self,
                                             guint                batch_size);
+/* Tests: smaller bounds of a line and of a multi-line answer (td_pop3_session_set_limits). */
+void        td_pop3_sync_set_limits        (TdPop3Sync          *self,
+                                            gsize                max_line,
+                                            gsize                max_multiline);
 /* Tests: a stream that is already open instead of a connection of its own (no TLS). */
 void        td_pop3_sync_set_stream        (TdPop3Sync          *self,
                                             GIOStream           *stream);
