@@ -566,6 +566,40 @@ test_bad_status (Fixture       *f,
   check_integrity (f);
 }
 
+/* RETR refused for one message of a batch (another client took it meanwhile): the others
+ * are stored, and DELE goes only to what is stored here. */
+static void
+test_retr_refused (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *script = g_strconcat (LOGIN_UIDL, UIDL_ABC,
+    "C: RETR 1\n"
+    "C: RETR 2\n"
+    "C: RETR 3\n"
+    "S+ +OK\\r\\nSubject: a\\r\\n\\r\\none\\r\\n.\\r\\n\n"
+    "S: -ERR [SYS/TEMP] no such message right now\n"
+    "S+ +OK\\r\\nSubject: c\\r\\n\\r\\nthree\\r\\n.\\r\\n\n"
+    "C: DELE 1\n"
+    "C: DELE 3\n"
+    "S: +OK\n"
+    "S: +OK\n"
+    "C: QUIT\n"
+    "S: +OK bye\n"
+    "C! close\n", NULL);
+
+  g_assert_true (check (f, script, 8, &error));
+  g_assert_no_error (error);
+  g_assert_null (strstr (f->received, "DELE 2"));
+  g_assert_cmpuint (inbox_count (f), ==, 2);
+  rows = list_uidls (f);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpstr (((TdPop3UidlRow *) g_ptr_array_index (rows, 0))->uidl, ==, "a");
+  g_assert_cmpstr (((TdPop3UidlRow *) g_ptr_array_index (rows, 1))->uidl, ==, "c");
+  check_integrity (f);
+}
+
 /* A line over the bound: in the UIDL listing nothing is downloaded; inside a message the
  * ones before it are kept; either way no DELE. */
 static void
@@ -797,6 +831,7 @@ main (int   argc,
   ADD ("/pop3/sync/no-retry", test_no_retry);
   ADD ("/pop3/sync/cut", test_cut);
   ADD ("/pop3/sync/bad-status", test_bad_status);
+  ADD ("/pop3/sync/retr-refused", test_retr_refused);
   ADD ("/pop3/sync/long-line", test_long_line);
   ADD ("/pop3/sync/unended", test_unended);
   ADD ("/pop3/sync/garbage-listing", test_garbage_listing);
