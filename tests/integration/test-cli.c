@@ -1225,6 +1225,72 @@ test_sync_window (void)
   g_assert_nonnull (strstr (show_older.out, "The text of Older."));
 }
 
+/* copy, move and delete in a POP3 account's local folders, as a user types them: nothing waits
+ * for a server (sync has nothing to send), and with delete-when-deleted-here a message leaves
+ * the server only once its last copy here is deleted for good. */
+static void
+test_pop3_copies (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *original = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *moved = NULL;
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) set = { 0 };
+  g_auto(Run) copied = { 0 };
+  g_auto(Run) to_trash = { 0 };
+  g_auto(Run) for_good = { 0 };
+  g_auto(Run) sync_kept = { 0 };
+  g_auto(Run) copy_to_trash = { 0 };
+  g_auto(Run) copy_for_good = { 0 };
+  g_auto(Run) sync_gone = { 0 };
+  g_auto(Run) archive = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "POP message", 3, &error);
+  g_assert_no_error (error);
+  add_pop3 (profile, own, "--leave-on-server", NULL);
+  run_cli (&set, profile, NULL, "account", "set", "alice@localhost", "--delete-when-deleted-here",
+           NULL);
+  g_assert_cmpint (set.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  original = message_id_of (profile, "INBOX", "POP message 1");
+  g_assert_nonnull (original);
+  run_cli (&copied, profile, NULL, "copy", original, "Archive", NULL);
+  g_assert_cmpint (copied.status, ==, 0);
+  copy = message_id_of (profile, "Archive", "POP message 1");
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (copy, !=, original);
+
+  /* the original deleted for good: the copy keeps the message on the server */
+  run_cli (&to_trash, profile, NULL, "delete", original, NULL);
+  g_assert_cmpint (to_trash.status, ==, 0);
+  moved = message_id_of (profile, "Trash", "POP message 1");
+  g_assert_cmpstr (moved, ==, original);
+  run_cli (&for_good, profile, NULL, "delete", original, NULL);
+  g_assert_cmpint (for_good.status, ==, 0);
+  g_assert_null (message_id_of (profile, "Trash", "POP message 1"));
+  run_cli (&sync_kept, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_kept.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* the copy too: now it goes */
+  run_cli (&copy_to_trash, profile, NULL, "delete", copy, NULL);
+  g_assert_cmpint (copy_to_trash.status, ==, 0);
+  run_cli (&copy_for_good, profile, NULL, "delete", copy, NULL);
+  g_assert_cmpint (copy_for_good.status, ==, 0);
+  run_cli (&sync_gone, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_gone.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 2);
+  g_assert_cmpuint (local_inbox_total (profile), ==, 2);
+  run_cli (&archive, profile, NULL, "ls", "Archive", NULL);
+  g_assert_cmpstr (archive.out, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1253,6 +1319,7 @@ main (int   argc,
   g_test_add_func ("/cli/sync-window", test_sync_window);
   g_test_add_func ("/cli/pop3", test_pop3);
   g_test_add_func ("/cli/pop3/account-set", test_pop3_account_set);
+  g_test_add_func ("/cli/pop3/copies", test_pop3_copies);
   g_test_add_func ("/cli/pop3/killed-sync", test_pop3_killed_sync);
 
   status = g_test_run ();
