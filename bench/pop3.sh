@@ -138,28 +138,11 @@ done
 export BENCH_CLI BENCH_POP3_RUNS BENCH_POP3_MESSAGES BENCH_POP3_GETMAIL_RUNS
 
 # bench/run.sh's mailbox (the same generator and cache)
-mailbox=$RESULTS/mailbox-$BENCH_POP3_MESSAGES
-mkdir -p "$RESULTS"
-if [ ! -d "$mailbox" ]; then
-  say "generating $BENCH_POP3_MESSAGES messages into $mailbox (once)"
-  rm -rf "$mailbox.tmp"
-  "$PYTHON" "$SRCDIR/build-aux/make-sample-mailbox.py" --bench "$BENCH_POP3_MESSAGES" \
-    "$mailbox.tmp" >&2 || die "could not generate the mailbox"
-  mv "$mailbox.tmp" "$mailbox"
-fi
+mailbox=$(bench_big_mailbox "$BENCH_POP3_MESSAGES")
 mailbox_mb=$(du -sm "$mailbox" | cut -f 1)
 
 bench_make_tmp
-BENCH_SERVER=""
-cleanup () {
-  status=$?
-  trap - EXIT INT TERM
-  bench_stop_server
-  rm -rf "$BENCH_TMP"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+bench_cleanup_on_exit
 
 say "$BENCH_POP3_MESSAGES messages ($mailbox_mb MB): starting Dovecot and seeding"
 bench_start_server "$BENCH_TMP/server" "$mailbox"

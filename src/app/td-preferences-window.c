@@ -616,37 +616,39 @@ td_preferences_window_get_remove_button (TdPreferencesWindow *self,
   return NULL;
 }
 
+/* What the POP3 group of the account keeps under @key, or NULL. */
+static gpointer
+pop3_group_data (TdPreferencesWindow *self,
+                 gint64               account_id,
+                 const char          *key)
+{
+  GObject *group = g_hash_table_lookup (self->pop3_groups, &account_id);
+
+  return group != NULL ? g_object_get_data (group, key) : NULL;
+}
+
 AdwComboRow *
 td_preferences_window_get_pop3_policy_row (TdPreferencesWindow *self,
                                            gint64               account_id)
 {
-  GObject *group;
-
   g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
-  group = g_hash_table_lookup (self->pop3_groups, &account_id);
-  return group != NULL ? g_object_get_data (group, "td-policy-row") : NULL;
+  return pop3_group_data (self, account_id, "td-policy-row");
 }
 
 GtkSpinButton *
 td_preferences_window_get_pop3_days_spin (TdPreferencesWindow *self,
                                           gint64               account_id)
 {
-  GObject *group;
-
   g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
-  group = g_hash_table_lookup (self->pop3_groups, &account_id);
-  return group != NULL ? g_object_get_data (group, "td-days-spin") : NULL;
+  return pop3_group_data (self, account_id, "td-days-spin");
 }
 
 GtkSwitch *
 td_preferences_window_get_pop3_deleted_here_switch (TdPreferencesWindow *self,
                                                     gint64               account_id)
 {
-  GObject *group;
-
   g_return_val_if_fail (TD_IS_PREFERENCES_WINDOW (self), NULL);
-  group = g_hash_table_lookup (self->pop3_groups, &account_id);
-  return group != NULL ? g_object_get_data (group, "td-deleted-switch") : NULL;
+  return pop3_group_data (self, account_id, "td-deleted-switch");
 }
 
 static void
