@@ -67,6 +67,37 @@ bench_make_tmp () {
   export GSETTINGS_BACKEND=memory
 }
 
+# The EXIT trap of a script that made BENCH_TMP and may start a server: stops the server,
+# removes BENCH_TMP and keeps the exit status. Sets BENCH_SERVER empty (no server yet).
+bench_cleanup_on_exit () {
+  BENCH_SERVER=""
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM HUP
+}
+
+bench_cleanup () {
+  status=$?
+  trap - EXIT INT TERM
+  bench_stop_server
+  rm -rf "$BENCH_TMP"
+  exit "$status"
+}
+
+# Prints the path of the cached first-sync mailbox of N messages (all in the Inbox, as
+# bench/run.sh serves it), made the first time.
+bench_big_mailbox () {
+  mailbox=$RESULTS/mailbox-$1
+  mkdir -p "$RESULTS"
+  if [ ! -d "$mailbox" ]; then
+    say "generating $1 messages into $mailbox (once)"
+    rm -rf "$mailbox.tmp"
+    "$PYTHON" "$SRCDIR/build-aux/make-sample-mailbox.py" --bench "$1" "$mailbox.tmp" >&2 ||
+      die "could not generate the mailbox"
+    mv "$mailbox.tmp" "$mailbox"
+  fi
+  echo "$mailbox"
+}
+
 # Starts a throwaway Dovecot in DIR (stopped by the watchdog if this shell dies) and seeds
 # MAILBOX into alice's account; sets BENCH_SERVER, BENCH_IMAPS_PORT, BENCH_FINGERPRINT.
 # usage: bench_start_server DIR MAILBOX

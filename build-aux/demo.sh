@@ -2,10 +2,10 @@
 # demo.sh BUILDDIR: Tidings on a throwaway mail server with a sample mailbox (`make demo`).
 #
 # Starts Dovecot on loopback in a temporary directory (build-aux/dovecot/mail-server.sh),
-# seeds it with the sample mailbox (build-aux/make-sample-mailbox.py) for alice, makes a
-# throwaway profile (HOME and XDG dirs in the same temporary directory, a private D-Bus
-# session with its own unlocked gnome-keyring), adds the account with tidings-cli and opens
-# Tidings on it. Quitting Tidings stops the server and the keyring and removes everything.
+# seeds it with the sample mailbox (build-aux/make-sample-mailbox.py) for alice and bob, makes
+# a throwaway profile (HOME and XDG dirs in the same temporary directory, a private D-Bus
+# session with its own unlocked gnome-keyring), adds alice's IMAP account and bob's POP3
+# account with tidings-cli and opens Tidings on them. Quitting Tidings stops the server and the keyring and removes everything.
 #
 # Headless check: DEMO_SCREENSHOT=FILE.png runs Tidings under Xvfb, takes a screenshot after
 # DEMO_WAIT seconds (default 8), closes it, and fails when something did not work.
@@ -51,6 +51,13 @@ if [ "${1:-}" = "--inside-session" ]; then
               --address alice@localhost --host localhost --port "$DEMO_IMAPS_PORT" \
               --security tls --user alice --name "Demo" --password-stdin \
               --trust-fingerprint "$DEMO_FINGERPRINT") || die "tidings-cli account add failed"
+  say "account $account added"
+  say "adding the POP3 account bob@localhost (password \"secret\"), leaving mail on the server"
+  account=$(printf secret | "$DEMO_CLI" --profile "$DEMO_PROFILE" account add pop3 \
+              --address bob@localhost --host localhost --port "$DEMO_POP3S_PORT" \
+              --security tls --user bob --name "Demo POP3" --password-stdin \
+              --trust-fingerprint "$DEMO_FINGERPRINT" --leave-on-server) \
+    || die "tidings-cli account add pop3 failed"
   say "account $account added"
 
   if [ -z "${DEMO_SCREENSHOT:-}" ]; then
@@ -141,12 +148,16 @@ trap 'exit 130' INT TERM HUP
 say "starting a throwaway Dovecot in $SERVER"
 "$MAIL_SERVER" start "$SERVER" --owner-pid $$ || die "the mail server did not start"
 DEMO_IMAPS_PORT=$(sed -n 's/^imaps=//p' "$SERVER/ports")
+DEMO_POP3S_PORT=$(sed -n 's/^pop3s=//p' "$SERVER/ports")
 DEMO_FINGERPRINT=$(cat "$SERVER/fingerprint")
 
 say "making and seeding the sample mailbox"
 "$PYTHON" "$SRCDIR/build-aux/make-sample-mailbox.py" "$DEMO_TMP/sample" >/dev/null \
   || die "could not make the sample mailbox"
 "$MAIL_SERVER" seed-tree "$SERVER" alice "$DEMO_TMP/sample" >&2 \
+  || die "could not seed the sample mailbox"
+# bob reads the same Inbox over POP3 (which has no other folders)
+"$MAIL_SERVER" seed-tree "$SERVER" bob "$DEMO_TMP/sample" >&2 \
   || die "could not seed the sample mailbox"
 rm -rf "$DEMO_TMP/sample"
 
@@ -180,7 +191,7 @@ done
 unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
 export GSETTINGS_BACKEND=memory
 export GSETTINGS_SCHEMA_DIR="$BUILDDIR/data"
-export DEMO_TMP DEMO_CLI DEMO_APP DEMO_IMAPS_PORT DEMO_FINGERPRINT
+export DEMO_TMP DEMO_CLI DEMO_APP DEMO_IMAPS_PORT DEMO_POP3S_PORT DEMO_FINGERPRINT
 export DEMO_PROFILE="$DEMO_TMP/profile"
 
 dbus-run-session -- sh "$0" --inside-session 3>&2 4>&1 >"$DEMO_TMP/session.log" 2>&1

@@ -8,10 +8,10 @@ libsecret-1-dev libsqlite3-dev libgnutls28-dev glib-networking libwebkitgtk-6.0-
 libsoup-3.0-dev gettext itstool yelp-tools desktop-file-utils appstream libgtk-4-bin
 libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools dovecot-imapd
 dovecot-pop3d dovecot-submissiond mailutils-imap4d python3 python3-aiosmtpd openssl imagemagick
-fonts-cantarell fonts-noto-color-emoji adwaita-icon-theme"
+fonts-cantarell fonts-noto-color-emoji fonts-noto-cjk adwaita-icon-theme"
 
 if [ "${1:-}" = "--bench" ]; then
-  PACKAGES="$PACKAGES isync fetchmail time"
+  PACKAGES="$PACKAGES isync fetchmail getmail6 time"
 fi
 
 missing=""

@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-secret-credentials.h"
+#include "td-sidebar.h"
 #include "td-window.h"
 
 struct _TdApplication
@@ -21,6 +22,9 @@ struct _TdApplication
   TdStore          *store;
   TdAccountManager *manager;
   GCancellable     *cancellable;
+  /* account id -> guint: messages announced since the window was last looked at */
+  GHashTable       *unseen_counts;
+  char             *last_notification;   /* "title\nbody", for tests */
 };
 
 G_DEFINE_FINAL_TYPE (TdApplication, td_application, ADW_TYPE_APPLICATION)
@@ -58,6 +62,112 @@ want_sync_on_start (void)
   return g_settings_get_boolean (settings, "sync-on-start");
 }
 
+/* --- New mail notifications ---
+ * A check that downloaded mail while the window is not looked at (not the active window, or
+ * none) is announced; the count adds up until the window is looked at again, which
+ * withdraws the notifications. Clicking one shows that account's Inbox. */
+
+static char *
+notification_id (gint64 account_id)
+{
+  return g_strdup_printf ("new-mail-%" G_GINT64_FORMAT, account_id);
+}
+
+static void
+withdraw_notifications (TdApplication *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_application_get_application_id (G_APPLICATION (self)) == NULL)
+    {
+      g_hash_table_remove_all (self->unseen_counts);
+      return;
+    }
+  g_hash_table_iter_init (&iter, self->unseen_counts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autofree char *id = notification_id (*(gint64 *) key);
+
+      g_application_withdraw_notification (G_APPLICATION (self), id);
+    }
+  g_hash_table_remove_all (self->unseen_counts);
+}
+
+static void
+window_active_cb (TdApplication *self,
+                  GParamSpec    *pspec,
+                  GtkWindow     *window)
+{
+  if (gtk_window_is_active (window))
+    withdraw_notifications (self);
+}
+
+static void
+new_mail_cb (TdApplication    *self,
+             TdAccount        *account,
+             guint             count,
+             TdAccountManager *manager)
+{
+  TdWindow *window = get_window (self);
+  gint64 account_id = td_account_get_id (account);
+  g_autoptr(GNotification) notification = NULL;
+  g_autoptr(GIcon) icon = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *id = NULL;
+  gint64 *key;
+  guint total;
+
+  if (window != NULL && gtk_window_is_active (GTK_WINDOW (window)))
+    return;                             /* the message list shows it */
+
+  total = count + GPOINTER_TO_UINT (g_hash_table_lookup (self->unseen_counts, &account_id));
+  key = g_new (gint64, 1);
+  *key = account_id;
+  g_hash_table_replace (self->unseen_counts, key, GUINT_TO_POINTER (total));
+
+  /* Translators: the title of the notification of new mail */
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u New Message", "%u New Messages",
+                                        total), total);
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, td_account_get_name (account));
+  icon = g_themed_icon_new (APP_ID);
+  g_notification_set_icon (notification, icon);
+  g_notification_set_default_action_and_target (notification, "app.show-inbox", "x",
+                                                account_id);
+  g_free (self->last_notification);
+  self->last_notification = g_strconcat (title, "\n", td_account_get_name (account), NULL);
+  /* an instance without an application id (the UI tests run so) has no one to notify */
+  if (g_application_get_application_id (G_APPLICATION (self)) == NULL)
+    return;
+  id = notification_id (account_id);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+show_inbox_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  TdApplication *self = TD_APPLICATION (user_data);
+  gint64 account_id = g_variant_get_int64 (parameter);
+  g_autoptr(GPtrArray) folders = NULL;
+  TdWindow *window;
+
+  g_application_activate (G_APPLICATION (self));
+  window = get_window (self);
+  if (window == NULL || self->store == NULL)
+    return;
+  folders = td_store_list_folders (self->store, account_id, NULL);
+  for (guint i = 0; folders != NULL && i < folders->len; i++)
+    {
+      TdFolder *folder = g_ptr_array_index (folders, i);
+
+      if (td_folder_get_role (folder) == TD_FOLDER_ROLE_INBOX)
+        td_sidebar_select_folder (td_window_get_sidebar (window), td_folder_get_id (folder));
+    }
+}
+
 static void
 store_open_cb (GObject      *source,
                GAsyncResult *result,
@@ -81,6 +191,8 @@ store_open_cb (GObject      *source,
 
   credentials = td_secret_credentials_new ();
   self->manager = td_account_manager_new (self->store, credentials);
+  g_signal_connect_object (self->manager, "new-mail", G_CALLBACK (new_mail_cb), self,
+                           G_CONNECT_SWAPPED);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MANAGER]);
 
   if (window != NULL)
@@ -115,7 +227,11 @@ td_application_activate (GApplication *app)
   TdWindow *window = get_window (self);
 
   if (window == NULL)
-    window = td_window_new (GTK_APPLICATION (self), self->manager);
+    {
+      window = td_window_new (GTK_APPLICATION (self), self->manager);
+      g_signal_connect_object (window, "notify::is-active", G_CALLBACK (window_active_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
   gtk_window_present (GTK_WINDOW (window));
 
   open_store (self);
@@ -164,6 +280,7 @@ about_action (GSimpleAction *action,
 static const GActionEntry app_actions[] = {
   { .name = "quit", .activate = quit_action },
   { .name = "about", .activate = about_action },
+  { .name = "show-inbox", .activate = show_inbox_action, .parameter_type = "x" },
 };
 
 static void
@@ -241,6 +358,8 @@ td_application_finalize (GObject *object)
     td_store_close (self->store);
   g_clear_object (&self->store);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->unseen_counts, g_hash_table_unref);
+  g_free (self->last_notification);
   g_free (self->profile_dir);
 
   G_OBJECT_CLASS (td_application_parent_class)->finalize (object);
@@ -319,6 +438,7 @@ td_application_init (TdApplication *self)
   };
 
   self->cancellable = g_cancellable_new ();
+  self->unseen_counts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->profile_dir = g_build_filename (g_get_user_data_dir (), "tidings", NULL);
   g_application_add_main_option_entries (G_APPLICATION (self), entries);
 }
@@ -365,4 +485,11 @@ td_application_get_manager (TdApplication *self)
 {
   g_return_val_if_fail (TD_IS_APPLICATION (self), NULL);
   return self->manager;
+}
+
+const char *
+td_application_get_last_notification (TdApplication *self)
+{
+  g_return_val_if_fail (TD_IS_APPLICATION (self), NULL);
+  return self->last_notification != NULL ? self->last_notification : "";
 }

@@ -1,6 +1,7 @@
 /* td-preferences-window.h: the settings a user changes: mark as read on open and how often
- * to check for new mail (bound to GSettings), and for each IMAP account which messages are
- * downloaded whole (its sync window, saved with the account)
+ * to check for new mail (bound to GSettings), for each IMAP account which messages are
+ * downloaded whole (its sync window), and for each POP3 account what stays on the server
+ * (both saved with the account)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,5 +25,16 @@ GtkWidget *td_preferences_window_new (GtkWindow        *parent,
 /* The row that picks the sync window of an account, or NULL (for tests). */
 AdwComboRow *td_preferences_window_get_sync_row (TdPreferencesWindow *self,
                                                  gint64               account_id);
+/* What a POP3 account keeps on the server: its choice, the days of "Delete After Some Days"
+ * and "Also Delete From the Server When Deleted Here"; NULL for other accounts (for tests). */
+AdwComboRow   *td_preferences_window_get_pop3_policy_row (TdPreferencesWindow *self,
+                                                          gint64               account_id);
+GtkSpinButton *td_preferences_window_get_pop3_days_spin  (TdPreferencesWindow *self,
+                                                          gint64               account_id);
+GtkSwitch     *td_preferences_window_get_pop3_deleted_here_switch (TdPreferencesWindow *self,
+                                                                   gint64       account_id);
+/* The button of the accounts page that removes the account (after asking), or NULL. */
+GtkWidget     *td_preferences_window_get_remove_button   (TdPreferencesWindow *self,
+                                                          gint64               account_id);
 
 G_END_DECLS

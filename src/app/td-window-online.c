@@ -217,12 +217,26 @@ poll_interval_changed_cb (TdWindow   *self,
                                           g_settings_get_uint (settings, "poll-interval"));
 }
 
+static void
+check_interval_changed_cb (TdWindow   *self,
+                           const char *key,
+                           GSettings  *settings)
+{
+  if (self->manager != NULL)
+    td_account_manager_set_check_interval (self->manager,
+                                           g_settings_get_uint (settings,
+                                                                "pop3-check-interval"));
+}
+
 void
 _td_window_online_init (TdWindow *self)
 {
-  if (self->settings != NULL)
-    g_signal_connect_object (self->settings, "changed::poll-interval",
-                             G_CALLBACK (poll_interval_changed_cb), self, G_CONNECT_SWAPPED);
+  if (self->settings == NULL)
+    return;
+  g_signal_connect_object (self->settings, "changed::poll-interval",
+                           G_CALLBACK (poll_interval_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::pop3-check-interval",
+                           G_CALLBACK (check_interval_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
 void
@@ -232,5 +246,8 @@ _td_window_online_set_manager (TdWindow         *self,
   g_signal_connect_object (manager, "online-changed", G_CALLBACK (online_changed_cb), self,
                            G_CONNECT_SWAPPED);
   if (self->settings != NULL)
-    poll_interval_changed_cb (self, "poll-interval", self->settings);
+    {
+      poll_interval_changed_cb (self, "poll-interval", self->settings);
+      check_interval_changed_cb (self, "pop3-check-interval", self->settings);
+    }
 }

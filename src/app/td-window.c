@@ -642,6 +642,11 @@ report_sync_error (TdWindow     *self,
       show_password_dialog (self, account, error))
     return;
 
+  /* A server that asked to wait (a POP3 login delay): the status line says until when, and
+   * the checks wait by themselves; a toast at every check would only nag. */
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_TRY_LATER))
+    return;
+
   add_toast (self, text, TRUE);
 }
 

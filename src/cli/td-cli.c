@@ -60,10 +60,19 @@ static const char *usage_text =
      "                                Find the servers of the address (provider database,\n"
      "                                autoconfig, DNS SRV, common names), say what was chosen\n"
      "                                and why, then check it and add the account as above\n"
-     "  account list                  List the accounts\n"
+     "  account list                  List the accounts: id, kind, address, server,\n"
+     "                                security, name, and what is downloaded (IMAP) or\n"
+     "                                left on the server (POP3)\n"
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
      "  account set ACCOUNT --sync-days N\n"
-     "                                Download bodies of the last N days only (0: all mail)\n"
+     "                                IMAP: download bodies of the last N days only (0: all)\n"
+     "  account set ACCOUNT [--leave-on-server|--delete-after-days N|--delete-after-download]\n"
+     "                      [--delete-when-deleted-here|--keep-when-deleted-here]\n"
+     "                                POP3: change what stays on the server; the next sync\n"
+     "                                applies it\n"
+     "  account remove ACCOUNT [--yes] Remove an account, its password and its mail on this\n"
+     "                                computer (not on the server); --yes when that would lose\n"
+     "                                POP3 mail or changes not yet sent\n"
      "  sync [ACCOUNT]                Download new mail of one account, or of all\n"
      "  folders [ACCOUNT]             List folders: path, role, total, unread\n"
      "  ls FOLDER [--account A] [--limit N]\n"
@@ -466,6 +475,32 @@ cmd_account_add (Cli   *cli,
   return 0;
 }
 
+/* What a POP3 account leaves on the server, as the options of `account add` and
+ * `account set` say it ("delete-after-days=14,delete-when-deleted-here"). */
+static char *
+pop3_policy_text (TdAccount *account)
+{
+  GString *text = g_string_new (NULL);
+
+  switch (td_account_get_pop3_policy (account))
+    {
+    case TD_POP3_POLICY_KEEP:
+      g_string_append (text, "leave-on-server");
+      break;
+    case TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD:
+      g_string_append (text, "delete-after-download");
+      break;
+    case TD_POP3_POLICY_DELETE_AFTER_DAYS:
+    default:
+      g_string_append_printf (text, "delete-after-days=%u",
+                              td_account_get_pop3_delete_days (account));
+      break;
+    }
+  if (td_account_get_pop3_delete_when_deleted_here (account))
+    g_string_append (text, ",delete-when-deleted-here");
+  return g_string_free (text, FALSE);
+}
+
 static int
 cmd_account_list (Cli   *cli,
                   int    argc,
@@ -483,13 +518,19 @@ cmd_account_list (Cli   *cli,
     {
       g_autoptr(TdAccount) a = g_list_model_get_item (accounts, i);
 
-      g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s:%u\t%s\t%s\n",
+      g_autofree char *keeps = NULL;
+
+      if (td_account_get_kind (a) == TD_ACCOUNT_KIND_POP3)
+        keeps = pop3_policy_text (a);
+      else
+        keeps = g_strdup_printf ("sync-days=%u", td_account_get_sync_days (a));
+      g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s:%u\t%s\t%s\t%s\n",
                td_account_get_id (a),
                td_account_kind_to_string (td_account_get_kind (a)),
                td_account_get_address (a),
                td_account_get_host (a), td_account_get_port (a),
                td_security_to_string (td_account_get_security (a)),
-               td_account_get_name (a));
+               td_account_get_name (a), keeps);
     }
   return 0;
 }
@@ -526,30 +567,78 @@ cmd_account_set (Cli   *cli,
                  char **argv)
 {
   int sync_days = -1;
+  gboolean leave_on_server = FALSE;
+  gboolean delete_after_download = FALSE;
+  int delete_after_days = -1;
+  gboolean delete_when_deleted_here = FALSE;
+  gboolean keep_when_deleted_here = FALSE;
   GOptionEntry entries[] = {
-    { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("Download message bodies of the last N days only (0: all mail)"), "N" },
+    { "sync-days", 0, 0, G_OPTION_ARG_INT, &sync_days, N_("IMAP: download message bodies of the last N days only (0: all mail)"), "N" },
+    { "leave-on-server", 0, 0, G_OPTION_ARG_NONE, &leave_on_server, N_("POP3: keep all mail on the server"), NULL },
+    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after_days, N_("POP3: delete mail from the server N days after downloading it"), "N" },
+    { "delete-after-download", 0, 0, G_OPTION_ARG_NONE, &delete_after_download, N_("POP3: delete mail from the server once it is downloaded"), NULL },
+    { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_when_deleted_here, N_("POP3: also delete from the server what you delete here for good"), NULL },
+    { "keep-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &keep_when_deleted_here, N_("POP3: what you delete here stays on the server (by the choice above)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
+  gboolean pop3_options;
   TdAccount *account;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
-    return usage_error (_("Usage: account set ACCOUNT --sync-days N"));
-  if (sync_days == -1)
-    return usage_error (_("Say what to change, e.g. --sync-days 30"));
-  if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
+    return usage_error (_("Usage: account set ACCOUNT --sync-days N, or for POP3 "
+                          "--leave-on-server|--delete-after-days N|--delete-after-download "
+                          "and --delete-when-deleted-here|--keep-when-deleted-here"));
+  pop3_options = leave_on_server || delete_after_download || delete_after_days != -1 ||
+                 delete_when_deleted_here || keep_when_deleted_here;
+  if (sync_days == -1 && !pop3_options)
+    return usage_error (_("Say what to change, e.g. --sync-days 30 (IMAP) or "
+                          "--leave-on-server (POP3)"));
+  if (sync_days != -1 && (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX))
     return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
+  if ((leave_on_server ? 1 : 0) + (delete_after_download ? 1 : 0) +
+      (delete_after_days != -1 ? 1 : 0) > 1)
+    return usage_error (_("Choose one of --leave-on-server, --delete-after-days and "
+                          "--delete-after-download"));
+  if (delete_after_days != -1 && (delete_after_days < 0 ||
+                                  delete_after_days > TD_POP3_DELETE_DAYS_MAX))
+    return usage_error (_("--delete-after-days must be a number of days"));
+  if (delete_when_deleted_here && keep_when_deleted_here)
+    return usage_error (_("Choose one of --delete-when-deleted-here and "
+                          "--keep-when-deleted-here"));
   if (!open_profile (cli))
     return 1;
   if ((account = find_account (cli, argv[1])) == NULL)
     return 1;
 
-  td_account_set_sync_days (account, (guint) sync_days);
+  if (td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3 && sync_days != -1)
+    return usage_error (_("--sync-days is for IMAP accounts: a POP3 account downloads all of "
+                          "its mail. Choose what stays on the server with --leave-on-server, "
+                          "--delete-after-days N or --delete-after-download"));
+  if (td_account_get_kind (account) != TD_ACCOUNT_KIND_POP3 && pop3_options)
+    return usage_error (_("--leave-on-server, --delete-after-days, --delete-after-download, "
+                          "--delete-when-deleted-here and --keep-when-deleted-here are for POP3 "
+                          "accounts: an IMAP account keeps its mail on the server"));
+
+  if (sync_days != -1)
+    td_account_set_sync_days (account, (guint) sync_days);
+  if (leave_on_server)
+    td_account_set_pop3_policy (account, TD_POP3_POLICY_KEEP);
+  else if (delete_after_download)
+    td_account_set_pop3_policy (account, TD_POP3_POLICY_DELETE_AFTER_DOWNLOAD);
+  else if (delete_after_days != -1)
+    {
+      td_account_set_pop3_policy (account, TD_POP3_POLICY_DELETE_AFTER_DAYS);
+      td_account_set_pop3_delete_days (account, (guint) delete_after_days);
+    }
+  if (delete_when_deleted_here || keep_when_deleted_here)
+    td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
+
   td_account_manager_update_account_async (cli->manager, account, NULL, store_result_cb, &result);
   if (!td_account_manager_update_account_finish (cli->manager, wait_result (&result), &error))
     {
@@ -559,13 +648,107 @@ cmd_account_set (Cli   *cli,
   return 0;
 }
 
+/* Messages of the account on this computer. */
+static guint
+count_account_messages (Cli       *cli,
+                        TdAccount *account)
+{
+  g_autoptr(GPtrArray) folders = td_store_list_folders (cli->store, td_account_get_id (account),
+                                                        NULL);
+  guint total = 0;
+
+  for (guint i = 0; folders != NULL && i < folders->len; i++)
+    total += td_store_count_messages (cli->store,
+                                      td_folder_get_id (g_ptr_array_index (folders, i)));
+  return total;
+}
+
+static int
+cmd_account_remove (Cli   *cli,
+                    int    argc,
+                    char **argv)
+{
+  gboolean yes = FALSE;
+  GOptionEntry entries[] = {
+    { "yes", 0, 0, G_OPTION_ARG_NONE, &yes, N_("Remove it even when mail or changes would be lost"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  g_autofree char *name = NULL;
+  guint n_messages, n_changes;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("Usage: account remove ACCOUNT [--yes]"));
+  if (!open_profile (cli))
+    return 1;
+  if (find_account (cli, argv[1]) == NULL)
+    return 1;
+  account = g_object_ref (find_account (cli, argv[1]));
+  name = g_strdup (td_account_get_name (account));
+
+  n_messages = count_account_messages (cli, account);
+  n_changes = td_store_count_journal (cli->store, td_account_get_id (account));
+  if (!yes && td_account_get_kind (account) == TD_ACCOUNT_KIND_POP3 && n_messages > 0)
+    {
+      g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                               "tidings-cli: “%s” is a POP3 account: its %u message is kept on "
+                               "this computer and may no longer be on the server. Removing the "
+                               "account deletes it. Run again with --yes to remove it.\n",
+                               "tidings-cli: “%s” is a POP3 account: its %u messages are kept on "
+                               "this computer and may no longer be on the server. Removing the "
+                               "account deletes them. Run again with --yes to remove it.\n",
+                               n_messages), name, n_messages);
+      return 1;
+    }
+  if (!yes && n_changes > 0)
+    {
+      g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                               "tidings-cli: %u change made here to “%s” has not reached the "
+                               "server yet; removing the account drops it. Run “tidings-cli sync” "
+                               "first, or again with --yes.\n",
+                               "tidings-cli: %u changes made here to “%s” have not reached the "
+                               "server yet; removing the account drops them. Run “tidings-cli "
+                               "sync” first, or again with --yes.\n",
+                               n_changes), n_changes, name);
+      return 1;
+    }
+
+  td_account_manager_remove_account_async (cli->manager, account, NULL, store_result_cb, &result);
+  if (!td_account_manager_remove_account_finish (cli->manager, wait_result (&result), &error))
+    {
+      print_error (_("Could not remove the account"), error);
+      return 1;
+    }
+  if (td_account_get_kind (account) == TD_ACCOUNT_KIND_IMAP)
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Removed “%s”: its password and its %u message on this computer. The "
+                          "mail on the server is still there.\n",
+                          "Removed “%s”: its password and its %u messages on this computer. The "
+                          "mail on the server is still there.\n", n_messages),
+             name, n_messages);
+  else
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "Removed “%s”: its password and its %u message on this computer.\n",
+                          "Removed “%s”: its password and its %u messages on this computer.\n",
+                          n_messages),
+             name, n_messages);
+  return 0;
+}
+
 static int
 cmd_account (Cli   *cli,
              int    argc,
              char **argv)
 {
   if (argc < 2)
-    return usage_error (_("Say what to do: account add, account list, account trust or account set"));
+    return usage_error (_("Say what to do: account add, account list, account trust, account set "
+                          "or account remove"));
   if (g_strcmp0 (argv[1], "add") == 0)
     return cmd_account_add (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "list") == 0)
@@ -574,6 +757,8 @@ cmd_account (Cli   *cli,
     return cmd_account_trust (cli, argc - 1, argv + 1);
   if (g_strcmp0 (argv[1], "set") == 0)
     return cmd_account_set (cli, argc - 1, argv + 1);
+  if (g_strcmp0 (argv[1], "remove") == 0)
+    return cmd_account_remove (cli, argc - 1, argv + 1);
   return usage_error (_("Unknown account command"));
 }
 

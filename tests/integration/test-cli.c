@@ -499,6 +499,94 @@ test_pop3 (void)
   g_assert_nonnull (strstr (again.out, "5 messages"));
 }
 
+/* account set for POP3: each choice shows in account list and applies on the next sync;
+ * the IMAP and POP3 options are refused on the other kind with a clear message. */
+static void
+test_pop3_account_set (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *imap_profile = new_profile ();
+  g_autofree char *imap_id = NULL;
+  g_auto(Run) list = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) set = { 0 };
+  g_auto(Run) list_after = { 0 };
+  g_auto(Run) sync_after = { 0 };
+  g_auto(Run) days = { 0 };
+  g_auto(Run) list_days = { 0 };
+  g_auto(Run) sync_days = { 0 };
+  g_auto(Run) days_on_pop3 = { 0 };
+  g_auto(Run) list_imap = { 0 };
+  g_auto(Run) two = { 0 };
+  g_auto(Run) both_here = { 0 };
+  g_auto(Run) nothing = { 0 };
+  g_auto(Run) list_unchanged = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "POP message", 3, &error);
+  g_assert_no_error (error);
+
+  add_pop3 (profile, own, "--leave-on-server", NULL);
+  run_cli (&list, profile, NULL, "account", "list", NULL);
+  g_assert_nonnull (strstr (list.out, "\tleave-on-server\n"));
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+  g_assert_cmpuint (local_inbox_total (profile), ==, 3);
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* refused: --sync-days on POP3, two policies, both answers for deleted-here, nothing */
+  run_cli (&days_on_pop3, profile, NULL, "account", "set", "alice@localhost", "--sync-days", "30",
+           NULL);
+  g_assert_cmpint (days_on_pop3.status, ==, 2);
+  g_assert_nonnull (strstr (days_on_pop3.err, "--sync-days is for IMAP accounts"));
+  run_cli (&two, profile, NULL, "account", "set", "alice@localhost", "--leave-on-server",
+           "--delete-after-download", NULL);
+  g_assert_cmpint (two.status, ==, 2);
+  run_cli (&both_here, profile, NULL, "account", "set", "alice@localhost",
+           "--delete-when-deleted-here", "--keep-when-deleted-here", NULL);
+  g_assert_cmpint (both_here.status, ==, 2);
+  run_cli (&nothing, profile, NULL, "account", "set", "alice@localhost", NULL);
+  g_assert_cmpint (nothing.status, ==, 2);
+  run_cli (&list_unchanged, profile, NULL, "account", "list", NULL);
+  g_assert_cmpstr (list_unchanged.out, ==, list.out);
+
+  /* delete after 2 days: nothing goes yet (downloaded just now) */
+  run_cli (&days, profile, NULL, "account", "set", "alice@localhost", "--delete-after-days", "2",
+           "--delete-when-deleted-here", NULL);
+  g_assert_cmpint (days.status, ==, 0);
+  run_cli (&list_days, profile, NULL, "account", "list", NULL);
+  g_assert_nonnull (strstr (list_days.out, "\tdelete-after-days=2,delete-when-deleted-here\n"));
+  run_cli (&sync_days, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_days.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* delete right after download: the next sync empties the server, keeps everything here */
+  run_cli (&set, profile, NULL, "account", "set", "alice@localhost", "--delete-after-download",
+           "--keep-when-deleted-here", NULL);
+  g_assert_cmpint (set.status, ==, 0);
+  run_cli (&list_after, profile, NULL, "account", "list", NULL);
+  g_assert_nonnull (strstr (list_after.out, "\tdelete-after-download\n"));
+  run_cli (&sync_after, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_after.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 0);
+  g_assert_cmpuint (local_inbox_total (profile), ==, 3);
+
+  /* the POP3 choices on an IMAP account */
+  imap_id = add_alice (imap_profile);
+  {
+    g_auto(Run) refused = { 0 };
+
+    run_cli (&refused, imap_profile, NULL, "account", "set", imap_id, "--leave-on-server",
+             NULL);
+    g_assert_cmpint (refused.status, ==, 2);
+    g_assert_nonnull (strstr (refused.err, "are for POP3 accounts"));
+  }
+  run_cli (&list_imap, imap_profile, NULL, "account", "list", NULL);
+  g_assert_nonnull (strstr (list_imap.out, "\tsync-days=0\n"));
+}
+
 /* ARCHITECTURE invariants 1 and 2 for POP3: a sync that deletes right after downloading,
  * killed at random instants (a fixed seed), never loses a message and never stores one twice;
  * the store always passes integrity_check. */
@@ -1137,6 +1225,178 @@ test_sync_window (void)
   g_assert_nonnull (strstr (show_older.out, "The text of Older."));
 }
 
+/* The uuid of the only account of @profile, read from its store. */
+static char *
+account_uuid (const char *profile)
+{
+  g_autofree char *path = g_build_filename (profile, "tidings.db", NULL);
+  g_autoptr(TdStore) store = td_test_store_open (path, 30000);
+  g_autoptr(GPtrArray) accounts = td_store_list_accounts (store, NULL);
+  char *uuid;
+
+  g_assert_nonnull (accounts);
+  g_assert_cmpuint (accounts->len, ==, 1);
+  uuid = g_strdup (td_account_get_uuid (g_ptr_array_index (accounts, 0)));
+  td_store_close (store);
+  return uuid;
+}
+
+/* `secret-tool lookup uuid UUID` finds the password. */
+static gboolean
+keyring_has (const char *uuid)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                           &error, "secret-tool", "lookup", "uuid", uuid, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  return out != NULL && strstr (out, "secret") != NULL;
+}
+
+/* account remove: refused while changes wait to be sent or POP3 mail would go, then done:
+ * the account, its mail here and its password are gone; the server keeps its mail. */
+static void
+test_account_remove (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *imap = new_profile ();
+  g_autofree char *pop3 = new_profile ();
+  g_autofree char *port = NULL;
+  g_autofree char *uuid = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) ls = { 0 };
+  g_auto(Run) flag = { 0 };
+  g_auto(Run) refused = { 0 };
+  g_auto(Run) sent = { 0 };
+  g_auto(Run) removed = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) pop3_sync = { 0 };
+  g_auto(Run) pop3_refused = { 0 };
+  g_auto(Run) pop3_removed = { 0 };
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "Kept", 3, &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", td_test_dovecot_get_port (own, "imaps"));
+  run_cli (&add, imap, "secret\n", "account", "add", "imap", "--address", "alice@localhost",
+           "--host", "localhost", "--port", port, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (own), NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&sync, imap, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+  uuid = account_uuid (imap);
+  g_assert_true (keyring_has (uuid));
+
+  /* a change not yet sent: refused, nothing removed */
+  run_cli (&ls, imap, NULL, "ls", "INBOX", NULL);
+  fields = g_strsplit (ls.out, "\t", 2);
+  run_cli (&flag, imap, NULL, "--offline", "flag", fields[0], "+flagged", NULL);
+  g_assert_cmpint (flag.status, ==, 0);
+  run_cli (&refused, imap, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (refused.status, ==, 1);
+  g_assert_nonnull (strstr (refused.err, "1 change made here"));
+  g_assert_true (keyring_has (uuid));
+
+  /* sent: removed */
+  run_cli (&sent, imap, NULL, "sync", NULL);
+  g_assert_cmpint (sent.status, ==, 0);
+  run_cli (&removed, imap, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (removed.status, ==, 0);
+  g_assert_nonnull (strstr (removed.out, "its 3 messages on this computer"));
+  run_cli (&list, imap, NULL, "account", "list", NULL);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_cmpstr (list.out, ==, "");
+  g_assert_false (keyring_has (uuid));
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* POP3 mail may be here only: refused without --yes */
+  add_pop3 (pop3, own, "--leave-on-server", NULL);
+  run_cli (&pop3_sync, pop3, NULL, "sync", NULL);
+  g_assert_cmpint (pop3_sync.status, ==, 0);
+  g_clear_pointer (&uuid, g_free);
+  uuid = account_uuid (pop3);
+  run_cli (&pop3_refused, pop3, NULL, "account", "remove", "alice@localhost", NULL);
+  g_assert_cmpint (pop3_refused.status, ==, 1);
+  g_assert_nonnull (strstr (pop3_refused.err, "is a POP3 account: its 3 messages"));
+  g_assert_cmpuint (local_inbox_total (pop3), ==, 3);
+  run_cli (&pop3_removed, pop3, NULL, "account", "remove", "alice@localhost", "--yes", NULL);
+  g_assert_cmpint (pop3_removed.status, ==, 0);
+  g_assert_false (keyring_has (uuid));
+}
+
+/* copy, move and delete in a POP3 account's local folders, as a user types them: nothing waits
+ * for a server (sync has nothing to send), and with delete-when-deleted-here a message leaves
+ * the server only once its last copy here is deleted for good. */
+static void
+test_pop3_copies (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TdTestDovecot) own = td_test_dovecot_start (&error);
+  g_autofree char *profile = new_profile ();
+  g_autofree char *original = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *moved = NULL;
+  g_auto(Run) sync = { 0 };
+  g_auto(Run) set = { 0 };
+  g_auto(Run) copied = { 0 };
+  g_auto(Run) to_trash = { 0 };
+  g_auto(Run) for_good = { 0 };
+  g_auto(Run) sync_kept = { 0 };
+  g_auto(Run) copy_to_trash = { 0 };
+  g_auto(Run) copy_for_good = { 0 };
+  g_auto(Run) sync_gone = { 0 };
+  g_auto(Run) archive = { 0 };
+
+  g_assert_no_error (error);
+  td_test_dovecot_save_generated (own, "alice", "INBOX", "POP message", 3, &error);
+  g_assert_no_error (error);
+  add_pop3 (profile, own, "--leave-on-server", NULL);
+  run_cli (&set, profile, NULL, "account", "set", "alice@localhost", "--delete-when-deleted-here",
+           NULL);
+  g_assert_cmpint (set.status, ==, 0);
+  run_cli (&sync, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync.status, ==, 0);
+
+  original = message_id_of (profile, "INBOX", "POP message 1");
+  g_assert_nonnull (original);
+  run_cli (&copied, profile, NULL, "copy", original, "Archive", NULL);
+  g_assert_cmpint (copied.status, ==, 0);
+  copy = message_id_of (profile, "Archive", "POP message 1");
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (copy, !=, original);
+
+  /* the original deleted for good: the copy keeps the message on the server */
+  run_cli (&to_trash, profile, NULL, "delete", original, NULL);
+  g_assert_cmpint (to_trash.status, ==, 0);
+  moved = message_id_of (profile, "Trash", "POP message 1");
+  g_assert_cmpstr (moved, ==, original);
+  run_cli (&for_good, profile, NULL, "delete", original, NULL);
+  g_assert_cmpint (for_good.status, ==, 0);
+  g_assert_null (message_id_of (profile, "Trash", "POP message 1"));
+  run_cli (&sync_kept, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_kept.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 3);
+
+  /* the copy too: now it goes */
+  run_cli (&copy_to_trash, profile, NULL, "delete", copy, NULL);
+  g_assert_cmpint (copy_to_trash.status, ==, 0);
+  run_cli (&copy_for_good, profile, NULL, "delete", copy, NULL);
+  g_assert_cmpint (copy_for_good.status, ==, 0);
+  run_cli (&sync_gone, profile, NULL, "sync", NULL);
+  g_assert_cmpint (sync_gone.status, ==, 0);
+  g_assert_cmpuint (pop3_on_server (own), ==, 2);
+  g_assert_cmpuint (local_inbox_total (profile), ==, 2);
+  run_cli (&archive, profile, NULL, "ls", "Archive", NULL);
+  g_assert_cmpstr (archive.out, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1164,7 +1424,10 @@ main (int   argc,
   g_test_add_func ("/cli/delete-killed", test_delete_killed);
   g_test_add_func ("/cli/sync-window", test_sync_window);
   g_test_add_func ("/cli/pop3", test_pop3);
+  g_test_add_func ("/cli/pop3/account-set", test_pop3_account_set);
+  g_test_add_func ("/cli/pop3/copies", test_pop3_copies);
   g_test_add_func ("/cli/pop3/killed-sync", test_pop3_killed_sync);
+  g_test_add_func ("/cli/account/remove", test_account_remove);
 
   status = g_test_run ();
   td_test_dovecot_free (server);

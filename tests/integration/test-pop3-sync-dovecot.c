@@ -327,6 +327,50 @@ test_delete_when_deleted_here (Fixture       *f,
   g_assert_cmpuint (in_folder (f, TD_FOLDER_ROLE_TRASH), ==, 0);
 }
 
+/* A copy kept here keeps the server's message: with delete-when-deleted-here, deleting the
+ * original for good deletes nothing on the server while its copy is in the Archive; deleting
+ * the copy for good too does. Moves and copies wait for no server (no journal). */
+static void
+test_copy_kept (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(TdFolder) archive = folder_of_role (f, TD_FOLDER_ROLE_ARCHIVE);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) copied = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GError) error = NULL;
+  guint deleted = 0;
+  gint64 id;
+
+  td_account_set_pop3_delete_when_deleted_here (f->account, TRUE);
+  g_assert_cmpuint (check (f, NULL), ==, 3);
+  id = inbox_message (f, 0);
+  g_array_append_val (ids, id);
+  td_store_move_messages_async (f->store, ids, td_folder_get_id (archive), TRUE, NULL,
+                                td_test_store_result, &copied);
+  g_assert_true (td_store_move_messages_finish (f->store, td_test_wait_result (&copied, WAIT_MS),
+                                                &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+  page = td_store_page_messages (f->store, td_folder_get_id (archive), 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpuint (td_message_get_uid (g_ptr_array_index (page, 0)), ==, 1);
+
+  expunge (f, id);
+  g_assert_cmpuint (check (f, &deleted), ==, 0);
+  g_assert_cmpuint (deleted, ==, 0);
+  g_assert_cmpuint (on_server (f), ==, 3);
+
+  expunge (f, td_message_get_id (g_ptr_array_index (page, 0)));
+  g_assert_cmpuint (check (f, &deleted), ==, 0);
+  g_assert_cmpuint (deleted, ==, 1);
+  g_assert_cmpuint (on_server (f), ==, 2);
+  g_assert_cmpuint (in_folder (f, TD_FOLDER_ROLE_INBOX), ==, 2);
+  g_assert_cmpuint (in_folder (f, TD_FOLDER_ROLE_ARCHIVE), ==, 0);
+  g_assert_cmpuint (td_store_count_journal (f->store, td_account_get_id (f->account)), ==, 0);
+}
+
 /* A wrong password: TD_ERROR_AUTH, nothing stored. */
 static void
 test_wrong_password (Fixture       *f,
@@ -355,6 +399,7 @@ main (int   argc,
   ADD ("/pop3-sync/pop3s/delete-after-download", "pop3s", test_delete_after_download);
   ADD ("/pop3-sync/stls/delete-after-days", "pop3", test_delete_after_days);
   ADD ("/pop3-sync/pop3s/delete-when-deleted-here", "pop3s", test_delete_when_deleted_here);
+  ADD ("/pop3-sync/pop3s/copy-kept", "pop3s", test_copy_kept);
   ADD ("/pop3-sync/stls/wrong-password", "pop3", test_wrong_password);
 #undef ADD
 

@@ -1,4 +1,5 @@
-/* test-store-pop3.c: tests of src/engine/store/td-store-pop3.c and migration 004-pop3.sql
+/* test-store-pop3.c: tests of src/engine/store/td-store-pop3.c and migrations 004-pop3.sql and
+ * 005-pop3-copies.sql
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,6 +26,33 @@ raw_open (const char *path)
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
+  return db;
+}
+
+/* A new database file at schema @version (the migrations up to it, as a profile of an
+ * older Tidings has them). */
+static sqlite3 *
+raw_open_schema (const char *path,
+                 guint       version)
+{
+  const char *names[] = { "001-initial.sql", "002-journal.sql", "003-sync-window.sql",
+                          "004-pop3.sql" };
+  g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u;", version);
+  sqlite3 *db = raw_open (path);
+
+  g_assert_cmpuint (version, <=, G_N_ELEMENTS (names));
+  for (guint i = 0; i < version; i++)
+    {
+      g_autofree char *name = g_strconcat ("/org/tidings/Tidings/store/", names[i], NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) sql = g_resources_lookup_data (name, 0, &error);
+      g_autofree char *text = NULL;
+
+      g_assert_no_error (error);
+      text = g_strndup (g_bytes_get_data (sql, NULL), g_bytes_get_size (sql));
+      g_assert_cmpint (sqlite3_exec (db, text, NULL, NULL, NULL), ==, SQLITE_OK);
+    }
+  g_assert_cmpint (sqlite3_exec (db, set_version, NULL, NULL, NULL), ==, SQLITE_OK);
   return db;
 }
 
@@ -167,6 +195,49 @@ folder_of_role (TdStore      *store,
     if (td_folder_get_role (g_ptr_array_index (folders, i)) == role)
       return g_object_ref (g_ptr_array_index (folders, i));
   return NULL;
+}
+
+static void
+move_messages (TdStore *store,
+               gint64   id,
+               TdFolder *target,
+               gboolean copy)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_array_append_val (ids, id);
+  td_store_move_messages_async (store, ids, td_folder_get_id (target), copy, NULL,
+                                td_test_store_result, &result);
+  g_assert_true (td_store_move_messages_finish (store, td_test_wait_result (&result, TIMEOUT_MS),
+                                                &error));
+  g_assert_no_error (error);
+}
+
+static void
+expunge_folder (TdStore  *store,
+                TdFolder *folder)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_store_expunge_folder_async (store, td_folder_get_id (folder), NULL, td_test_store_result,
+                                 &result);
+  g_assert_true (td_store_expunge_folder_finish (store, td_test_wait_result (&result, TIMEOUT_MS),
+                                                 &error));
+  g_assert_no_error (error);
+}
+
+static gint64
+uidl_int (const char *path,
+          const char *column,
+          const char *uidl)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT COALESCE(%s, 0) FROM pop3_uidl WHERE uidl = '%s'",
+                                          column, uidl);
+
+  return raw_int (path, sql);
 }
 
 /* --- Tests --- */
@@ -387,6 +458,70 @@ test_deleted_here (void)
   check_integrity (store);
 }
 
+/* Moves and copies between local folders give real uids at once (no placeholder for a replay)
+ * and write no journal. Deleting the original for good while a copy is kept is no deletion
+ * here: the UIDL row follows the copy; only when the last copy goes is it deleted here. */
+static void
+test_copies (void)
+{
+  g_autofree char *dir = td_test_make_tempdir ("copies");
+  g_autofree char *path = g_build_filename (dir, "tidings.db", NULL);
+  g_autoptr(TdStore) store = open_store (path);
+  g_autoptr(TdAccount) account = add_account (store, TD_ACCOUNT_KIND_POP3, "pop@example.org");
+  g_autoptr(TdFolder) inbox = folder_of_role (store, account, TD_FOLDER_ROLE_INBOX);
+  g_autoptr(TdFolder) archive = folder_of_role (store, account, TD_FOLDER_ROLE_ARCHIVE);
+  g_autoptr(TdFolder) trash = folder_of_role (store, account, TD_FOLDER_ROLE_TRASH);
+  g_autoptr(GError) error = NULL;
+  const char *uidls[] = { "one", "two", NULL };
+  g_autofree char *copy_sql = NULL;
+  gint64 original, copy, second_copy;
+
+  g_assert_cmpint (add_downloads (store, account, uidls, &error), ==, 2);
+  original = uidl_int (path, "message_id", "one");
+
+  /* a copy to the Archive, twice: uids 1 and 2 there, the original keeps uid 1 in the Inbox */
+  move_messages (store, original, archive, TRUE);
+  move_messages (store, original, archive, TRUE);
+  copy_sql = g_strdup_printf ("SELECT min(id) FROM message WHERE folder_id = %" G_GINT64_FORMAT,
+                              td_folder_get_id (archive));
+  copy = raw_int (path, copy_sql);
+  second_copy = copy + 1;
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM message WHERE uid <= 0"), ==, 0);
+  g_assert_cmpuint (td_store_count_messages (store, td_folder_get_id (archive)), ==, 2);
+  g_assert_cmpint (raw_int (path, "SELECT group_concat(uid) = '1,2' FROM (SELECT uid FROM message"
+                                  " WHERE folder_id = (SELECT id FROM folder WHERE role = 'archive')"
+                                  " ORDER BY uid)"), ==, 1);
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM pop3_copy WHERE uidl = 'one'"),
+                   ==, 3);
+
+  /* the original to the Trash (a move: the next free uid there) and the Trash emptied */
+  move_messages (store, original, trash, FALSE);
+  g_assert_cmpint (raw_int (path, "SELECT uid FROM message WHERE folder_id ="
+                                  " (SELECT id FROM folder WHERE role = 'trash')"), ==, 1);
+  g_assert_cmpuint (td_store_count_journal (store, td_account_get_id (account)), ==, 0);
+  expunge_folder (store, trash);
+  g_assert_cmpint (uidl_int (path, "deleted_here", "one"), ==, 0);
+  g_assert_cmpint (uidl_int (path, "message_id", "one"), ==, copy);
+
+  /* the first copy too: the row follows the second */
+  move_messages (store, copy, trash, FALSE);
+  expunge_folder (store, trash);
+  g_assert_cmpint (uidl_int (path, "deleted_here", "one"), ==, 0);
+  g_assert_cmpint (uidl_int (path, "message_id", "one"), ==, second_copy);
+
+  /* the last one: now it is deleted here */
+  move_messages (store, second_copy, trash, FALSE);
+  expunge_folder (store, trash);
+  g_assert_cmpint (uidl_int (path, "deleted_here", "one"), >,
+                   g_get_real_time () / G_USEC_PER_SEC - 60);
+  g_assert_cmpint (uidl_int (path, "message_id", "one"), ==, 0);
+  g_assert_cmpint (uidl_int (path, "deleted_here", "two"), ==, 0);
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM pop3_copy"), ==, 1);
+  g_assert_cmpuint (td_store_count_messages (store, td_folder_get_id (inbox)), ==, 1);
+  g_assert_cmpuint (td_store_count_journal (store, td_account_get_id (account)), ==, 0);
+  check_integrity (store);
+}
+
 /* A profile of schema 3 (before POP3 sync) is upgraded: its POP3 account gets the default
  * policy and its local folders, an IMAP account keeps its folders, the UIDL table is there. */
 static void
@@ -394,22 +529,11 @@ test_migration (void)
 {
   g_autofree char *dir = td_test_make_tempdir ("migration");
   g_autofree char *path = g_build_filename (dir, "tidings.db", NULL);
-  const char *old[] = { "001-initial.sql", "002-journal.sql", "003-sync-window.sql" };
   g_autoptr(TdStore) store = NULL;
   g_autoptr(TdAccount) pop3 = NULL;
   g_autoptr(GError) error = NULL;
-  sqlite3 *db = raw_open (path);
+  sqlite3 *db = raw_open_schema (path, 3);
 
-  for (guint i = 0; i < G_N_ELEMENTS (old); i++)
-    {
-      g_autofree char *name = g_strconcat ("/org/tidings/Tidings/store/", old[i], NULL);
-      g_autoptr(GBytes) sql = g_resources_lookup_data (name, 0, &error);
-      g_autofree char *text = NULL;
-
-      g_assert_no_error (error);
-      text = g_strndup (g_bytes_get_data (sql, NULL), g_bytes_get_size (sql));
-      g_assert_cmpint (sqlite3_exec (db, text, NULL, NULL, NULL), ==, SQLITE_OK);
-    }
   g_assert_cmpint (sqlite3_exec (db,
                                  "PRAGMA user_version = 3;"
                                  "INSERT INTO account (id, uuid, kind, address, host, port,"
@@ -443,6 +567,69 @@ test_migration (void)
   check_integrity (store);
 }
 
+/* A profile of schema 4: messages of a POP3 account moved or copied then kept the negative
+ * placeholder uid. After the upgrade they have real uids, the copy is known as a copy of its
+ * download (found by its bytes), and deleting the original keeps the UIDL row. */
+static void
+test_migration_copies (void)
+{
+  g_autofree char *dir = td_test_make_tempdir ("migration-copies");
+  g_autofree char *path = g_build_filename (dir, "tidings.db", NULL);
+  g_autoptr(TdStore) store = NULL;
+  g_autoptr(TdAccount) account = NULL;
+  g_autoptr(TdFolder) trash = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = raw_open_schema (path, 4);
+
+  /* folders 1-6 are the POP3 account's (the migration made them); 7 is the IMAP Inbox.
+   * Message 1 was downloaded and copied into the Archive (3, uid -3); message 2 was moved
+   * to the Archive (uid -2); message 4 is an IMAP placeholder and stays one. */
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO account (id, uuid, kind, address, host, port,"
+                                 " security, created) VALUES"
+                                 " (1, 'u1', 'pop3', 'p@example.org', 'h', 995, 'tls', 1);"
+                                 "INSERT INTO folder (account_id, path, delimiter, role)"
+                                 " VALUES (1, 'INBOX', 47, 'inbox'), (1, 'Archive', 47, 'archive'),"
+                                 " (1, 'Trash', 47, 'trash');"
+                                 "INSERT INTO account (id, uuid, kind, address, host, port,"
+                                 " security, created) VALUES"
+                                 " (2, 'u2', 'imap', 'i@example.org', 'h', 993, 'tls', 1);"
+                                 "INSERT INTO folder (id, account_id, path, role)"
+                                 " VALUES (100, 2, 'INBOX', 'inbox');"
+                                 "INSERT INTO message (id, folder_id, uid, message_id, subject)"
+                                 " VALUES (1, (SELECT id FROM folder WHERE path = 'INBOX'"
+                                 "  AND account_id = 1), 1, '<a@x>', 'a'),"
+                                 " (2, (SELECT id FROM folder WHERE path = 'Archive'), -2,"
+                                 "  '<b@x>', 'b'),"
+                                 " (3, (SELECT id FROM folder WHERE path = 'Archive'), -3,"
+                                 "  '<a@x>', 'a'),"
+                                 " (4, 100, -4, '<c@x>', 'c');"
+                                 "INSERT INTO body (message_id, raw) VALUES (1, 'raw a'),"
+                                 " (2, 'raw b'), (3, 'raw a'), (4, 'raw c');"
+                                 "INSERT INTO pop3_uidl (account_id, uidl, first_seen, message_id)"
+                                 " VALUES (1, 'a', 1, 1), (1, 'b', 1, 2);",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = open_store (path);
+  g_assert_cmpuint (td_store_get_schema_version (store), >=, 5);
+  g_assert_cmpint (raw_int (path, "SELECT count(*) FROM message WHERE uid < 0"), ==, 1);
+  g_assert_cmpint (raw_int (path, "SELECT uid FROM message WHERE id = 4"), ==, -4);
+  g_assert_cmpint (raw_int (path, "SELECT uid FROM message WHERE id = 2"), ==, 1);
+  g_assert_cmpint (raw_int (path, "SELECT uid FROM message WHERE id = 3"), ==, 2);
+  g_assert_cmpint (raw_int (path, "SELECT group_concat(message_id || uidl, ' ') = '1a 2b 3a'"
+                                  " FROM (SELECT * FROM pop3_copy ORDER BY message_id)"), ==, 1);
+
+  account = td_store_get_account (store, 1, &error);
+  g_assert_no_error (error);
+  trash = folder_of_role (store, account, TD_FOLDER_ROLE_TRASH);
+  move_messages (store, 1, trash, FALSE);
+  expunge_folder (store, trash);
+  g_assert_cmpint (uidl_int (path, "deleted_here", "a"), ==, 0);
+  g_assert_cmpint (uidl_int (path, "message_id", "a"), ==, 3);
+  check_integrity (store);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -454,7 +641,9 @@ main (int   argc,
   g_test_add_func ("/store/pop3/add-downloads", test_add_downloads);
   g_test_add_func ("/store/pop3/add-downloads-atomic", test_add_downloads_atomic);
   g_test_add_func ("/store/pop3/deleted-here", test_deleted_here);
+  g_test_add_func ("/store/pop3/copies", test_copies);
   g_test_add_func ("/store/pop3/migration", test_migration);
+  g_test_add_func ("/store/pop3/migration-copies", test_migration_copies);
 
   return g_test_run ();
 }

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "td-account-manager.h"
+#include "td-account-manager-private.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -15,34 +15,6 @@
 #include "td-imap-sync.h"
 #include "td-imap-watch.h"
 #include "td-pop3-sync.h"
-
-struct _TdAccountManager
-{
-  GObject         parent_instance;
-
-  TdStore        *store;
-  TdCredentials  *credentials;
-  GListStore     *accounts;
-
-  /* account id -> GTask of its running sync (joined by later callers: GPtrArray of GTask) */
-  GHashTable     *running;
-  /* account id -> TdCertificateInfo of the last refused certificate */
-  GHashTable     *refused;
-  /* account ids whose journal grew while their sync ran: sent again when it ends */
-  GHashTable     *resend;
-  /* account ids that changed on the server while their sync ran: synced again after it */
-  GHashTable     *resync;
-  /* account id -> TdImapClient: the pooled connections of an IMAP account, shared by its
-   * syncs, watches and bodies fetched on demand (td-imap-client.h) */
-  GHashTable     *clients;
-  /* push: account id -> GPtrArray of TdImapWatch (the Inbox, and the folder being viewed) */
-  GHashTable     *watches;
-  gboolean        pushing;
-  guint           poll_interval;
-  char           *viewed_path;
-  gint64          viewed_account;
-  gulong          accounts_changed_id;
-};
 
 G_DEFINE_FINAL_TYPE (TdAccountManager, td_account_manager, G_TYPE_OBJECT)
 
@@ -57,6 +29,7 @@ enum {
   SIGNAL_SYNC_STARTED,
   SIGNAL_SYNC_PROGRESS,
   SIGNAL_SYNC_FINISHED,
+  SIGNAL_NEW_MAIL,
   N_SIGNALS
 };
 
@@ -232,6 +205,8 @@ td_account_manager_dispose (GObject *object)
     shutdown_clients (self, NULL);
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->viewed_path, g_free);
+  g_clear_pointer (&self->check, _td_mail_check_free);
+  g_clear_object (&self->monitor);
 
   G_OBJECT_CLASS (td_account_manager_parent_class)->dispose (object);
 }
@@ -281,6 +256,9 @@ td_account_manager_class_init (TdAccountManagerClass *klass)
     g_signal_new ("sync-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2,
                   TD_TYPE_ACCOUNT, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_NEW_MAIL] =
+    g_signal_new ("new-mail", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, TD_TYPE_ACCOUNT, G_TYPE_UINT);
 }
 
 static void
@@ -295,6 +273,7 @@ td_account_manager_init (TdAccountManager *self)
                                          (GDestroyNotify) g_ptr_array_unref);
   self->clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->poll_interval = 300;
+  self->check = _td_mail_check_new (self);
   self->refused = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) td_certificate_info_free);
 }
@@ -726,6 +705,10 @@ pop3_done_cb (GObject      *source,
       td_pop3_sync_get_certificate_info (one->pop3) != NULL)
     remember_refused (one, td_pop3_sync_get_certificate_info (one->pop3));
   g_signal_handlers_disconnect_by_data (one->pop3, one);
+  /* what was stored before a failure is here too: it is new all the same */
+  if (td_pop3_sync_get_downloaded (one->pop3) > 0)
+    g_signal_emit (one->self, signals[SIGNAL_NEW_MAIL], 0, one->account,
+                   td_pop3_sync_get_downloaded (one->pop3));
   one_sync_complete (one, error);
 }
 
@@ -1067,12 +1050,23 @@ add_watch (TdAccountManager *self,
   g_object_set_data_full (G_OBJECT (watch), "td-account", g_object_ref (account),
                           g_object_unref);
   td_imap_watch_set_poll_interval (watch, self->poll_interval);
+  if (self->monitor != NULL)
+    td_imap_watch_set_network_monitor (watch, self->monitor);
   g_signal_connect (watch, "changed", G_CALLBACK (watch_changed_cb), self);
   g_signal_connect (watch, "notify::online", G_CALLBACK (watch_online_cb), self);
   g_signal_connect (watch, "failed", G_CALLBACK (watch_failed_cb), self);
   g_ptr_array_add (watches, watch);
   td_imap_watch_start (watch, password);
   return watch;
+}
+
+static gboolean
+listed_account (TdAccountManager *self,
+                gint64            id)
+{
+  g_autoptr(TdAccount) listed = account_by_id (self, id);
+
+  return listed != NULL;
 }
 
 typedef struct
@@ -1100,7 +1094,8 @@ push_password_cb (GObject      *source,
       g_debug ("No push for %s: %s", td_account_get_address (account), error->message);
       return;
     }
-  if (self->pushing)
+  /* an account removed meanwhile gets no watch */
+  if (self->pushing && listed_account (self, td_account_get_id (account)))
     {
       gint64 id = td_account_get_id (account);
 
@@ -1120,6 +1115,7 @@ td_account_manager_start_push (TdAccountManager *self)
   g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
 
   self->pushing = TRUE;
+  _td_mail_check_start (self->check);
   accounts = G_LIST_MODEL (self->accounts);
   for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
     {
@@ -1138,6 +1134,29 @@ td_account_manager_start_push (TdAccountManager *self)
 }
 
 void
+_td_account_manager_stop_watches (TdAccountManager *self,
+                                  gint64            account_id)
+{
+  GPtrArray *watches = g_hash_table_lookup (self->watches, &account_id);
+
+  for (guint i = 0; watches != NULL && i < watches->len; i++)
+    {
+      TdImapWatch *watch = g_ptr_array_index (watches, i);
+
+      g_signal_handlers_disconnect_by_data (watch, self);
+      td_imap_watch_stop (watch);
+    }
+  g_hash_table_remove (self->watches, &account_id);
+}
+
+GPtrArray *
+_td_account_manager_get_waiters (TdAccountManager *self,
+                                 gint64            account_id)
+{
+  return g_hash_table_lookup (self->running, &account_id);
+}
+
+void
 td_account_manager_stop_push (TdAccountManager *self)
 {
   GHashTableIter iter;
@@ -1146,6 +1165,7 @@ td_account_manager_stop_push (TdAccountManager *self)
   g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
 
   self->pushing = FALSE;
+  _td_mail_check_stop (self->check);
   g_hash_table_iter_init (&iter, self->watches);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -1253,6 +1273,32 @@ td_account_manager_get_poll_interval (TdAccountManager *self)
 {
   g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), 0);
   return self->poll_interval;
+}
+
+void
+td_account_manager_set_check_interval (TdAccountManager *self,
+                                       guint             seconds)
+{
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  _td_mail_check_set_interval (self->check, seconds);
+}
+
+guint
+td_account_manager_get_check_interval (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), 0);
+  return _td_mail_check_get_interval (self->check);
+}
+
+void
+td_account_manager_set_network_monitor (TdAccountManager *self,
+                                        GNetworkMonitor  *monitor)
+{
+  g_return_if_fail (TD_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+
+  g_set_object (&self->monitor, monitor);
+  _td_mail_check_set_network_monitor (self->check, monitor);
 }
 
 /* --- One body on demand --- */

@@ -41,6 +41,18 @@ void      td_account_manager_add_account_async    (TdAccountManager    *self,
 gboolean  td_account_manager_add_account_finish   (TdAccountManager    *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
+/* Removes the account from this computer: its push and connections stop (a sync running for
+ * it ends first), its password items leave the keyring, then its folders, messages and
+ * journal leave the store. Mail on the server is not touched. Fails, keeping the account,
+ * when the keyring cannot remove the password. */
+void      td_account_manager_remove_account_async  (TdAccountManager    *self,
+                                                    TdAccount           *account,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean  td_account_manager_remove_account_finish (TdAccountManager    *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
 /* Pins @fingerprint for the account (saved in the store). */
 void      td_account_manager_trust_certificate_async  (TdAccountManager    *self,
                                                        TdAccount           *account,
@@ -186,6 +198,15 @@ void      td_account_manager_set_viewed_folder    (TdAccountManager    *self,
 void      td_account_manager_set_poll_interval    (TdAccountManager    *self,
                                                    guint                seconds);
 guint     td_account_manager_get_poll_interval    (TdAccountManager    *self);
+/* POP3 servers cannot announce new mail: while push runs, every POP3 account is checked
+ * (synced) every @seconds (default 600), and at once when the network comes back. */
+void      td_account_manager_set_check_interval   (TdAccountManager    *self,
+                                                   guint                seconds);
+guint     td_account_manager_get_check_interval   (TdAccountManager    *self);
+/* The monitor push and the check follow (NULL: g_network_monitor_get_default()); for tests.
+ * Watches started afterwards use it. */
+void      td_account_manager_set_network_monitor  (TdAccountManager    *self,
+                                                   GNetworkMonitor     *monitor);
 /* TRUE while a watch of the account is connected. */
 gboolean  td_account_manager_is_online            (TdAccountManager    *self,
                                                    TdAccount           *account);
@@ -208,6 +229,8 @@ gboolean  td_account_manager_close_finish         (TdAccountManager    *self,
  *   "sync-started"  (TdAccount *account)
  *   "sync-progress" (TdAccount *account, const char *what, guint done, guint total)
  *                   what is translated, e.g. "Downloading messages in Inbox"
- *   "sync-finished" (TdAccount *account, const GError *error_or_null) */
+ *   "sync-finished" (TdAccount *account, const GError *error_or_null)
+ *   "new-mail"      (TdAccount *account, guint count): a check of a POP3 account downloaded
+ *                   @count messages into its Inbox (emitted before "sync-finished") */
 
 G_END_DECLS

@@ -763,9 +763,11 @@ td_pop3_parse_uid_listing (const char  *text,
   g_return_val_if_fail (text != NULL, FALSE);
 
   skip_blanks (&p);
-  if (!take_number (&p, G_MAXUINT32, &n) || n == 0 || !is_blank (*p))
+  if (!take_number (&p, G_MAXUINT32, &n) || n == 0 || (*p != '\0' && !is_blank (*p)))
     return parse_error (error, _("a unique-id listing without a message number"));
   skip_blanks (&p);
+  if (*p == '\0')
+    return parse_error (error, _("a unique-id listing without a unique-id"));
   start = p;
   while (*p >= 0x21 && *p <= 0x7e)
     p++;

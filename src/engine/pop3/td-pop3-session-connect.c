@@ -274,6 +274,8 @@ _td_pop3_session_handle_connect (TdPop3Session *self,
                                                                  self);
   g_clear_pointer (&self->parser, td_pop3_parser_free);
   self->parser = td_pop3_parser_new ();
+  if (self->max_line > 0)
+    td_pop3_parser_set_limits (self->parser, self->max_line, self->max_multiline);
   td_pop3_parser_expect (self->parser, TD_POP3_EXPECT_STATUS);   /* the greeting */
 
   if (self->connection != NULL)
@@ -298,6 +300,7 @@ _td_pop3_session_handle_greeting (TdPop3Session *self,
 
   if (!event->ok)
     {
+      self->refusal_code = event->code;
       _td_pop3_session_fail (self, _td_pop3_session_refused_error (event, TD_ERROR_CONNECTION,
                                                                    _("connect")));
       return;

@@ -56,6 +56,43 @@ other_message_error (guint32 number,
                       number, asked);
 }
 
+/* A number listed twice would pair a message with another's size or unique-id (and a later
+ * DELE with a message that was never downloaded): the whole listing is refused. @numbers
+ * gives the number of each of @n entries. */
+static GError *
+check_numbers_once (guint     n,
+                    guint32 (*number_of) (gconstpointer listing, guint i),
+                    gconstpointer listing)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 number = number_of (listing, i);
+
+      if (!g_hash_table_add (seen, GUINT_TO_POINTER (number)))
+        return g_error_new (TD_ERROR, TD_ERROR_PARSE,
+                            _("The server listed message %u twice; its list of messages "
+                              "cannot be trusted. Try again later, or ask your mail provider."),
+                            number);
+    }
+  return NULL;
+}
+
+static guint32
+list_number (gconstpointer listing,
+             guint         i)
+{
+  return g_array_index ((GArray *) listing, TdPop3ListEntry, i).number;
+}
+
+static guint32
+uidl_number (gconstpointer listing,
+             guint         i)
+{
+  return ((TdPop3UidlEntry *) g_ptr_array_index ((GPtrArray *) listing, i))->number;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* STAT */
 
@@ -115,7 +152,11 @@ list_done (TdPop3Session     *self,
   if (cmd->number == 0)
     {
       task = _td_pop3_session_command_accepted (cmd, status, _("list the messages"));
-      if (task != NULL)
+      if (task == NULL)
+        return;
+      if ((error = check_numbers_once (cmd->list->len, list_number, cmd->list)) != NULL)
+        _td_pop3_session_task_return_error (task, error);
+      else
         _td_pop3_session_task_return_pointer (task, g_steal_pointer (&cmd->list),
                                               (GDestroyNotify) g_array_unref);
       return;
@@ -181,7 +222,11 @@ uidl_done (TdPop3Session     *self,
   if (cmd->number == 0)
     {
       task = _td_pop3_session_command_accepted (cmd, status, _("list the messages"));
-      if (task != NULL)
+      if (task == NULL)
+        return;
+      if ((error = check_numbers_once (cmd->uidl->len, uidl_number, cmd->uidl)) != NULL)
+        _td_pop3_session_task_return_error (task, error);
+      else
         _td_pop3_session_task_return_pointer (task, g_steal_pointer (&cmd->uidl),
                                               (GDestroyNotify) g_ptr_array_unref);
       return;

@@ -155,6 +155,9 @@ struct _TdPop3Session
   GHashTable    *caps;             /* upper-case keyword -> arguments; NULL while not asked */
   gboolean       capa_supported;
   char          *timestamp;        /* APOP, from the greeting */
+  TdPop3Code     refusal_code;     /* of the last "-ERR" */
+  gsize          max_line;         /* the parser's bounds; 0: its defaults */
+  gsize          max_multiline;
   guint          window;
 
   gboolean       stls_sent;        /* STLS in flight: input is fed line by line */

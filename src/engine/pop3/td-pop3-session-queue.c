@@ -618,6 +618,8 @@ _td_pop3_session_handle_status (TdPop3Session *self,
       _td_pop3_session_fail_protocol (self, "an answer to a command that was not sent");
       return;
     }
+  if (!event->ok)
+    self->refusal_code = event->code;
   if (event->ok && (cmd->expect == TD_POP3_EXPECT_LINES || cmd->expect == TD_POP3_EXPECT_DATA))
     {
       cmd->status = status_copy (event);   /* the rest follows; END completes it */

@@ -861,6 +861,27 @@ td_pop3_session_has_capability (TdPop3Session *self,
   return td_pop3_session_get_capability (self, capability) != NULL;
 }
 
+void
+td_pop3_session_set_limits (TdPop3Session *self,
+                            gsize          max_line,
+                            gsize          max_multiline)
+{
+  g_return_if_fail (TD_IS_POP3_SESSION (self));
+  g_return_if_fail (max_line > 0 && max_multiline > 0);
+
+  self->max_line = max_line;
+  self->max_multiline = max_multiline;
+  if (self->parser != NULL)
+    td_pop3_parser_set_limits (self->parser, max_line, max_multiline);
+}
+
+TdPop3Code
+td_pop3_session_get_refusal_code (TdPop3Session *self)
+{
+  g_return_val_if_fail (TD_IS_POP3_SESSION (self), TD_POP3_CODE_NONE);
+  return self->refusal_code;
+}
+
 gboolean
 td_pop3_session_get_capa_supported (TdPop3Session *self)
 {

@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 
 #include "td-connection.h"
+#include "td-pop3-parser.h"
 
 G_BEGIN_DECLS
 
@@ -85,8 +86,17 @@ const char     *td_pop3_session_get_capability       (TdPop3Session *self,
                                                       const char    *capability);
 /* FALSE when the server answered CAPA with -ERR (RFC 1939 only): nothing is known. */
 gboolean        td_pop3_session_get_capa_supported   (TdPop3Session *self);
+/* The RFC 2449/3206 response code of the last "-ERR" (the greeting's included):
+ * TD_POP3_CODE_NONE when it had none or when nothing was refused. Tells TD_ERROR_TRY_LATER's
+ * causes apart: [IN-USE], [LOGIN-DELAY] or [SYS/TEMP]. */
+TdPop3Code      td_pop3_session_get_refusal_code     (TdPop3Session *self);
 /* The APOP timestamp of the greeting ("<...>"), or NULL. */
 const char     *td_pop3_session_get_apop_timestamp   (TdPop3Session *self);
+/* The bounds of one line and of one multi-line answer (default TD_POP3_MAX_LINE_DEFAULT and
+ * TD_POP3_MAX_MULTILINE_DEFAULT); before connecting. */
+void            td_pop3_session_set_limits           (TdPop3Session *self,
+                                                      gsize          max_line,
+                                                      gsize          max_multiline);
 /* Commands in flight at most with PIPELINING (default TD_POP3_PIPELINE_WINDOW_DEFAULT). */
 void            td_pop3_session_set_pipeline_window  (TdPop3Session *self,
                                                       guint          window);

@@ -3,7 +3,9 @@
  * Each action changes the rows and writes journal entries in the same transaction on the
  * store thread (invariant 1: nothing is expunged on the server that is not journaled here
  * first; invariant 2: a crash leaves either both or neither). A message moved or copied here
- * gets a placeholder uid -(row id) in its new folder until the replay learns the real one.
+ * gets a placeholder uid -(row id) in its new folder until the replay learns the real one;
+ * in the local folders of a POP3 account, which wait for no server, it gets the next free
+ * uid of its new folder at once, and nothing is journaled.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -437,12 +439,36 @@ set_placeholder_uid (TdStore  *self,
   return td_db_run (self->wdb, stmt, error);
 }
 
-/* A copy of the row (with its body and its full-text entry) into @folder_id; its id. */
+/* A local folder (POP3): the row goes to @folder_id with the next free uid there. */
+static gboolean
+set_local_uid (TdStore  *self,
+               gint64    id,
+               gint64    folder_id,
+               GError  **error)
+{
+  gint64 uid = _td_store_pop3_next_local_uid (self, folder_id, error);
+  TdDbStmt *stmt;
+
+  if (uid == 0)
+    return FALSE;
+  stmt = td_db_prepare (self->wdb, "UPDATE message SET folder_id = ?2, uid = ?3 WHERE id = ?1",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, folder_id);
+  sqlite3_bind_int64 (stmt, 3, uid);
+  return td_db_run (self->wdb, stmt, error);
+}
+
+/* A copy of the row (with its body and its full-text entry) into @folder_id; its id. In a
+ * local folder (@local) it gets a real uid and is one more local row of its server message. */
 static gint64
-copy_row (TdStore  *self,
-          gint64    id,
-          gint64    folder_id,
-          GError  **error)
+copy_row (TdStore   *self,
+          gint64     id,
+          gint64     folder_id,
+          gboolean   local,
+          GError   **error)
 {
   sqlite3 *db = td_db_get_handle (self->wdb);
   TdDbStmt *stmt;
@@ -462,7 +488,9 @@ copy_row (TdStore  *self,
   if (!td_db_run (self->wdb, stmt, error))
     return 0;
   copy = sqlite3_last_insert_rowid (db);
-  if (!set_placeholder_uid (self, copy, folder_id, error))
+  if (local ? !set_local_uid (self, copy, folder_id, error) ||
+              !_td_store_pop3_add_copy (self, id, copy, error)
+            : !set_placeholder_uid (self, copy, folder_id, error))
     return 0;
 
   stmt = td_db_prepare (self->wdb,
@@ -495,9 +523,15 @@ move_messages_job (TdStore  *self,
   ActionData *d = job->data;
   FolderRow target = { 0 };
   gboolean ok = TRUE;
+  int local;
 
   if (!read_folder (self, d->target, &target, error))
     return FALSE;
+  if ((local = account_is_local (self, target.account_id, error)) < 0)
+    {
+      folder_row_clear (&target);
+      return FALSE;
+    }
 
   for (guint i = 0; ok && i < d->ids->len; i++)
     {
@@ -519,7 +553,7 @@ move_messages_job (TdStore  *self,
         ;                               /* already there */
       else if (d->flag)
         {
-          gint64 copy = copy_row (self, row.id, target.id, error);
+          gint64 copy = copy_row (self, row.id, target.id, local, error);
 
           e.kind = TD_JOURNAL_COPY;
           e.account_id = row.account_id;
@@ -528,6 +562,8 @@ move_messages_job (TdStore  *self,
           e.target_message_id = copy;
           ok = copy > 0 && journal_add (self, &e, error);
         }
+      else if (local)
+        ok = set_local_uid (self, row.id, target.id, error);   /* nothing waits for a server */
       else if (row.uid < 0)
         {
           /* moved here offline and not sent yet: the pending move or copy goes further */

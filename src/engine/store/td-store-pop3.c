@@ -227,10 +227,10 @@ find_inbox (TdStore  *self,
 }
 
 /* The next free local uid of a folder: local folders number their rows themselves. */
-static gint64
-next_local_uid (TdStore  *self,
-                gint64    folder_id,
-                GError  **error)
+gint64
+_td_store_pop3_next_local_uid (TdStore  *self,
+                               gint64    folder_id,
+                               GError  **error)
 {
   TdDbStmt *stmt = td_db_prepare (self->wdb,
                                   "SELECT COALESCE(MAX(uid), 0) + 1 FROM message"
@@ -243,7 +243,31 @@ next_local_uid (TdStore  *self,
   if (td_db_step (self->wdb, stmt, error) == SQLITE_ROW)
     uid = MAX (sqlite3_column_int64 (stmt, 0), 1);
   td_db_stmt_release (stmt);
+  if (uid > G_MAXUINT32)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_STORE,
+                           _("This folder has no room for more messages."));
+      uid = 0;
+    }
   return uid;
+}
+
+gboolean
+_td_store_pop3_add_copy (TdStore  *self,
+                         gint64    id,
+                         gint64    copy,
+                         GError  **error)
+{
+  TdDbStmt *stmt = td_db_prepare (self->wdb,
+                                  "INSERT INTO pop3_copy (message_id, account_id, uidl)"
+                                  " SELECT ?2, account_id, uidl FROM pop3_copy"
+                                  " WHERE message_id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, copy);
+  return td_db_run (self->wdb, stmt, error);
 }
 
 static int
@@ -310,6 +334,18 @@ add_one (TdStore         *self,
   td_db_bind_text (stmt, 2, download->uidl);
   sqlite3_bind_int64 (stmt, 3, download->received);
   sqlite3_bind_int64 (stmt, 4, message_id);
+  if (!td_db_run (self->wdb, stmt, error))
+    return FALSE;
+
+  /* its first local row; copies join it (td-store-journal.c) */
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT INTO pop3_copy (message_id, account_id, uidl)"
+                        " VALUES (?1, ?2, ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, message_id);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  td_db_bind_text (stmt, 3, download->uidl);
   return td_db_run (self->wdb, stmt, error);
 }
 
@@ -329,7 +365,7 @@ add_downloads_job (TdStore  *self,
     return FALSE;
   if ((folder_id = find_inbox (self, job, d->account_id, error)) == 0)
     return FALSE;
-  if ((uid = next_local_uid (self, folder_id, error)) == 0)
+  if ((uid = _td_store_pop3_next_local_uid (self, folder_id, error)) == 0)
     return FALSE;
 
   for (guint i = 0; i < d->items->len; i++)
@@ -453,6 +489,140 @@ gboolean
 td_store_pop3_set_deleted_from_server_finish (TdStore       *self,
                                               GAsyncResult  *result,
                                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- When the server asked to wait --- */
+
+typedef struct
+{
+  gint64 account_id;
+  gint64 not_before;
+  guint  failures;
+} RetryData;
+
+static gboolean
+get_retry_job (TdStore  *self,
+               Job      *job,
+               GError  **error)
+{
+  RetryData *d = job->data;
+  RetryData *found = g_new0 (RetryData, 1);
+  TdDbStmt *stmt;
+  int rc;
+
+  job->result = found;
+  job->result_free = g_free;
+  stmt = td_db_prepare (self->wdb,
+                        "SELECT not_before, failures FROM pop3_retry WHERE account_id = ?",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->account_id);
+  rc = td_db_step (self->wdb, stmt, error);
+  if (rc == SQLITE_ROW)
+    {
+      found->not_before = sqlite3_column_int64 (stmt, 0);
+      found->failures = (guint) CLAMP (sqlite3_column_int64 (stmt, 1), 0, G_MAXUINT);
+    }
+  td_db_stmt_release (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+void
+td_store_pop3_get_retry_async (TdStore             *self,
+                               gint64               account_id,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  RetryData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (RetryData, 1);
+  d->account_id = account_id;
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_READ, get_retry_job, d, g_free,
+                                                td_store_pop3_get_retry_async, cancellable,
+                                                callback, user_data));
+}
+
+gboolean
+td_store_pop3_get_retry_finish (TdStore       *self,
+                                GAsyncResult  *result,
+                                gint64        *not_before,
+                                guint         *failures,
+                                GError       **error)
+{
+  g_autofree RetryData *d = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if ((d = g_task_propagate_pointer (G_TASK (result), error)) == NULL)
+    return FALSE;
+  if (not_before != NULL)
+    *not_before = d->not_before;
+  if (failures != NULL)
+    *failures = d->failures;
+  return TRUE;
+}
+
+static gboolean
+set_retry_job (TdStore  *self,
+               Job      *job,
+               GError  **error)
+{
+  RetryData *d = job->data;
+  TdDbStmt *stmt;
+
+  if (d->not_before == 0)
+    {
+      stmt = td_db_prepare (self->wdb, "DELETE FROM pop3_retry WHERE account_id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, d->account_id);
+      return td_db_run (self->wdb, stmt, error);
+    }
+  if (!check_pop3_account (self, d->account_id, error))
+    return FALSE;
+  stmt = td_db_prepare (self->wdb,
+                        "INSERT OR REPLACE INTO pop3_retry (account_id, not_before, failures)"
+                        " VALUES (?1, ?2, ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, d->account_id);
+  sqlite3_bind_int64 (stmt, 2, d->not_before);
+  sqlite3_bind_int64 (stmt, 3, d->failures);
+  return td_db_run (self->wdb, stmt, error);
+}
+
+void
+td_store_pop3_set_retry_async (TdStore             *self,
+                               gint64               account_id,
+                               gint64               not_before,
+                               guint                failures,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  RetryData *d;
+
+  g_return_if_fail (TD_IS_STORE (self));
+
+  d = g_new0 (RetryData, 1);
+  d->account_id = account_id;
+  d->not_before = MAX (not_before, 0);
+  d->failures = d->not_before > 0 ? failures : 0;
+  _td_store_queue_job (self, _td_store_job_new (self, JOB_WRITE, set_retry_job, d, g_free,
+                                                td_store_pop3_set_retry_async, cancellable,
+                                                callback, user_data));
+}
+
+gboolean
+td_store_pop3_set_retry_finish (TdStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -2,11 +2,12 @@
  *
  * A POP3 server keeps only a maildrop; everything else of a POP3 account is local: its
  * folders (Inbox, Sent, Drafts, Trash, Junk and Archive are made with the account), its flags,
- * moves and deletions (no journal: nothing is replayed to a server). The table pop3_uidl
+ * moves, copies and deletions (no journal: nothing is replayed to a server; a message moved
+ * or copied gets the next free uid of its new folder at once). The table pop3_uidl
  * remembers each message by the server's unique-id: when it was downloaded, which row it
- * became, when it was deleted here for good (set by the store itself whenever that row is
- * deleted: delete from the Trash, empty the Trash, delete a folder) and when the server
- * removed it. A download and its UIDL row are committed in one transaction, so a message is
+ * became (or, once that is gone, a copy of it that is kept), when it was deleted here for good
+ * (set by the store itself when the last local copy is deleted: delete from the Trash, empty
+ * the Trash, delete a folder) and when the server removed it. A download and its UIDL row are committed in one transaction, so a message is
  * never lost and never stored twice, and no DELE is ever sent for a message that is not
  * safely here (ARCHITECTURE invariants 1 and 2).
  *
@@ -77,6 +78,31 @@ void        td_store_pop3_set_deleted_from_server_async  (TdStore             *s
 gboolean    td_store_pop3_set_deleted_from_server_finish (TdStore             *self,
                                                           GAsyncResult        *result,
                                                           GError             **error);
+
+/* When the server asked this account to wait (RFC 2449 LOGIN-DELAY, RFC 3206 [SYS/TEMP]): no
+ * check is to connect before @not_before (unix time; 0: no wait). @failures: the temporary
+ * failures in a row ([SYS/TEMP]), 0 for a login delay. */
+void        td_store_pop3_get_retry_async     (TdStore             *self,
+                                               gint64               account_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean    td_store_pop3_get_retry_finish    (TdStore             *self,
+                                               GAsyncResult        *result,
+                                               gint64              *not_before,
+                                               guint               *failures,
+                                               GError             **error);
+/* Sets them; @not_before 0 clears the wait and the count. */
+void        td_store_pop3_set_retry_async     (TdStore             *self,
+                                               gint64               account_id,
+                                               gint64               not_before,
+                                               guint                failures,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean    td_store_pop3_set_retry_finish    (TdStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdPop3UidlRow, td_pop3_uidl_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdPop3Download, td_pop3_download_free)

@@ -217,5 +217,16 @@ gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
                                                gint64            account_id,
                                                Changes          *changes,
                                                GError          **error);
+/* td-store-pop3.c, for td-store-journal.c: the next free uid of a local folder (POP3 accounts
+ * number their rows themselves); 0 with @error. */
+gint64    _td_store_pop3_next_local_uid    (TdStore             *self,
+                                            gint64               folder_id,
+                                            GError             **error);
+/* Records @copy as one more local row of the server message that @id is (nothing when @id is
+ * not a POP3 download or a copy of one), store thread. */
+gboolean  _td_store_pop3_add_copy          (TdStore             *self,
+                                            gint64               id,
+                                            gint64               copy,
+                                            GError             **error);
 
 G_END_DECLS

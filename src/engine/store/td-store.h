@@ -322,7 +322,9 @@ TdMessage  *td_store_get_message          (TdStore             *self,
  * shows at once, survives a crash or a restart, and is replayed to the server later, in
  * journal order (td-imap-replay.h). @message_ids: GArray of gint64 (rows of any folders and
  * accounts); unknown ids are skipped. A message moved or copied here keeps a placeholder until
- * the replay learns its server uid: TdMessage's uid is 0 meanwhile. */
+ * the replay learns its server uid: TdMessage's uid is 0 meanwhile. The local folders of a
+ * POP3 account have no server to replay to: nothing is journaled, and a message moved or
+ * copied there gets the next free uid of its new folder at once (td-store-pop3.h). */
 
 typedef enum
 {

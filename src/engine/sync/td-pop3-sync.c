@@ -31,6 +31,8 @@ struct _TdPop3Sync
   gpointer           clock_data;
   guint              batch_size;
   GIOStream         *stream;          /* tests */
+  gsize              max_line;        /* tests; 0: the session's defaults */
+  gsize              max_multiline;
   TdCertificateInfo *certificate_info;
 
   /* one run */
@@ -52,8 +54,15 @@ struct _TdPop3Sync
   GPtrArray         *dele_ids;        /* char*: uidls to DELE */
   GArray            *dele_numbers;    /* guint32 */
   GPtrArray         *gone_ids;        /* char*: uidls no longer on the server */
+  gboolean           retr_running;
+  guint              commits_pending;
+  guint              committed;       /* messages stored in this run's commits so far */
+  GError            *download_error;  /* the first, reported once nothing is under way */
   guint              downloaded;
   guint              deleted;
+  guint              failures;        /* [SYS/TEMP] in a row before this run */
+  gboolean           had_retry;       /* the store had a wait for this account */
+  guint              retry_after;     /* of the last run */
 };
 
 G_DEFINE_FINAL_TYPE (TdPop3Sync, td_pop3_sync, G_TYPE_OBJECT)
@@ -92,6 +101,9 @@ clear_run (TdPop3Sync *self)
   g_clear_pointer (&self->dele_ids, g_ptr_array_unref);
   g_clear_pointer (&self->dele_numbers, g_array_unref);
   g_clear_pointer (&self->gone_ids, g_ptr_array_unref);
+  g_clear_error (&self->download_error);
+  self->retr_running = FALSE;
+  self->commits_pending = 0;
 }
 
 static void
@@ -167,6 +179,17 @@ td_pop3_sync_set_batch_size (TdPop3Sync *self,
 }
 
 void
+td_pop3_sync_set_limits (TdPop3Sync *self,
+                         gsize       max_line,
+                         gsize       max_multiline)
+{
+  g_return_if_fail (TD_IS_POP3_SYNC (self));
+  g_return_if_fail (max_line > 0 && max_multiline > 0);
+  self->max_line = max_line;
+  self->max_multiline = max_multiline;
+}
+
+void
 td_pop3_sync_set_stream (TdPop3Sync *self,
                          GIOStream  *stream)
 {
@@ -186,6 +209,13 @@ td_pop3_sync_get_deleted (TdPop3Sync *self)
 {
   g_return_val_if_fail (TD_IS_POP3_SYNC (self), 0);
   return self->deleted;
+}
+
+guint
+td_pop3_sync_get_retry_after (TdPop3Sync *self)
+{
+  g_return_val_if_fail (TD_IS_POP3_SYNC (self), 0);
+  return self->retry_after;
 }
 
 const TdCertificateInfo *
@@ -210,20 +240,159 @@ cancellable (TdPop3Sync *self)
   return g_task_get_cancellable (self->task);
 }
 
-/* Ends the run: the connection is dropped without QUIT on failure, so nothing it marked
- * is removed. Takes @error. */
-static void
-finish (TdPop3Sync *self,
-        GError     *error)
-{
-  GTask *task = g_steal_pointer (&self->task);
+/* --- The end of a run, and when the next may connect --- */
 
-  clear_run (self);
+static void
+return_task (GTask  *task,
+             GError *error)
+{
   if (error != NULL)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
   g_object_unref (task);
+}
+
+/* "5 minutes", "2 hours": how long a wait is, rounded up. */
+static char *
+wait_text (guint seconds)
+{
+  guint minutes = (seconds + 59) / 60;
+  guint hours = (seconds + 3599) / 3600;
+
+  if (seconds < 60)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u second", "%u seconds", seconds),
+                            seconds);
+  if (minutes < 120)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u minute", "%u minutes", minutes),
+                            minutes);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u hour", "%u hours", hours), hours);
+}
+
+/* The LOGIN-DELAY the server announced in CAPA (RFC 2449 6.8: "LOGIN-DELAY 900", after
+ * logging in perhaps for this user), bounded; 0 when none. */
+static guint
+announced_login_delay (TdPop3Session *session)
+{
+  const char *value = session != NULL ? td_pop3_session_get_capability (session, "LOGIN-DELAY")
+                                      : NULL;
+  guint64 seconds;
+
+  if (value == NULL || !g_ascii_isdigit (*value))
+    return 0;
+  seconds = g_ascii_strtoull (value, NULL, 10);
+  return (guint) MIN (seconds, TD_POP3_SYNC_RETRY_MAX);
+}
+
+/* After @failures [SYS/TEMP] in a row: 1, 2, 4 ... minutes, at most an hour. */
+static guint
+temporary_backoff (guint failures)
+{
+  guint seconds = TD_POP3_SYNC_TEMP_RETRY_FIRST;
+
+  for (guint i = 1; i < failures && seconds < TD_POP3_SYNC_TEMP_RETRY_MAX; i++)
+    seconds *= 2;
+  return MIN (seconds, TD_POP3_SYNC_TEMP_RETRY_MAX);
+}
+
+typedef struct
+{
+  GTask  *task;
+  GError *error;
+} Ending;
+
+static void
+retry_saved_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Ending *ending = user_data;
+  GError *error = NULL;
+
+  /* the run's own outcome counts; a wait that could not be written only costs a refusal */
+  if (!td_store_pop3_set_retry_finish (TD_STORE (source), result, &error))
+    {
+      g_warning ("could not remember when to check again: %s", error->message);
+      g_clear_error (&error);
+    }
+  return_task (ending->task, ending->error);
+  g_free (ending);
+}
+
+/* Ends the run: the connection is dropped without QUIT on failure, so nothing it marked
+ * is removed. Takes @error. A server that asked to wait ([LOGIN-DELAY], [SYS/TEMP], or a
+ * LOGIN-DELAY in CAPA) gets its wait written to the store first, so that no check connects
+ * before then (RFC 2449: not a loop that hammers the server); [IN-USE] suggests a retry in a
+ * minute; [AUTH] and [SYS/PERM] none (they need the user). */
+static void
+finish (TdPop3Sync *self,
+        GError     *error)
+{
+  GTask *task = g_steal_pointer (&self->task);
+  TdPop3Code code = self->session != NULL ? td_pop3_session_get_refusal_code (self->session)
+                                          : TD_POP3_CODE_NONE;
+  guint announced = announced_login_delay (self->session);
+  gint64 now = self->clock (self->clock_data);
+  gboolean save = FALSE;
+  gint64 not_before = 0;
+  guint failures = 0;
+
+  clear_run (self);
+  self->retry_after = 0;
+  if (error == NULL)
+    {
+      /* a server that allows a login only every N seconds: the next check waits that long */
+      if (announced > 0)
+        {
+          not_before = now + announced;
+          save = TRUE;
+        }
+      else
+        save = self->had_retry;
+    }
+  else if (g_error_matches (error, TD_ERROR, TD_ERROR_TRY_LATER))
+    {
+      switch (code)
+        {
+        case TD_POP3_CODE_LOGIN_DELAY:
+          self->retry_after = announced > 0 ? MAX (announced, TD_POP3_SYNC_RETRY_MIN)
+                                            : TD_POP3_SYNC_LOGIN_DELAY_DEFAULT;
+          save = TRUE;
+          break;
+        case TD_POP3_CODE_SYS_TEMP:
+          failures = self->failures + 1;
+          self->retry_after = temporary_backoff (failures);
+          save = TRUE;
+          break;
+        case TD_POP3_CODE_IN_USE:
+        default:
+          self->retry_after = TD_POP3_SYNC_IN_USE_RETRY;
+          break;
+        }
+      if (save)
+        {
+          g_autofree char *wait = wait_text (self->retry_after);
+          GError *waited = g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
+                                        _("%s Tidings waits %s before it checks again."),
+                                        error->message, wait);
+
+          g_error_free (error);
+          error = waited;
+          not_before = now + self->retry_after;
+        }
+    }
+
+  if (save)
+    {
+      Ending *ending = g_new0 (Ending, 1);
+
+      ending->task = task;
+      ending->error = error;
+      td_store_pop3_set_retry_async (self->store, td_account_get_id (self->account), not_before,
+                                     failures, NULL, retry_saved_cb, ending);
+      return;
+    }
+  return_task (task, error);
 }
 
 /* --- The end: DELE, QUIT, what left the server --- */
@@ -390,38 +559,59 @@ apply_policy (TdPop3Sync *self)
 
 static void download_next_batch (TdPop3Sync *self);
 
-typedef struct
+/* The next batch is downloaded while the one before is being committed: at most this many
+ * commits wait at a time (each holds its batch in memory). */
+#define COMMITS_IN_FLIGHT 2
+
+/* Goes on with the downloads, or ends them: once every batch is in and committed, the policy
+ * applies; after an error (of a RETR or of a commit), once what is under way has ended, the
+ * run ends with the first error. */
+static void
+pump (TdPop3Sync *self)
 {
-  TdPop3Sync *self;
-  GError     *error;   /* of the RETR batch, reported once the complete ones are stored */
-} Commit;
+  if (self->retr_running)
+    return;
+  if (self->download_error != NULL || self->todo_next >= self->todo->len)
+    {
+      if (self->commits_pending > 0)
+        return;
+      if (self->download_error != NULL)
+        finish (self, g_steal_pointer (&self->download_error));
+      else
+        apply_policy (self);
+      return;
+    }
+  if (self->commits_pending < COMMITS_IN_FLIGHT)
+    download_next_batch (self);
+}
+
+static void
+keep_error (TdPop3Sync *self,
+            GError     *error)
+{
+  if (self->download_error == NULL)
+    self->download_error = error;
+  else
+    g_error_free (error);
+}
 
 static void
 committed_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Commit *commit = user_data;
-  TdPop3Sync *self = commit->self;
-  GError *error = commit->error;
-  GError *store_error = NULL;
+  TdPop3Sync *self = user_data;
+  GError *error = NULL;
   guint added = 0;
 
-  g_free (commit);
-  if (!td_store_pop3_add_downloads_finish (self->store, result, &added, &store_error))
-    {
-      g_clear_error (&error);
-      finish (self, store_error);
-      return;
-    }
+  self->commits_pending--;
+  if (!td_store_pop3_add_downloads_finish (self->store, result, &added, &error))
+    keep_error (self, error);
   self->downloaded += added;
-  if (error != NULL)
-    {
-      finish (self, error);
-      return;
-    }
-  progress (self, _("Downloading"), self->todo_next, self->todo->len);
-  download_next_batch (self);
+  self->committed += added;
+  if (self->download_error == NULL)
+    progress (self, _("Downloading"), MIN (self->committed, self->todo->len), self->todo->len);
+  pump (self);
 }
 
 static void
@@ -486,17 +676,17 @@ retr_cb (GObject      *source,
   TdPop3Sync *self = user_data;
   g_autoptr(GPtrArray) batch = g_steal_pointer (&self->batch);
   GError *error = NULL;
-  Commit *commit;
 
-  td_pop3_session_retr_many_finish (self->session, result, &error);
+  self->retr_running = FALSE;
+  if (!td_pop3_session_retr_many_finish (self->session, result, &error))
+    keep_error (self, error);
   g_clear_pointer (&self->current, g_byte_array_unref);   /* a message cut in the middle */
   self->todo_next = self->batch_end;
   /* what arrived whole is stored even when the connection broke after it */
-  commit = g_new0 (Commit, 1);
-  commit->self = self;
-  commit->error = error;
+  self->commits_pending++;
   td_store_pop3_add_downloads_async (self->store, td_account_get_id (self->account), batch,
-                                     NULL, committed_cb, commit);
+                                     NULL, committed_cb, self);
+  pump (self);
 }
 
 static void
@@ -504,16 +694,12 @@ download_next_batch (TdPop3Sync *self)
 {
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint32));
 
-  if (self->todo_next >= self->todo->len)
-    {
-      apply_policy (self);
-      return;
-    }
   self->batch_end = MIN (self->todo_next + self->batch_size, self->todo->len);
   for (guint i = self->todo_next; i < self->batch_end; i++)
     g_array_append_val (numbers, g_array_index (self->numbers, guint32,
                                                 g_array_index (self->todo, guint, i)));
   self->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) td_pop3_download_free);
+  self->retr_running = TRUE;
   td_pop3_session_retr_many_async (self->session, (const guint32 *) numbers->data, numbers->len,
                                    chunk_cb, message_cb, self, cancellable (self), retr_cb,
                                    self);
@@ -546,7 +732,7 @@ known_cb (GObject      *source,
   self->todo_next = 0;
   if (self->todo->len > 0)
     progress (self, _("Downloading"), 0, self->todo->len);
-  download_next_batch (self);
+  pump (self);
 }
 
 /* Server ids must be unique here: a second message with the same id (a broken server, or two
@@ -793,6 +979,61 @@ connected_cb (GObject      *source,
                                  logged_in_cb, self);
 }
 
+/* Whether the server asked to wait: then this check fails at once, without connecting. */
+static void
+retry_known_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  TdPop3Sync *self = user_data;
+  GError *error = NULL;
+  gint64 not_before = 0;
+  guint failures = 0;
+
+  if (!td_store_pop3_get_retry_finish (self->store, result, &not_before, &failures, &error))
+    {
+      finish (self, error);
+      return;
+    }
+  self->had_retry = not_before > 0;
+  self->failures = failures;
+  if (not_before > self->now)
+    {
+      GTask *task = g_steal_pointer (&self->task);
+      g_autofree char *wait = NULL;
+
+      clear_run (self);
+      self->retry_after = (guint) MIN (not_before - self->now, TD_POP3_SYNC_RETRY_MAX);
+      wait = wait_text (self->retry_after);
+      if (failures > 0)
+        error = g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
+                             _("The server had a temporary problem at the last check and asked "
+                               "to wait. Try again in %s."), wait);
+      else
+        error = g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
+                             _("The server allows checking for new mail only every so often, "
+                               "and the last check was too recent. Try again in %s."), wait);
+      return_task (task, error);
+      return;
+    }
+
+  progress (self, _("Connecting"), 0, 0);
+  if (self->stream != NULL)
+    self->session = td_pop3_session_new_for_stream (self->stream);
+  else
+    {
+      self->connection = td_connection_new (td_account_get_host (self->account),
+                                            td_account_get_port (self->account),
+                                            td_account_get_security (self->account));
+      td_connection_set_pinned_fingerprint (self->connection,
+                                            td_account_get_pinned_fingerprint (self->account));
+      self->session = td_pop3_session_new (self->connection);
+    }
+  if (self->max_line > 0)
+    td_pop3_session_set_limits (self->session, self->max_line, self->max_multiline);
+  td_pop3_session_connect_async (self->session, cancellable (self), connected_cb, self);
+}
+
 void
 td_pop3_sync_run_async (TdPop3Sync          *self,
                         const char          *password,
@@ -824,22 +1065,15 @@ td_pop3_sync_run_async (TdPop3Sync          *self,
   self->password = g_strdup (password);
   self->now = self->clock (self->clock_data);
   self->downloaded = 0;
+  self->committed = 0;
   self->deleted = 0;
+  self->failures = 0;
+  self->had_retry = FALSE;
+  self->retry_after = 0;
   g_clear_pointer (&self->certificate_info, td_certificate_info_free);
 
-  progress (self, _("Connecting"), 0, 0);
-  if (self->stream != NULL)
-    self->session = td_pop3_session_new_for_stream (self->stream);
-  else
-    {
-      self->connection = td_connection_new (td_account_get_host (self->account),
-                                            td_account_get_port (self->account),
-                                            td_account_get_security (self->account));
-      td_connection_set_pinned_fingerprint (self->connection,
-                                            td_account_get_pinned_fingerprint (self->account));
-      self->session = td_pop3_session_new (self->connection);
-    }
-  td_pop3_session_connect_async (self->session, cancellable (self), connected_cb, self);
+  td_store_pop3_get_retry_async (self->store, td_account_get_id (self->account),
+                                 cancellable (self), retry_known_cb, self);
 }
 
 gboolean
