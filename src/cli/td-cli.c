@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "td-account-manager.h"
+#include "td-cli-auto.h"
 #include "td-error.h"
 #include "td-imap-session.h"
 #include "td-pop3-session.h"
@@ -54,6 +55,11 @@ static const char *usage_text =
      "                                Check the server, then add a POP3 account; prints its id.\n"
      "                                Mail is downloaded into local folders and deleted from\n"
      "                                the server 14 days later unless you choose otherwise\n"
+     "  account add --auto ADDRESS [--prefer imap|pop3] [--name N] [--password-stdin]\n"
+     "                   [--trust-fingerprint SHA256] [--time-limit SECONDS] [POP3 options]\n"
+     "                                Find the servers of the address (provider database,\n"
+     "                                autoconfig, DNS SRV, common names), say what was chosen\n"
+     "                                and why, then check it and add the account as above\n"
      "  account list                  List the accounts: id, kind, address, server,\n"
      "                                security, name, and what is downloaded (IMAP) or\n"
      "                                left on the server (POP3)\n"
@@ -363,8 +369,22 @@ cmd_account_add (Cli   *cli,
   TdSecurity security = TD_SECURITY_TLS;
   TdAccountKind kind = TD_ACCOUNT_KIND_IMAP;
   TdPop3Policy policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
+  g_auto(GStrv) auto_argv = NULL;
+  g_autofree char **auto_args = NULL;
   char *password;
   gboolean ok;
+
+  /* --auto: discovery (td-cli-auto.c) gives the arguments of the path below */
+  if (td_cli_auto_wanted (argc, argv))
+    {
+      int status = td_cli_auto_discover (argc, argv, &auto_argv);
+
+      if (status != 0)
+        return status;
+      argc = (int) g_strv_length (auto_argv);
+      /* parsing reorders the array: a shallow copy, so auto_argv still frees every string */
+      argv = auto_args = g_memdup2 (auto_argv, sizeof (char *) * ((gsize) argc + 1));
+    }
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
