@@ -20,6 +20,7 @@
 #include "td-mime.h"
 #include "td-secret-credentials.h"
 #include "td-store.h"
+#include "td-cli-send.h"
 
 typedef struct
 {
@@ -45,12 +46,16 @@ static const char *usage_text =
      "  account add imap --address A --host H [--port N] [--security tls|starttls]\n"
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
-     "                                Check the server, then add an IMAP account; prints its id\n"
+     "                   [--smtp-host H] [--smtp-port N] [--smtp-security tls|starttls]\n"
+     "                   [--smtp-user U] [--sent-saved-by-server]\n"
+     "                                Check the server, then add an IMAP account; prints its id.\n"
+     "                                Mail is sent through --smtp-host (default: the host with\n"
+     "                                “smtp.” for “imap.” or “pop.”), port 587 with STARTTLS\n"
      "  account add pop3 --address A --host H [--port N] [--security tls|starttls]\n"
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256]\n"
      "                   [--leave-on-server|--delete-after-days N|--delete-after-download]\n"
-     "                   [--delete-when-deleted-here]\n"
+     "                   [--delete-when-deleted-here] [--smtp-… as for imap]\n"
      "                                Check the server, then add a POP3 account; prints its id.\n"
      "                                Mail is downloaded into local folders and deleted from\n"
      "                                the server 14 days later unless you choose otherwise\n"
@@ -330,6 +335,12 @@ cmd_account_add (Cli   *cli,
   gboolean delete_after_download = FALSE;
   gboolean delete_when_deleted_here = FALSE;
   int delete_after_days = -1;
+  g_autofree char *smtp_host = NULL;
+  g_autofree char *smtp_security_str = NULL;
+  g_autofree char *smtp_user = NULL;
+  int smtp_port = 0;
+  gboolean sent_saved_by_server = FALSE;
+  TdSecurity smtp_security = TD_SECURITY_STARTTLS;
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP or POP3 server"), "H" },
@@ -344,6 +355,12 @@ cmd_account_add (Cli   *cli,
     { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after_days, N_("POP3: delete mail from the server N days after downloading it (default 14)"), "N" },
     { "delete-after-download", 0, 0, G_OPTION_ARG_NONE, &delete_after_download, N_("POP3: delete mail from the server once it is downloaded"), NULL },
     { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_when_deleted_here, N_("POP3: also delete from the server what you delete here for good"), NULL },
+    { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &smtp_host, N_("SMTP server for sending"), "H" },
+    { "smtp-port", 0, 0, G_OPTION_ARG_INT, &smtp_port, N_("SMTP port (default 587 for starttls, 465 for tls)"), "N" },
+    { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &smtp_security_str, N_("starttls (default) or tls"), "S" },
+    { "smtp-user", 0, 0, G_OPTION_ARG_STRING, &smtp_user, N_("SMTP user name (default: the incoming one)"), "U" },
+    { "smtp-username", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &smtp_user, NULL, "U" },
+    { "sent-saved-by-server", 0, 0, G_OPTION_ARG_NONE, &sent_saved_by_server, N_("The SMTP server saves sent mail in Sent itself (no copy is saved)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("imap|pop3");
@@ -395,6 +412,12 @@ cmd_account_add (Cli   *cli,
     return usage_error (_("--trust-fingerprint must be a SHA-256 fingerprint (64 hex digits)"));
   if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
     return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
+  if (smtp_security_str != NULL && !td_security_from_string (smtp_security_str, &smtp_security))
+    return usage_error (_("--smtp-security must be “tls” or “starttls”"));
+  if (smtp_port < 0 || smtp_port > 65535)
+    return usage_error (_("--smtp-port must be between 1 and 65535"));
+  if (smtp_host == NULL)
+    smtp_host = td_cli_guess_smtp_host (host);
 
   if (!open_profile (cli))
     return 1;
@@ -408,6 +431,8 @@ cmd_account_add (Cli   *cli,
   if (delete_after_days >= 0)
     td_account_set_pop3_delete_days (account, (guint) delete_after_days);
   td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
+  td_account_set_smtp (account, smtp_host, (guint16) smtp_port, smtp_security, smtp_user);
+  td_account_set_sent_saved_by_server (account, sent_saved_by_server);
 
   password = read_password (password_stdin);
   if (*password == '\0')
