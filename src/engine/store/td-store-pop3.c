@@ -227,8 +227,8 @@ find_inbox (TdStore  *self,
 }
 
 /* The next free local uid of a folder: local folders number their rows themselves. */
-static gint64
-next_local_uid (TdStore  *self,
+gint64
+_td_store_next_local_uid (TdStore  *self,
                 gint64    folder_id,
                 GError  **error)
 {
@@ -329,7 +329,7 @@ add_downloads_job (TdStore  *self,
     return FALSE;
   if ((folder_id = find_inbox (self, job, d->account_id, error)) == 0)
     return FALSE;
-  if ((uid = next_local_uid (self, folder_id, error)) == 0)
+  if ((uid = _td_store_next_local_uid (self, folder_id, error)) == 0)
     return FALSE;
 
   for (guint i = 0; i < d->items->len; i++)
