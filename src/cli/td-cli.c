@@ -78,6 +78,11 @@ static const char *usage_text =
      "  archive ID…                   Move messages to the Archive folder\n"
      "  folder create|rename|delete|subscribe|unsubscribe|empty PATH [NEW] [--account A]\n"
      "                                Manage folders (rename takes the new path)\n"
+     "  send --account A --to X [--cc Y] [--bcc Z] --subject S [--attach FILE]…\n"
+     "       [--reply-to-message ID|--forward-message ID] < body\n"
+     "                                Send a message (it waits in the outbox until it is sent)\n"
+     "  outbox [--account A] [--send] [--retry ID] [--remove ID]\n"
+     "                                List the messages not sent yet, and why\n"
      "  watch [ACCOUNT] [--poll-interval SECONDS]\n"
      "                                Sync, then stay connected (IDLE) and print a line for\n"
      "                                each new message in an Inbox as it arrives; Ctrl+C ends\n"
@@ -1551,10 +1556,30 @@ cmd_watch (Cli   *cli,
   return w.status;
 }
 
+/* --- send, outbox (td-cli-send.c) --- */
+
+static int
+cmd_send_or_outbox (Cli   *cli,
+                    int    argc,
+                    char **argv)
+{
+  TdCliContext ctx = { NULL };
+
+  if (!open_profile (cli))
+    return 1;
+  ctx.store = cli->store;
+  ctx.manager = cli->manager;
+  ctx.offline = cli->offline;
+  return g_strcmp0 (argv[0], "send") == 0 ? td_cli_send (&ctx, argc, argv)
+                                          : td_cli_outbox (&ctx, argc, argv);
+}
+
 static const struct {
   const char  *name;
   CommandFunc  func;
 } commands[] = {
+  { "send", cmd_send_or_outbox },
+  { "outbox", cmd_send_or_outbox },
   { "account", cmd_account },
   { "sync", cmd_sync },
   { "folders", cmd_folders },

@@ -50,6 +50,7 @@ typedef struct
   TdSmtpSession  *smtp;
   TdImapSession  *imap;
   gboolean        imap_failed; /* no copies to IMAP in this run */
+  gboolean        listed;      /* the server's folders were listed to find Sent */
   char           *sent_path;   /* IMAP: the raw path of the Sent folder, NULL: none */
   gint64          sent_folder; /* POP3: the local Sent folder */
   char           *note;        /* of the message being sent */
@@ -244,8 +245,7 @@ imap_failed (GTask  *task,
   g_autoptr(GError) owned = error;
   g_autoptr(GError) wrapped = g_error_new (error->domain, error->code,
                                            _("The message was sent, but no copy could be "
-                                             "saved in %s yet: %s"), run->sent_path,
-                                           error->message);
+                                             "saved in Sent yet: %s"), error->message);
 
   run->imap_failed = TRUE;
   g_clear_object (&run->imap);
@@ -306,12 +306,73 @@ imap_connect_cb (GObject      *source,
                                g_task_get_cancellable (task), imap_password_cb, task);
 }
 
-/* The copy in the IMAP Sent folder: over one session, made on first need. */
+static void
+imap_create_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  if (!td_imap_session_mailbox_op_finish (TD_IMAP_SESSION (source), result, &error))
+    {
+      imap_failed (task, error);
+      return;
+    }
+  finish_next (task);
+}
+
+static void
+imap_list_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  Run *run = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GPtrArray) entries = td_imap_session_list_finish (TD_IMAP_SESSION (source), result,
+                                                              &error);
+
+  if (entries == NULL)
+    {
+      imap_failed (task, error);
+      return;
+    }
+  run->listed = TRUE;
+  /* the Sent role from SPECIAL-USE, else guessed by name */
+  for (guint pass = 0; pass < 2 && run->sent_path == NULL; pass++)
+    for (guint i = 0; i < entries->len && run->sent_path == NULL; i++)
+      {
+        TdImapListEntry *entry = g_ptr_array_index (entries, i);
+        TdFolderRole role = pass == 0 ? entry->role
+                                      : td_imap_guess_role (entry->path, entry->delimiter);
+
+        if (role == TD_FOLDER_ROLE_SENT && !entry->noselect)
+          run->sent_path = g_strdup (entry->raw_path);
+      }
+  if (run->sent_path == NULL)
+    {
+      /* none yet (a new account): made, as every mail client does; the next sync finds it */
+      run->sent_path = g_strdup ("Sent");
+      td_imap_session_mailbox_op_async (run->imap, TD_IMAP_MAILBOX_CREATE, run->sent_path, NULL,
+                                        g_task_get_cancellable (task), imap_create_cb, task);
+      return;
+    }
+  finish_next (task);
+}
+
+/* The copy in the IMAP Sent folder: over one session, made on first need; the folder is
+ * looked up on the server when the store does not know it yet (no sync so far). */
 static void
 save_imap_copy (GTask *task)
 {
   Run *run = g_task_get_task_data (task);
 
+  if (run->sent_path == NULL && run->imap != NULL && !run->listed)
+    {
+      td_imap_session_list_async (run->imap, g_task_get_cancellable (task), imap_list_cb, task);
+      return;
+    }
   if (run->imap == NULL)
     {
       g_autoptr(TdConnection) connection =
@@ -321,7 +382,7 @@ save_imap_copy (GTask *task)
       td_connection_set_pinned_fingerprint (connection,
                                             td_account_get_pinned_fingerprint (run->account));
       run->imap = td_imap_session_new (connection);
-      progress (run, _("Saving a copy in %s…"), run->sent_path);
+      progress (run, _("Saving a copy in Sent…"));
       td_imap_session_connect_async (run->imap, g_task_get_cancellable (task), imap_connect_cb,
                                      task);
       return;
@@ -358,7 +419,7 @@ finish_next (GTask *task)
     }
 
   if (td_account_get_kind (run->account) == TD_ACCOUNT_KIND_IMAP &&
-      !td_account_get_sent_saved_by_server (run->account) && run->sent_path != NULL)
+      !td_account_get_sent_saved_by_server (run->account))
     {
       if (run->imap_failed)
         {
@@ -407,7 +468,7 @@ start_finishing (GTask *task)
       break;
     }
   if (run->sent_path == NULL)
-    g_debug ("account %s has no Sent folder: sent mail is not copied",
+    g_debug ("no Sent folder of %s is known here yet",
              td_account_get_address (run->account));
   finish_next (task);
 }
