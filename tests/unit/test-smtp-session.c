@@ -441,6 +441,48 @@ test_cut (Fixture       *f,
   g_assert_error (quit_error, TD_ERROR, TD_ERROR_WRONG_STATE);
 }
 
+/* Cancelled while the server takes its time with the data: the session ends. */
+static const char script_cancel[] =
+  GREETING_PIPELINING
+  AUTH_PLAIN
+  "C: MAIL FROM:<alice@example.org> SIZE=10\n"
+  "C: RCPT TO:<bob@example.org>\n"
+  "C: DATA\n"
+  "S: 250 ok\n"
+  "S: 250 ok\n"
+  "S: 354 go\n"
+  "C: Subject: a\n"
+  "C: .\n"
+  "C! close\n";
+
+static gboolean
+cancel_cb (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel (Fixture       *f,
+             gconstpointer  data)
+{
+  static const char * const to[] = { "bob@example.org", NULL };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: a", 10);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  TdTestSlot slot = { f->loop, NULL };
+
+  open_authenticated (f);
+  g_timeout_add (200, cancel_cb, cancellable);
+  td_smtp_session_send_async (f->session, "alice@example.org", to, message, cancellable,
+                              td_test_slot_done, &slot);
+  result = td_test_slot_wait (&slot);
+  g_assert_false (td_smtp_session_send_finish (f->session, result, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (td_smtp_session_get_state (f->session), ==, TD_SMTP_STATE_CLOSED);
+}
+
 /* Hostile replies: garbage, and a 421 in the middle. */
 static const char script_garbage[] =
   "S: 220 x\n"
@@ -628,6 +670,7 @@ main (int   argc,
   ADD ("/smtp/session/8bitmime", script_eight_bit, test_eight_bit);
   ADD ("/smtp/session/no-8bitmime", script_no_eight_bit, test_no_eight_bit);
   ADD ("/smtp/session/cut", script_cut, test_cut);
+  ADD ("/smtp/session/cancel", script_cancel, test_cancel);
   ADD ("/smtp/session/garbage", script_garbage, test_garbage);
   ADD ("/smtp/session/421", script_421, test_421);
   ADD ("/smtp/session/greeting-refused", script_greeting_refused, test_greeting_refused);

@@ -76,6 +76,7 @@ struct _TdSmtpSession
   GCancellable   *io_cancel;    /* cancelled by close */
 
   GTask          *task;         /* the operation running */
+  GSource        *cancel_source; /* of the task's cancellable */
   GHashTable     *caps;         /* EHLO keyword (upper case) -> arguments */
   gboolean        tls_done;
 };
@@ -127,6 +128,16 @@ auth_data_free (gpointer data)
 /* --- Failing and closing --- */
 
 static void
+clear_cancel_source (TdSmtpSession *self)
+{
+  if (self->cancel_source != NULL)
+    {
+      g_source_destroy (self->cancel_source);
+      g_clear_pointer (&self->cancel_source, g_source_unref);
+    }
+}
+
+static void
 close_streams (TdSmtpSession *self)
 {
   g_cancellable_cancel (self->io_cancel);
@@ -145,6 +156,7 @@ fail (TdSmtpSession *self,
   gboolean was_open = self->state != TD_SMTP_STATE_CLOSED;
 
   g_assert (error != NULL);
+  clear_cancel_source (self);
   self->state = TD_SMTP_STATE_CLOSED;
   g_queue_clear (&self->handlers);
   g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
@@ -158,10 +170,18 @@ fail (TdSmtpSession *self,
     g_error_free (error);
 }
 
+/* The running operation, taken out to be completed. */
+static GTask *
+take_task (TdSmtpSession *self)
+{
+  clear_cancel_source (self);
+  return g_steal_pointer (&self->task);
+}
+
 static void
 complete_boolean (TdSmtpSession *self)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+  g_autoptr(GTask) task = take_task (self);
 
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
@@ -574,7 +594,7 @@ auth_reply (TdSmtpSession *self,
   if (reply->code == 535 || reply->code == 534 || reply->code == 530 ||
       (reply->enhanced != NULL && g_str_has_prefix (reply->enhanced, "5.7.")))
     {
-      g_autoptr(GTask) task = g_steal_pointer (&self->task);
+      g_autoptr(GTask) task = take_task (self);
 
       g_task_return_new_error (task, TD_ERROR, TD_ERROR_AUTH,
                                _("The mail server %s refused the user name or password for "
@@ -583,7 +603,7 @@ auth_reply (TdSmtpSession *self,
       return;
     }
   {
-    g_autoptr(GTask) task = g_steal_pointer (&self->task);
+    g_autoptr(GTask) task = take_task (self);
 
     g_task_return_error (task, reply_error (reply, _("Signing in to the mail server")));
   }
@@ -646,7 +666,7 @@ ev_auth (TdSmtpSession *self,
 
   if (!self->stream_mode && !td_connection_is_tls (self->connection))
     {
-      g_autoptr(GTask) owned = g_steal_pointer (&self->task);
+      g_autoptr(GTask) owned = take_task (self);
 
       g_task_return_new_error (owned, TD_ERROR, TD_ERROR_TLS_REQUIRED,
                                _("The connection to %s is not encrypted, so the password was "
@@ -674,7 +694,7 @@ ev_auth (TdSmtpSession *self,
     command (self, login_user_reply, FALSE, "AUTH LOGIN");
   else
     {
-      g_autoptr(GTask) owned = g_steal_pointer (&self->task);
+      g_autoptr(GTask) owned = take_task (self);
       const char *mechs = g_hash_table_lookup (self->caps, "AUTH");
 
       g_task_return_new_error (owned, TD_ERROR, TD_ERROR_UNSUPPORTED,
@@ -693,7 +713,7 @@ send_fail_after_rset (TdSmtpSession *self,
                       TdSmtpReply   *reply)
 {
   SendData *d = g_task_get_task_data (self->task);
-  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+  g_autoptr(GTask) task = take_task (self);
 
   /* whatever RSET answered, the transaction is over and the session goes on */
   g_task_return_error (task, g_steal_pointer (&d->error));
@@ -747,7 +767,7 @@ data_end_reply (TdSmtpSession *self,
       send_fail_after_rset (self, reply);
       return;
     }
-  task = g_steal_pointer (&self->task);
+  task = take_task (self);
   if (reply->code / 100 == 2)
     {
       g_task_return_pointer (task, g_steal_pointer (&d->refused),
@@ -937,7 +957,7 @@ ev_send (TdSmtpSession *self,
 
   if (limit > 0 && size > limit)
     {
-      g_autoptr(GTask) owned = g_steal_pointer (&self->task);
+      g_autoptr(GTask) owned = take_task (self);
       g_autofree char *have = g_format_size_full (size, G_FORMAT_SIZE_LONG_FORMAT);
       g_autofree char *most = g_format_size_full (limit, G_FORMAT_SIZE_LONG_FORMAT);
 
@@ -949,7 +969,7 @@ ev_send (TdSmtpSession *self,
     }
   if (d->eight_bit && !g_hash_table_contains (self->caps, "8BITMIME"))
     {
-      g_autoptr(GTask) owned = g_steal_pointer (&self->task);
+      g_autoptr(GTask) owned = take_task (self);
 
       g_task_return_new_error (owned, TD_ERROR, TD_ERROR_UNSUPPORTED,
                                _("The message has 8-bit text and the mail server %s does not "
@@ -993,7 +1013,7 @@ static void
 quit_reply (TdSmtpSession *self,
             TdSmtpReply   *reply)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+  g_autoptr(GTask) task = take_task (self);
 
   self->state = TD_SMTP_STATE_CLOSED;
   g_queue_clear (&self->handlers);
@@ -1018,6 +1038,17 @@ static const EventFunc table[][N_EVENTS] = {
   [TD_SMTP_STATE_CLOSED] = { NULL },
 };
 
+static gboolean
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  TdSmtpSession *self = user_data;
+
+  fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   _("Sending was cancelled.")));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 dispatch (TdSmtpSession *self,
           Event          event,
@@ -1037,6 +1068,13 @@ dispatch (TdSmtpSession *self,
       return;
     }
   self->task = task;   /* the reference of the caller's task */
+  if (g_task_get_cancellable (task) != NULL)
+    {
+      /* a cancelled operation leaves the protocol in between: the session ends */
+      self->cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
+      g_source_set_callback (self->cancel_source, G_SOURCE_FUNC (on_cancelled), self, NULL);
+      g_source_attach (self->cancel_source, g_task_get_context (task));
+    }
   handler (self, task);
 }
 
@@ -1069,6 +1107,7 @@ td_smtp_session_finalize (GObject *object)
   TdSmtpSession *self = TD_SMTP_SESSION (object);
 
   g_assert (self->task == NULL);
+  clear_cancel_source (self);
   td_smtp_parser_free (self->parser);
   g_hash_table_unref (self->caps);
   g_free (self->helo_name);

@@ -12,7 +12,8 @@
  * is refused), and dot-stuffing. Replies map to errors: 535 and other refusals of the
  * credentials TD_ERROR_AUTH, 4xx TD_ERROR_TRY_LATER, 5xx TD_ERROR_PERMANENT, 552 on the data
  * TD_ERROR_LIMIT. Server input is hostile: a malformed reply, a bound passed or a cut
- * connection fail the operation and close the session.
+ * connection fail the operation and close the session. Cancelling an operation closes the
+ * session too (the protocol would be left in between); it fails with G_IO_ERROR_CANCELLED.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
