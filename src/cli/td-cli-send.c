@@ -35,6 +35,135 @@ td_cli_guess_smtp_host (const char *host)
   return g_strdup (host);
 }
 
+static int
+usage_error (const char *message)
+{
+  g_printerr ("tidings-cli: %s\n", message);
+  g_printerr (_("Try “tidings-cli --help”.\n"));
+  return 2;
+}
+
+/* --- SMTP options of account add and account set --- */
+
+struct _TdCliSmtpOptions
+{
+  char     *host;
+  int       port;
+  char     *security;
+  char     *user;
+  int       saved;     /* -1: not given */
+};
+
+TdCliSmtpOptions *
+td_cli_smtp_options_new (void)
+{
+  TdCliSmtpOptions *options = g_new0 (TdCliSmtpOptions, 1);
+
+  options->port = -1;
+  options->saved = -1;
+  return options;
+}
+
+void
+td_cli_smtp_options_free (TdCliSmtpOptions *options)
+{
+  if (options == NULL)
+    return;
+  g_free (options->host);
+  g_free (options->security);
+  g_free (options->user);
+  g_free (options);
+}
+
+static gboolean
+parse_saved (const char  *name,
+             const char  *value,
+             gpointer     data,
+             GError     **error)
+{
+  TdCliSmtpOptions *options = data;
+
+  if (value == NULL || g_strcmp0 (value, "yes") == 0)
+    options->saved = 1;
+  else if (g_strcmp0 (value, "no") == 0)
+    options->saved = 0;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--sent-saved-by-server takes “yes” or “no”"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GOptionGroup *
+td_cli_smtp_options_group (TdCliSmtpOptions *options)
+{
+  GOptionEntry entries[] = {
+    { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &options->host, N_("SMTP server for sending (default: the host with “smtp.” for “imap.” or “pop.”)"), "H" },
+    { "smtp-port", 0, 0, G_OPTION_ARG_INT, &options->port, N_("SMTP port (default 587 for starttls, 465 for tls)"), "N" },
+    { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &options->security, N_("starttls (default) or tls"), "S" },
+    { "smtp-user", 0, 0, G_OPTION_ARG_STRING, &options->user, N_("SMTP user name (default: the incoming one)"), "U" },
+    { "smtp-username", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &options->user, NULL, "U" },
+    { "sent-saved-by-server", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_saved, N_("The SMTP server saves sent mail in Sent itself (no copy is saved)"), "yes|no" },
+    { NULL }
+  };
+  GOptionGroup *group = g_option_group_new ("smtp", _("Sending:"), _("Show the options for sending"),
+                                            options, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  return group;
+}
+
+gboolean
+td_cli_smtp_options_given (TdCliSmtpOptions *options)
+{
+  return options->host != NULL || options->port != -1 || options->security != NULL ||
+         options->user != NULL || options->saved != -1;
+}
+
+gboolean
+td_cli_smtp_options_apply (TdCliSmtpOptions *options,
+                           TdAccount        *account,
+                           gboolean          adding)
+{
+  TdSecurity security = adding ? TD_SECURITY_STARTTLS : td_account_get_smtp_security (account);
+  g_autofree char *host = NULL;
+  guint16 port;
+
+  if (options->security != NULL && !td_security_from_string (options->security, &security))
+    {
+      usage_error (_("--smtp-security must be “tls” or “starttls”"));
+      return FALSE;
+    }
+  if (options->port < -1 || options->port > 65535)
+    {
+      usage_error (_("--smtp-port must be between 1 and 65535"));
+      return FALSE;
+    }
+  if (options->host != NULL)
+    host = g_strdup (options->host);
+  else if (adding || td_account_get_smtp_host (account) == NULL)
+    host = td_cli_guess_smtp_host (td_account_get_host (account));
+  else
+    host = g_strdup (td_account_get_smtp_host (account));
+  /* 0: the port of the security; a new security without a port gets its port */
+  if (options->port != -1)
+    port = (guint16) options->port;
+  else if (adding || options->security != NULL)
+    port = 0;
+  else
+    port = td_account_get_smtp_port (account);
+
+  td_account_set_smtp (account, host, port, security,
+                       options->user != NULL ? options->user :
+                       adding ? NULL : td_account_get_smtp_username (account));
+  if (options->saved != -1)
+    td_account_set_sent_saved_by_server (account, options->saved == 1);
+  return TRUE;
+}
+
 /* --- helpers --- */
 
 static void
@@ -53,14 +182,6 @@ wait_result (GAsyncResult **result)
   while (*result == NULL)
     g_main_context_iteration (NULL, TRUE);
   return *result;
-}
-
-static int
-usage_error (const char *message)
-{
-  g_printerr ("tidings-cli: %s\n", message);
-  g_printerr (_("Try “tidings-cli --help”.\n"));
-  return 2;
 }
 
 static TdAccount *

@@ -21,6 +21,25 @@ typedef struct
  * "smtp."; any other host is taken as it is (one server for everything). */
 char *td_cli_guess_smtp_host (const char *host);
 
+/* The --smtp-host, --smtp-port, --smtp-security, --smtp-user and
+ * --sent-saved-by-server[=yes|no] options of `account add` and `account set`. */
+typedef struct _TdCliSmtpOptions TdCliSmtpOptions;
+
+TdCliSmtpOptions *td_cli_smtp_options_new    (void);
+void              td_cli_smtp_options_free   (TdCliSmtpOptions *options);
+/* A group to add to the command's GOptionContext (which takes it). */
+GOptionGroup     *td_cli_smtp_options_group  (TdCliSmtpOptions *options);
+/* Whether any of them was given. */
+gboolean          td_cli_smtp_options_given  (TdCliSmtpOptions *options);
+/* Checks them (a usage error on stderr and FALSE when one is wrong) and applies them to
+ * @account: for a new account (@adding) what is not given gets its default (the host from
+ * the incoming one, 587 with STARTTLS); for an existing one it stays. */
+gboolean          td_cli_smtp_options_apply  (TdCliSmtpOptions *options,
+                                              TdAccount        *account,
+                                              gboolean          adding);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdCliSmtpOptions, td_cli_smtp_options_free)
+
 /* `send --account A --to X [--cc Y] [--bcc Z] --subject S [--attach FILE]...
  *  [--reply-to-message ID | --forward-message ID] < body`; @argv[0] is "send". */
 int   td_cli_send            (TdCliContext *ctx,

@@ -47,7 +47,7 @@ static const char *usage_text =
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
      "                   [--smtp-host H] [--smtp-port N] [--smtp-security tls|starttls]\n"
-     "                   [--smtp-user U] [--sent-saved-by-server]\n"
+     "                   [--smtp-user U] [--sent-saved-by-server[=yes|no]]\n"
      "                                Check the server, then add an IMAP account; prints its id.\n"
      "                                Mail is sent through --smtp-host (default: the host with\n"
      "                                “smtp.” for “imap.” or “pop.”), port 587 with STARTTLS\n"
@@ -61,8 +61,9 @@ static const char *usage_text =
      "                                the server 14 days later unless you choose otherwise\n"
      "  account list                  List the accounts\n"
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
-     "  account set ACCOUNT --sync-days N\n"
-     "                                Download bodies of the last N days only (0: all mail)\n"
+     "  account set ACCOUNT [--sync-days N] [--smtp-… as for account add]\n"
+     "                                Download bodies of the last N days only (0: all mail);\n"
+     "                                change how mail is sent\n"
      "  sync [ACCOUNT]                Download new mail of one account, or of all\n"
      "  folders [ACCOUNT]             List folders: path, role, total, unread\n"
      "  ls FOLDER [--account A] [--limit N]\n"
@@ -340,12 +341,7 @@ cmd_account_add (Cli   *cli,
   gboolean delete_after_download = FALSE;
   gboolean delete_when_deleted_here = FALSE;
   int delete_after_days = -1;
-  g_autofree char *smtp_host = NULL;
-  g_autofree char *smtp_security_str = NULL;
-  g_autofree char *smtp_user = NULL;
-  int smtp_port = 0;
-  gboolean sent_saved_by_server = FALSE;
-  TdSecurity smtp_security = TD_SECURITY_STARTTLS;
+  g_autoptr(TdCliSmtpOptions) smtp = td_cli_smtp_options_new ();
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP or POP3 server"), "H" },
@@ -360,12 +356,6 @@ cmd_account_add (Cli   *cli,
     { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after_days, N_("POP3: delete mail from the server N days after downloading it (default 14)"), "N" },
     { "delete-after-download", 0, 0, G_OPTION_ARG_NONE, &delete_after_download, N_("POP3: delete mail from the server once it is downloaded"), NULL },
     { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_when_deleted_here, N_("POP3: also delete from the server what you delete here for good"), NULL },
-    { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &smtp_host, N_("SMTP server for sending"), "H" },
-    { "smtp-port", 0, 0, G_OPTION_ARG_INT, &smtp_port, N_("SMTP port (default 587 for starttls, 465 for tls)"), "N" },
-    { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &smtp_security_str, N_("starttls (default) or tls"), "S" },
-    { "smtp-user", 0, 0, G_OPTION_ARG_STRING, &smtp_user, N_("SMTP user name (default: the incoming one)"), "U" },
-    { "smtp-username", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &smtp_user, NULL, "U" },
-    { "sent-saved-by-server", 0, 0, G_OPTION_ARG_NONE, &sent_saved_by_server, N_("The SMTP server saves sent mail in Sent itself (no copy is saved)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("imap|pop3");
@@ -380,6 +370,7 @@ cmd_account_add (Cli   *cli,
   gboolean ok;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, td_cli_smtp_options_group (smtp));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2 || !td_account_kind_from_string (argv[1], &kind))
@@ -417,12 +408,6 @@ cmd_account_add (Cli   *cli,
     return usage_error (_("--trust-fingerprint must be a SHA-256 fingerprint (64 hex digits)"));
   if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
     return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
-  if (smtp_security_str != NULL && !td_security_from_string (smtp_security_str, &smtp_security))
-    return usage_error (_("--smtp-security must be “tls” or “starttls”"));
-  if (smtp_port < 0 || smtp_port > 65535)
-    return usage_error (_("--smtp-port must be between 1 and 65535"));
-  if (smtp_host == NULL)
-    smtp_host = td_cli_guess_smtp_host (host);
 
   if (!open_profile (cli))
     return 1;
@@ -436,8 +421,8 @@ cmd_account_add (Cli   *cli,
   if (delete_after_days >= 0)
     td_account_set_pop3_delete_days (account, (guint) delete_after_days);
   td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
-  td_account_set_smtp (account, smtp_host, (guint16) smtp_port, smtp_security, smtp_user);
-  td_account_set_sent_saved_by_server (account, sent_saved_by_server);
+  if (!td_cli_smtp_options_apply (smtp, account, TRUE))
+    return 2;
 
   password = read_password (password_stdin);
   if (*password == '\0')
@@ -541,25 +526,30 @@ cmd_account_set (Cli   *cli,
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
+  g_autoptr(TdCliSmtpOptions) smtp = td_cli_smtp_options_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   TdAccount *account;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, td_cli_smtp_options_group (smtp));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
     return usage_error (_("Usage: account set ACCOUNT --sync-days N"));
-  if (sync_days == -1)
+  if (sync_days == -1 && !td_cli_smtp_options_given (smtp))
     return usage_error (_("Say what to change, e.g. --sync-days 30"));
-  if (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX)
+  if (sync_days != -1 && (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX))
     return usage_error (_("--sync-days must be a number of days, or 0 for all mail"));
   if (!open_profile (cli))
     return 1;
   if ((account = find_account (cli, argv[1])) == NULL)
     return 1;
 
-  td_account_set_sync_days (account, (guint) sync_days);
+  if (sync_days != -1)
+    td_account_set_sync_days (account, (guint) sync_days);
+  if (td_cli_smtp_options_given (smtp) && !td_cli_smtp_options_apply (smtp, account, FALSE))
+    return 2;
   td_account_manager_update_account_async (cli->manager, account, NULL, store_result_cb, &result);
   if (!td_account_manager_update_account_finish (cli->manager, wait_result (&result), &error))
     {

@@ -375,6 +375,8 @@ test_refusals (void)
   g_autofree char *big = g_strnfill (3 * 1024 * 1024, 'x');
   g_auto(Run) denied = { 0 };
   g_auto(Run) listed = { 0 };
+  g_auto(Run) fixed = { 0 };
+  g_auto(Run) retried = { 0 };
   g_auto(Run) oversize = { 0 };
 
   run_cli (&denied, wrong, "x\n", "send", "--to", "bob@localhost", "--subject", "Denied");
@@ -384,6 +386,13 @@ test_refusals (void)
   run_cli (&listed, wrong, NULL, "outbox");
   g_assert_nonnull (strstr (listed.out, "\tfailed\t1\tDenied\t"));
   g_assert_nonnull (strstr (listed.out, "refused the user name or password"));
+
+  /* the user fixes it and says retry: sent */
+  run_cli (&fixed, wrong, NULL, "account", "set", "alice@localhost", "--smtp-user", "alice");
+  g_assert_cmpint (fixed.status, ==, 0);
+  run_cli (&retried, wrong, NULL, "outbox", "--retry", "1");
+  g_assert_cmpint (retried.status, ==, 0);
+  g_assert_cmpuint (sink_count ("Subject: Denied"), ==, 1);
 
   g_assert_true (g_file_set_contents (file, big, -1, NULL));
   run_cli (&oversize, profile, "x\n", "send", "--to", "bob@localhost", "--subject", "Too big",
