@@ -14,6 +14,7 @@
 #include "td-error.h"
 #include "td-sender.h"
 #include "td-store-outbox.h"
+#include "td-test-network-monitor.h"
 #include "td-test-script-server.h"
 #include "td-test-store.h"
 #include "td-test-util.h"
@@ -488,6 +489,94 @@ test_no_server (Fixture       *f,
   g_assert_nonnull (strstr (item->last_error, "no outgoing (SMTP) server"));
 }
 
+/* Sending by itself: not while the network is away; when it comes back; when woken; and
+ * when a waiting attempt is due (the timer). */
+typedef struct
+{
+  Fixture            *f;
+  guint               rounds;
+  TdTestScriptServer *next;   /* the server for the round after a failed one */
+} Watch;
+
+static void
+on_round (TdSender *sender,
+          Watch    *w)
+{
+  w->rounds++;
+  if (w->next != NULL)
+    {
+      /* a minute later, when the failed attempt is due: the timer fires in a second */
+      td_sender_set_now (sender, NOW + 60);
+      use_server (w->f, w->next);
+    }
+}
+
+static gboolean
+rounds_at_least (gpointer data)
+{
+  Watch *w = data;
+
+  return w->rounds >= GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (w->f->sender), "want"));
+}
+
+static void
+wait_rounds (Watch *w,
+             guint  n)
+{
+  g_object_set_data (G_OBJECT (w->f->sender), "want", GUINT_TO_POINTER (n));
+  td_test_wait_until (rounds_at_least, w, WAIT_MS, "a round of sending");
+}
+
+static void
+test_watch (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(TdTestNetworkMonitor) monitor = td_test_network_monitor_new (FALSE);
+  g_autoptr(GListStore) accounts = g_list_store_new (TD_TYPE_ACCOUNT);
+  g_autoptr(TdTestScriptServer) first =
+    td_test_script_server_new_tls (SMTP_LOGIN SMTP_ACCEPT ("one") SMTP_QUIT);
+  g_autoptr(TdTestScriptServer) last = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  Watch w = { f, 0, NULL };
+
+  g_list_store_append (accounts, f->account);
+  g_signal_connect (f->sender, "round-finished", G_CALLBACK (on_round), &w);
+  use_server (f, first);
+  queue (f, "one", 0);
+
+  td_sender_start (f->sender, G_LIST_MODEL (accounts), G_NETWORK_MONITOR (monitor));
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (w.rounds, ==, 0);   /* no network */
+
+  td_test_network_monitor_set_available (monitor, TRUE);
+  wait_rounds (&w, 1);
+  td_test_script_server_wait_finished (first, 5000);
+  td_test_script_server_assert_finished (first);
+  items = outbox (f);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  /* woken for a new message, which fails for now; the timer sends it when it is due */
+  use_server (f, NULL);
+  queue (f, "two", 0);
+  last = td_test_script_server_new_tls (SMTP_LOGIN SMTP_ACCEPT ("two") SMTP_QUIT);
+  w.next = last;
+  td_sender_wake (f->sender);
+  wait_rounds (&w, 2);
+  items = outbox (f);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpuint (((TdOutboxItem *) g_ptr_array_index (items, 0))->attempts, ==, 1);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  w.next = NULL;
+  wait_rounds (&w, 3);
+  td_test_script_server_wait_finished (last, 5000);
+  td_test_script_server_assert_finished (last);
+  items = outbox (f);
+  g_assert_cmpuint (items->len, ==, 0);
+  td_sender_stop (f->sender);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -504,6 +593,7 @@ main (int   argc,
   ADD ("/sender/refused", test_refused);
   ADD ("/sender/restart", test_restart);
   ADD ("/sender/no-server", test_no_server);
+  ADD ("/sender/watch", test_watch);
 
 #undef ADD
 

@@ -23,15 +23,24 @@
 
 struct _TdSender
 {
-  GObject        parent_instance;
+  GObject          parent_instance;
 
-  TdStore       *store;
-  TdCredentials *credentials;
-  gint64         now;   /* tests; 0: the clock */
+  TdStore         *store;
+  TdCredentials   *credentials;
+  gint64           now;   /* tests; 0: the clock */
+
+  /* td_sender_start(): sending by itself */
+  GListModel      *accounts;
+  GNetworkMonitor *monitor;
+  GCancellable    *cancellable;   /* of the rounds; cancelled by td_sender_stop() */
+  guint            timer_id;
+  gboolean         in_round;
+  gboolean         again;         /* woken during a round: one more */
+  guint            round_index;
 };
 
 enum { SIGNAL_PROGRESS, SIGNAL_MESSAGE_SENT, SIGNAL_MESSAGE_FAILED, SIGNAL_AFTER_SEND_FAILED,
-       N_SIGNALS };
+       SIGNAL_ROUND_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (TdSender, td_sender, G_TYPE_OBJECT)
@@ -859,12 +868,162 @@ td_sender_run_finish (TdSender      *self,
   return TRUE;
 }
 
+/* --- Sending by itself --- */
+
+static void round_next (TdSender *self);
+
+static gboolean
+timer_cb (gpointer user_data)
+{
+  TdSender *self = user_data;
+
+  self->timer_id = 0;
+  td_sender_wake (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* After a round: a timer for the earliest attempt that waits (none when nothing waits). */
+static void
+schedule_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdSender) self = user_data;
+  g_autoptr(GPtrArray) items = td_store_outbox_list_finish (TD_STORE (source), result, NULL);
+  gint64 earliest = 0;
+
+  if (items == NULL || self->accounts == NULL || self->timer_id != 0 || self->in_round)
+    return;
+  for (guint i = 0; i < items->len; i++)
+    {
+      TdOutboxItem *item = g_ptr_array_index (items, i);
+
+      if (item->state == TD_OUTBOX_QUEUED && (earliest == 0 || item->next_attempt < earliest))
+        earliest = item->next_attempt;
+    }
+  if (earliest == 0)
+    return;
+  self->timer_id = g_timeout_add_seconds ((guint) CLAMP (earliest - now (self), 1, 3600),
+                                          timer_cb, self);
+}
+
+static void
+round_end (TdSender *self)
+{
+  self->in_round = FALSE;
+  g_signal_emit (self, signals[SIGNAL_ROUND_FINISHED], 0);
+  if (self->accounts == NULL)
+    return;
+  if (self->again)
+    {
+      td_sender_wake (self);
+      return;
+    }
+  td_store_outbox_list_async (self->store, 0, FALSE, self->cancellable, schedule_cb,
+                              g_object_ref (self));
+}
+
+static void
+round_run_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TdSender) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_sender_run_finish (self, result, NULL, NULL, &error))
+    g_warning ("Sending from the outbox failed: %s", error->message);
+  self->round_index++;
+  round_next (self);
+}
+
+static void
+round_next (TdSender *self)
+{
+  g_autoptr(TdAccount) account = NULL;
+
+  if (self->accounts == NULL || g_cancellable_is_cancelled (self->cancellable) ||
+      self->round_index >= g_list_model_get_n_items (self->accounts))
+    {
+      round_end (self);
+      return;
+    }
+  account = g_list_model_get_item (self->accounts, self->round_index);
+  td_sender_run_async (self, account, FALSE, self->cancellable, round_run_cb,
+                       g_object_ref (self));
+}
+
+void
+td_sender_wake (TdSender *self)
+{
+  g_return_if_fail (TD_IS_SENDER (self));
+
+  if (self->accounts == NULL)
+    return;
+  if (self->in_round)
+    {
+      self->again = TRUE;
+      return;
+    }
+  if (!g_network_monitor_get_network_available (self->monitor))
+    return;   /* "network-changed" wakes us */
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->in_round = TRUE;
+  self->again = FALSE;
+  self->round_index = 0;
+  round_next (self);
+}
+
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    TdSender        *self)
+{
+  if (available)
+    td_sender_wake (self);
+}
+
+void
+td_sender_start (TdSender        *self,
+                 GListModel      *accounts,
+                 GNetworkMonitor *monitor)
+{
+  g_return_if_fail (TD_IS_SENDER (self));
+  g_return_if_fail (G_IS_LIST_MODEL (accounts));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+
+  td_sender_stop (self);
+  self->accounts = g_object_ref (accounts);
+  self->monitor = g_object_ref (monitor != NULL ? monitor : g_network_monitor_get_default ());
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect (self->monitor, "network-changed", G_CALLBACK (network_changed_cb), self);
+  td_sender_wake (self);
+}
+
+void
+td_sender_stop (TdSender *self)
+{
+  g_return_if_fail (TD_IS_SENDER (self));
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->monitor, self);
+  g_clear_object (&self->monitor);
+  g_clear_object (&self->accounts);
+  self->again = FALSE;
+}
+
 /* --- GObject --- */
 
 static void
 td_sender_dispose (GObject *object)
 {
   TdSender *self = TD_SENDER (object);
+
+  td_sender_stop (self);
 
   g_clear_object (&self->store);
   g_clear_object (&self->credentials);
@@ -891,6 +1050,8 @@ td_sender_class_init (TdSenderClass *klass)
                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                     G_TYPE_NONE, 2, G_TYPE_INT64,
                                                     G_TYPE_POINTER);
+  signals[SIGNAL_ROUND_FINISHED] = g_signal_new ("round-finished", type, G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

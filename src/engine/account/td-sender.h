@@ -45,7 +45,8 @@ G_DECLARE_FINAL_TYPE (TdSender, td_sender, TD, SENDER, GObject)
  *     the recipients it refused and why, or is NULL
  *   "message-failed" (gint64 outbox_id, const GError *error, gboolean will_retry)
  *   "after-send-failed" (gint64 outbox_id, const GError *error): it was sent, but the copy in
- *     Sent or the original's flag is still to be done (the next run tries again) */
+ *     Sent or the original's flag is still to be done (the next run tries again)
+ *   "round-finished": td_sender_start()'s sending went over every account once */
 TdSender   *td_sender_new              (TdStore       *store,
                                         TdCredentials *credentials);
 /* The seconds to wait before attempt @attempts + 1 after @attempts failed ones. */
@@ -69,5 +70,15 @@ gboolean    td_sender_run_finish       (TdSender             *self,
                                         guint                *n_sent,
                                         guint                *n_left,
                                         GError              **error);
+
+/* Sending by itself (the app): a round runs every account of @accounts (TdAccount*) now,
+ * when @monitor (NULL: the default one) says the network is back, when td_sender_wake() is
+ * called (a message was just queued), and when the earliest waiting attempt is due (a timer).
+ * No round while the network is away. Until td_sender_stop() (also on dispose). */
+void        td_sender_start            (TdSender             *self,
+                                        GListModel           *accounts,
+                                        GNetworkMonitor      *monitor);
+void        td_sender_wake             (TdSender             *self);
+void        td_sender_stop             (TdSender             *self);
 
 G_END_DECLS
