@@ -136,10 +136,7 @@ static void send_next (GTask *task);
 static void
 run_return (GTask *task)
 {
-  Run *run = g_task_get_task_data (task);
-
   g_task_return_boolean (task, TRUE);
-  (void) run;
   g_object_unref (task);
 }
 
@@ -543,19 +540,36 @@ mark_failed_cb (GObject      *source,
   send_next (task);
 }
 
-/* Records @error for the row being sent, queued again or failed. */
+/* Records @error as the outcome of one more attempt at @item: queued again for later when it
+ * may pass and attempts are left, else failed. */
+static void
+mark_item_failed (Run                 *run,
+                  TdOutboxItem        *item,
+                  const GError        *error,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  gboolean passing = may_pass (error);
+  gboolean retry = passing && item->attempts + 1 < TD_SENDER_MAX_ATTEMPTS;
+  gint64 next = now (run->sender) + td_sender_backoff_seconds (item->attempts + 1);
+  g_autofree char *reason = NULL;
+
+  if (passing && !retry)
+    reason = g_strdup_printf (_("Given up after %u attempts: %s"), item->attempts + 1,
+                              error->message);
+  g_signal_emit (run->sender, signals[SIGNAL_MESSAGE_FAILED], 0, item->id, error, retry);
+  td_store_outbox_mark_failed_async (run->sender->store, item->id,
+                                     reason != NULL ? reason : error->message, retry, next,
+                                     NULL, callback, user_data);
+}
+
 static void
 item_failed (GTask        *task,
              const GError *error)
 {
   Run *run = g_task_get_task_data (task);
-  TdOutboxItem *item = sending (run);
-  gboolean retry = may_pass (error) && item->attempts + 1 < TD_SENDER_MAX_ATTEMPTS;
-  gint64 next = now (run->sender) + td_sender_backoff_seconds (item->attempts + 1);
 
-  g_signal_emit (run->sender, signals[SIGNAL_MESSAGE_FAILED], 0, item->id, error, retry);
-  td_store_outbox_mark_failed_async (run->sender->store, item->id, error->message, retry, next,
-                                     NULL, mark_failed_cb, task);
+  mark_item_failed (run, sending (run), error, mark_failed_cb, task);
 }
 
 /* A failure before any message went out (connect, password, login): every due row. */
@@ -569,16 +583,7 @@ all_failed (GTask  *task,
   /* one failed attempt for each, with the same reason; a closed session ends the loop, so
    * mark them one by one here */
   for (guint i = run->index; i < run->to_send->len; i++)
-    {
-      TdOutboxItem *item = g_ptr_array_index (run->to_send, i);
-      gboolean retry = may_pass (error) && item->attempts + 1 < TD_SENDER_MAX_ATTEMPTS;
-
-      g_signal_emit (run->sender, signals[SIGNAL_MESSAGE_FAILED], 0, item->id, error, retry);
-      td_store_outbox_mark_failed_async (run->sender->store, item->id, error->message, retry,
-                                         now (run->sender) +
-                                           td_sender_backoff_seconds (item->attempts + 1),
-                                         NULL, NULL, NULL);
-    }
+    mark_item_failed (run, g_ptr_array_index (run->to_send, i), error, NULL, NULL);
   run->index = run->to_send->len;
   g_clear_object (&run->smtp);
   end_sending (task);

@@ -70,7 +70,7 @@ struct _TdSmtpSession
   TdSmtpParser   *parser;
   GQueue          handlers;     /* ReplyFunc, in the order of the commands */
   GQueue          writes;       /* GBytes* waiting to be written */
-  gboolean        writing;
+  GBytes         *writing;      /* being written: kept alive until the write is done */
   gboolean        reading;
   guint8          buffer[READ_SIZE];
   GCancellable   *io_cancel;    /* cancelled by close */
@@ -238,7 +238,7 @@ write_cb (GObject      *source,
   g_autoptr(TdSmtpSession) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  self->writing = FALSE;
+  g_clear_pointer (&self->writing, g_bytes_unref);
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
       if (self->state != TD_SMTP_STATE_CLOSED)
@@ -251,20 +251,15 @@ write_cb (GObject      *source,
 static void
 write_next (TdSmtpSession *self)
 {
-  g_autoptr(GBytes) bytes = NULL;
   gsize len;
   gconstpointer data;
 
-  if (self->writing || self->state == TD_SMTP_STATE_CLOSED)
+  if (self->writing != NULL || self->state == TD_SMTP_STATE_CLOSED)
     return;
-  bytes = g_queue_pop_head (&self->writes);
-  if (bytes == NULL)
+  self->writing = g_queue_pop_head (&self->writes);
+  if (self->writing == NULL)
     return;
-  data = g_bytes_get_data (bytes, &len);
-  self->writing = TRUE;
-  /* the bytes are kept alive by the queue entry until the callback: keep a ref there */
-  g_object_set_data_full (G_OBJECT (self), "td-writing", g_bytes_ref (bytes),
-                          (GDestroyNotify) g_bytes_unref);
+  data = g_bytes_get_data (self->writing, &len);
   g_output_stream_write_all_async (self->output, data, len, G_PRIORITY_DEFAULT,
                                    self->io_cancel, write_cb, g_object_ref (self));
 }
@@ -1093,6 +1088,7 @@ td_smtp_session_dispose (GObject *object)
     }
   g_queue_clear (&self->handlers);
   g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
+  g_clear_pointer (&self->writing, g_bytes_unref);
   g_clear_object (&self->input);
   g_clear_object (&self->output);
   g_clear_object (&self->stream);
