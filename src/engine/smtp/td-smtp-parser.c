@@ -173,11 +173,15 @@ td_smtp_parser_feed (TdSmtpParser  *self,
     {
       const char *nl = memchr (data, '\n', len);
       gsize take = nl != NULL ? (gsize) (nl - data) : len;
+      /* the first byte that would pass the bound; what comes first of it and a NUL decides,
+       * so that any chunking of the input gives the same error */
+      gsize room = TD_SMTP_MAX_LINE - self->line->len;
+      const char *nul = memchr (data, '\0', MIN (take, room + 1));
 
-      if (memchr (data, '\0', take) != NULL)
+      if (nul != NULL)
         return fail (self, error, TD_ERROR_PARSE,
                      _("The mail server sent a NUL byte in a reply."));
-      if (self->line->len + take > TD_SMTP_MAX_LINE)
+      if (take > room)
         return fail (self, error, TD_ERROR_LIMIT,
                      _("The mail server sent a reply line longer than is safe to accept."));
       g_string_append_len (self->line, data, take);
