@@ -483,6 +483,36 @@ test_cancel (Fixture       *f,
   g_assert_cmpint (td_smtp_session_get_state (f->session), ==, TD_SMTP_STATE_CLOSED);
 }
 
+/* Replies that come one byte at a time, and several in one write: the same session. */
+static const char script_split[] =
+  "S1 220 x ESMTP\\r\\n\n"
+  "C: EHLO [127.0.0.1]\n"
+  "S1 250-x\\r\\n250-PIPELINING\\r\\n250-SIZE 100\\r\\n250 AUTH PLAIN\\r\\n\n"
+  "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==\n"
+  "S1 235 ok\\r\\n\n"
+  "C: MAIL FROM:<alice@example.org> SIZE=10\n"
+  "C: RCPT TO:<bob@example.org>\n"
+  "C: DATA\n"
+  "S+ 250 ok\\r\\n250 ok\\r\\n354 go\\r\\n\n"
+  "C: Subject: a\n"
+  "C: .\n"
+  "S1 250 done\\r\\n\n"
+  QUIT;
+
+static void
+test_split (Fixture       *f,
+            gconstpointer  data)
+{
+  static const char * const to[] = { "bob@example.org", NULL };
+  g_autoptr(GError) error = NULL;
+
+  open_authenticated (f);
+  g_assert_cmpuint (td_smtp_session_get_size_limit (f->session), ==, 100);
+  g_assert_true (do_send (f, to, "Subject: a", NULL, &error));
+  g_assert_no_error (error);
+  do_quit (f);
+}
+
 /* Hostile replies: garbage, and a 421 in the middle. */
 static const char script_garbage[] =
   "S: 220 x\n"
@@ -671,6 +701,7 @@ main (int   argc,
   ADD ("/smtp/session/no-8bitmime", script_no_eight_bit, test_no_eight_bit);
   ADD ("/smtp/session/cut", script_cut, test_cut);
   ADD ("/smtp/session/cancel", script_cancel, test_cancel);
+  ADD ("/smtp/session/split", script_split, test_split);
   ADD ("/smtp/session/garbage", script_garbage, test_garbage);
   ADD ("/smtp/session/421", script_421, test_421);
   ADD ("/smtp/session/greeting-refused", script_greeting_refused, test_greeting_refused);
