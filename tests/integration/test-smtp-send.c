@@ -403,6 +403,32 @@ test_refusals (void)
   g_assert_cmpuint (sink_count ("Too big"), ==, 0);
 }
 
+/* A POP3 account: the copy goes to its local Sent folder, read. */
+static void
+test_pop3 (void)
+{
+  g_autofree char *profile = td_test_make_tempdir ("profile");
+  g_autofree char *pop3s = port_string ("pop3s");
+  g_autofree char *smtp = port_string ("submission");
+  g_auto(Run) add = { 0 };
+  g_auto(Run) send = { 0 };
+  g_auto(Run) ls = { 0 };
+
+  run_cli (&add, profile, "secret\n", "account", "add", "pop3", "--address", "alice@localhost",
+           "--host", "localhost", "--port", pop3s, "--user", "alice", "--password-stdin",
+           "--trust-fingerprint", td_test_dovecot_get_fingerprint (server), "--smtp-port", smtp);
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&send, profile, "From POP3.\n", "send", "--to", "bob@localhost", "--subject",
+           "Sent from a POP3 account");
+  g_assert_cmpint (send.status, ==, 0);
+  g_assert_cmpuint (sink_count ("Sent from a POP3 account"), ==, 1);
+
+  run_cli (&ls, profile, NULL, "ls", "Sent");
+  g_assert_cmpint (ls.status, ==, 0);
+  g_assert_nonnull (strstr (ls.out, "Sent from a POP3 account"));
+  g_assert_true (g_str_has_suffix (g_strchomp (ls.out), "\tS"));   /* read */
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -420,6 +446,7 @@ main (int   argc,
   g_test_add_func ("/smtp-send/reply", test_reply);
   g_test_add_func ("/smtp-send/server-down", test_server_down);
   g_test_add_func ("/smtp-send/refusals", test_refusals);
+  g_test_add_func ("/smtp-send/pop3", test_pop3);
 
   status = g_test_run ();
   td_test_dovecot_free (server);
