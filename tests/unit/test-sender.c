@@ -436,8 +436,9 @@ test_refused (Fixture       *f,
   g_assert_cmpuint (f->n_failed_signals, ==, 1);
 }
 
-/* A restart after a crash: a row left "sending" is sent again; a row "sent" is never sent
- * again, only finished (its copy saved). */
+/* A restart after a crash: a row left "sending" is sent again (not one that started sending
+ * just now: another process may be at it); a row "sent" is never sent again, only finished
+ * (its copy saved). */
 static void
 test_restart (Fixture       *f,
               gconstpointer  data)
@@ -452,21 +453,34 @@ test_restart (Fixture       *f,
   gint64 sent = queue (f, "was sent", 0);
 
   /* what the dead process left */
-  td_store_outbox_mark_sending_async (f->store, sending, NULL, td_test_store_result, &result);
+  td_store_outbox_mark_sending_async (f->store, sending, NOW - TD_SENDER_SENDING_STALE - 1, NULL,
+                                      td_test_store_result, &result);
   store_op (f, &result);
-  td_store_outbox_mark_sending_async (f->store, sent, NULL, td_test_store_result, &result);
+  td_store_outbox_mark_sending_async (f->store, sent, NOW - 10, NULL, td_test_store_result,
+                                      &result);
   store_op (f, &result);
   td_store_outbox_mark_sent_async (f->store, sent, NOW - 5, NULL, NULL, td_test_store_result,
                                    &result);
   store_op (f, &result);
 
+  /* one that another process is sending now stays as it is */
+  {
+    gint64 busy = queue (f, "busy elsewhere", 0);
+
+    td_store_outbox_mark_sending_async (f->store, busy, NOW - 5, NULL, td_test_store_result,
+                                        &result);
+    store_op (f, &result);
+  }
+
   use_server (f, server);
-  run (f, FALSE, 1, 0);
+  run (f, FALSE, 1, 1);
   /* "was sent" did not go out again */
   td_test_script_server_wait_finished (server, 5000);
   td_test_script_server_assert_finished (server);
   items = outbox (f);
-  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (((TdOutboxItem *) g_ptr_array_index (items, 0))->state, ==,
+                   TD_OUTBOX_SENDING);
   copy1 = td_test_store_find_subject (f->store, f->sent, "was sending");
   copy2 = td_test_store_find_subject (f->store, f->sent, "was sent");
   g_assert_nonnull (copy1);

@@ -153,18 +153,26 @@ test_lifecycle (Fixture       *f,
   g_clear_pointer (&items, g_ptr_array_unref);
 
   /* sending: only once */
-  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, NULL, td_test_store_result, &_r),
+  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, 500, NULL, td_test_store_result, &_r),
           &error);
   g_assert_true (ok);
-  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, NULL, td_test_store_result, &_r),
+  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, 500, NULL, td_test_store_result, &_r),
           &error);
   g_assert_false (ok);
   g_assert_error (error, TD_ERROR, TD_ERROR_WRONG_STATE);
   g_clear_error (&error);
 
+  /* another process sending it now: left alone */
+  RUN_OP (f, td_store_outbox_requeue_sending_async (f->store, 0, 500, NULL, td_test_store_result,
+                                                    &_r), &error);
+  g_assert_true (ok);
+  items = list (f, FALSE);
+  g_assert_cmpint (only_item (items)->state, ==, TD_OUTBOX_SENDING);
+  g_assert_cmpint (only_item (items)->next_attempt, ==, 500);
+  g_clear_pointer (&items, g_ptr_array_unref);
   /* a process that died while sending: queued again at the next start */
-  RUN_OP (f, td_store_outbox_requeue_sending_async (f->store, 0, NULL, td_test_store_result, &_r),
-          &error);
+  RUN_OP (f, td_store_outbox_requeue_sending_async (f->store, 0, 501, NULL, td_test_store_result,
+                                                    &_r), &error);
   g_assert_true (ok);
   items = list (f, FALSE);
   g_assert_cmpint (only_item (items)->state, ==, TD_OUTBOX_QUEUED);
@@ -192,7 +200,7 @@ test_lifecycle (Fixture       *f,
   g_assert_cmpstr (item->last_error, ==, "no such user");
   g_clear_pointer (&items, g_ptr_array_unref);
   /* a failed one is not sent until the user says so */
-  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, NULL, td_test_store_result, &_r),
+  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, 500, NULL, td_test_store_result, &_r),
           &error);
   g_assert_error (error, TD_ERROR, TD_ERROR_WRONG_STATE);
   g_clear_error (&error);
@@ -201,7 +209,7 @@ test_lifecycle (Fixture       *f,
   g_assert_true (ok);
 
   /* sent: never back to queued or failed, not removable, not requeued */
-  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, NULL, td_test_store_result, &_r),
+  RUN_OP (f, td_store_outbox_mark_sending_async (f->store, id, 500, NULL, td_test_store_result, &_r),
           &error);
   g_assert_true (ok);
   RUN_OP (f, td_store_outbox_mark_sent_async (f->store, id, 1000, "carol@example.org: refused",
@@ -215,8 +223,8 @@ test_lifecycle (Fixture       *f,
           &error);
   g_assert_error (error, TD_ERROR, TD_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  RUN_OP (f, td_store_outbox_requeue_sending_async (f->store, 0, NULL, td_test_store_result, &_r),
-          &error);
+  RUN_OP (f, td_store_outbox_requeue_sending_async (f->store, 0, G_MAXINT64, NULL,
+                                                    td_test_store_result, &_r), &error);
   items = list (f, FALSE);
   item = only_item (items);
   g_assert_cmpint (item->state, ==, TD_OUTBOX_SENT);

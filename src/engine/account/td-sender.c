@@ -687,7 +687,8 @@ send_next (GTask *task)
       end_sending (task);
       return;
     }
-  td_store_outbox_mark_sending_async (run->sender->store, sending (run)->id, NULL,
+  td_store_outbox_mark_sending_async (run->sender->store, sending (run)->id, now (run->sender),
+                                      NULL,
                                       mark_sending_cb, task);
 }
 
@@ -848,7 +849,8 @@ td_sender_run_async (TdSender            *self,
   run->account = g_object_ref (account);
   run->force = force;
   g_task_set_task_data (task, run, run_free);
-  td_store_outbox_requeue_sending_async (self->store, td_account_get_id (account), NULL,
+  td_store_outbox_requeue_sending_async (self->store, td_account_get_id (account),
+                                         now (self) - TD_SENDER_SENDING_STALE, NULL,
                                          requeue_cb, task);
 }
 

@@ -1,6 +1,8 @@
 /* td-sender.h: sends what waits in an account's outbox, and finishes what was sent
  *
- * One run for one account: rows left "sending" by a process that died are queued again; the
+ * One run for one account: rows left "sending" by a process that died (that started sending
+ * more than TD_SENDER_SENDING_STALE seconds ago: another process may be sending one now) are
+ * queued again; the
  * queued rows that are due (their next_attempt has come) go out over one SMTP connection
  * (TdSmtpSession, the SMTP password from the keyring, or the incoming one); after the server
  * accepted one, a copy goes to Sent (IMAP: APPEND with \Seen to the folder with the Sent role
@@ -33,7 +35,8 @@
 
 G_BEGIN_DECLS
 
-#define TD_SENDER_MAX_ATTEMPTS 20
+#define TD_SENDER_MAX_ATTEMPTS  20
+#define TD_SENDER_SENDING_STALE (10 * 60)
 
 #define TD_TYPE_SENDER (td_sender_get_type ())
 

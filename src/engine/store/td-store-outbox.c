@@ -315,11 +315,12 @@ mark_sending_job (TdStore  *self,
   g_autoptr(TdDbStmt) stmt = NULL;
   g_autoptr(TdDbStmt) exists = NULL;
 
-  stmt = td_db_prepare (self->wdb, "UPDATE outbox SET state = 'sending'"
-                                   " WHERE id = ? AND state = 'queued'", error);
+  stmt = td_db_prepare (self->wdb, "UPDATE outbox SET state = 'sending', next_attempt = ?2"
+                                   " WHERE id = ?1 AND state = 'queued'", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, d->id);
+  sqlite3_bind_int64 (stmt, 2, d->number);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
   if (sqlite3_changes (td_db_get_handle (self->wdb)) > 0)
@@ -342,6 +343,7 @@ mark_sending_job (TdStore  *self,
 void
 td_store_outbox_mark_sending_async (TdStore             *self,
                                     gint64               id,
+                                    gint64               started,
                                     GCancellable        *cancellable,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
@@ -351,6 +353,7 @@ td_store_outbox_mark_sending_async (TdStore             *self,
   g_return_if_fail (TD_IS_STORE (self));
   d = g_new0 (OpData, 1);
   d->id = id;
+  d->number = started;
   queue_op (self, mark_sending_job, d, td_store_outbox_mark_sending_async, cancellable,
             callback, user_data);
 }
@@ -477,17 +480,19 @@ requeue_sending_job (TdStore  *self,
   g_autoptr(TdDbStmt) stmt = NULL;
 
   stmt = td_db_prepare (self->wdb, "UPDATE outbox SET state = 'queued', next_attempt = 0"
-                                   " WHERE state = 'sending' AND (?1 = 0 OR account_id = ?1)",
-                        error);
+                                   " WHERE state = 'sending' AND (?1 = 0 OR account_id = ?1)"
+                                   " AND next_attempt < ?2", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, d->number);
+  sqlite3_bind_int64 (stmt, 2, d->id);
   return td_db_run (self->wdb, stmt, error);
 }
 
 void
 td_store_outbox_requeue_sending_async (TdStore             *self,
                                        gint64               account_id,
+                                       gint64               before,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
@@ -497,6 +502,7 @@ td_store_outbox_requeue_sending_async (TdStore             *self,
   g_return_if_fail (TD_IS_STORE (self));
   d = g_new0 (OpData, 1);
   d->number = account_id;
+  d->id = before;   /* (OpData's fields: the account and the time) */
   queue_op (self, requeue_sending_job, d, td_store_outbox_requeue_sending_async, cancellable,
             callback, user_data);
 }

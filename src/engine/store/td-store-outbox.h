@@ -47,7 +47,7 @@ typedef struct
   gint64            original_id;        /* the local message row answered or forwarded, or 0 */
   TdOutboxOriginal  original_kind;
   guint             attempts;
-  gint64            next_attempt;       /* unix time; 0: at once */
+  gint64            next_attempt;       /* unix time; 0: at once (sending: when it started) */
   char             *last_error;         /* why it failed (or who did not get it), or NULL */
   gint64            created;
   gint64            sent_at;            /* unix time the server accepted it; 0: not yet */
@@ -79,10 +79,12 @@ void        td_store_outbox_list_async     (TdStore             *self,
 GPtrArray  *td_store_outbox_list_finish    (TdStore             *self,
                                             GAsyncResult        *result,
                                             GError             **error);
-/* queued -> sending, committed before the first byte goes to the server. TD_ERROR_WRONG_STATE
- * when the row is not queued (another process took it), TD_ERROR_NOT_FOUND when it is gone. */
+/* queued -> sending at @started (unix time, kept in next_attempt while sending), committed
+ * before the first byte goes to the server. TD_ERROR_WRONG_STATE when the row is not queued
+ * (another process took it), TD_ERROR_NOT_FOUND when it is gone. */
 void        td_store_outbox_mark_sending_async (TdStore             *self,
                                                 gint64               id,
+                                                gint64               started,
                                                 GCancellable        *cancellable,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
@@ -112,9 +114,12 @@ void        td_store_outbox_retry_async        (TdStore             *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 /* At start: rows of @account_id (0: all) left "sending" by a process that died go back to
- * queued (sent again: maybe twice, never lost). */
+ * queued (sent again: maybe twice, never lost). Only those that started sending before
+ * @before (unix time): one that another process (the app and tidings-cli at once) is sending
+ * right now is left alone. */
 void        td_store_outbox_requeue_sending_async (TdStore             *self,
                                                    gint64               account_id,
+                                                   gint64               before,
                                                    GCancellable        *cancellable,
                                                    GAsyncReadyCallback  callback,
                                                    gpointer             user_data);

@@ -15,9 +15,10 @@ ALTER TABLE account ADD COLUMN sent_saved_by_server INTEGER NOT NULL DEFAULT 0;
 
 -- One message to send (td-store-outbox.c, td-sender.c). The states:
 --   queued   waiting; sent when online and next_attempt has come
---   sending  handed to the SMTP server right now. A row still 'sending' when the store opens
---            was being sent when the process died: it goes back to 'queued' and is sent again
---            (a rare duplicate, with the same Message-ID, rather than a lost message)
+--   sending  handed to the SMTP server right now (since next_attempt). A row still 'sending'
+--            long after that was being sent when its process died: the next run queues it
+--            again and it is sent again (a rare duplicate, with the same Message-ID, rather
+--            than a lost message)
 --   sent     the server accepted it; what follows (the copy in Sent, \Answered or $Forwarded
 --            on the original) is still to be done, and it is never sent again
 --   failed   the server refused it for good (or the retries ran out): last_error says why;
@@ -38,7 +39,7 @@ CREATE TABLE outbox (
   original_kind     TEXT    NOT NULL DEFAULT 'none'
                     CHECK (original_kind IN ('none', 'reply', 'forward')),
   attempts          INTEGER NOT NULL DEFAULT 0,
-  next_attempt      INTEGER NOT NULL DEFAULT 0,   -- unix time; 0 = at once
+  next_attempt      INTEGER NOT NULL DEFAULT 0,   -- unix time; 0 = at once; sending: since
   last_error        TEXT,
   created           INTEGER NOT NULL,
   sent_at           INTEGER
