@@ -43,6 +43,11 @@ usage_error (const char *message)
   return 2;
 }
 
+static void          store_result_cb (GObject      *source,
+                                      GAsyncResult *result,
+                                      gpointer      user_data);
+static GAsyncResult *wait_result     (GAsyncResult **result);
+
 /* --- SMTP options of account add and account set --- */
 
 struct _TdCliSmtpOptions
@@ -52,6 +57,7 @@ struct _TdCliSmtpOptions
   char     *security;
   char     *user;
   int       saved;     /* -1: not given */
+  gboolean  password_stdin;
 };
 
 TdCliSmtpOptions *
@@ -105,6 +111,7 @@ td_cli_smtp_options_group (TdCliSmtpOptions *options)
     { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &options->security, N_("starttls (default) or tls"), "S" },
     { "smtp-user", 0, 0, G_OPTION_ARG_STRING, &options->user, N_("SMTP user name (default: the incoming one)"), "U" },
     { "smtp-username", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &options->user, NULL, "U" },
+    { "smtp-password-stdin", 0, 0, G_OPTION_ARG_NONE, &options->password_stdin, N_("Read an SMTP password of its own from standard input (after the incoming one when adding); without it the incoming password is used"), NULL },
     { "sent-saved-by-server", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_saved, N_("The SMTP server saves sent mail in Sent itself (no copy is saved)"), "yes|no" },
     { NULL }
   };
@@ -120,7 +127,44 @@ gboolean
 td_cli_smtp_options_given (TdCliSmtpOptions *options)
 {
   return options->host != NULL || options->port != -1 || options->security != NULL ||
-         options->user != NULL || options->saved != -1;
+         options->user != NULL || options->saved != -1 || options->password_stdin;
+}
+
+gboolean
+td_cli_smtp_options_store_password (TdCliSmtpOptions *options,
+                                    TdAccountManager *manager,
+                                    TdAccount        *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GString *line;
+  char *password;
+  int c;
+
+  if (!options->password_stdin)
+    return TRUE;
+  line = g_string_new (NULL);
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (line, (char) c);
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+  password = g_string_free (line, FALSE);
+  if (*password == '\0')
+    {
+      td_credentials_free_password (password);
+      g_printerr (_("tidings-cli: The SMTP password is empty; the incoming one is used.\n"));
+      return FALSE;
+    }
+  td_credentials_store_for_async (td_account_manager_get_credentials (manager), account,
+                                  TD_CREDENTIALS_SMTP, password, NULL, store_result_cb, &result);
+  td_credentials_free_password (password);
+  if (!td_credentials_store_finish (td_account_manager_get_credentials (manager),
+                                    wait_result (&result), &error))
+    {
+      g_printerr ("tidings-cli: %s\n", error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

@@ -21,7 +21,7 @@ typedef struct
  * "smtp."; any other host is taken as it is (one server for everything). */
 char *td_cli_guess_smtp_host (const char *host);
 
-/* The --smtp-host, --smtp-port, --smtp-security, --smtp-user and
+/* The --smtp-host, --smtp-port, --smtp-security, --smtp-user, --smtp-password-stdin and
  * --sent-saved-by-server[=yes|no] options of `account add` and `account set`. */
 typedef struct _TdCliSmtpOptions TdCliSmtpOptions;
 
@@ -37,6 +37,12 @@ gboolean          td_cli_smtp_options_given  (TdCliSmtpOptions *options);
 gboolean          td_cli_smtp_options_apply  (TdCliSmtpOptions *options,
                                               TdAccount        *account,
                                               gboolean          adding);
+
+/* With --smtp-password-stdin: reads the SMTP password (the next line of standard input) and
+ * stores it in the keyring for @account (saved already); FALSE after saying why. */
+gboolean          td_cli_smtp_options_store_password (TdCliSmtpOptions *options,
+                                                      TdAccountManager *manager,
+                                                      TdAccount        *account);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdCliSmtpOptions, td_cli_smtp_options_free)
 

@@ -47,7 +47,8 @@ static const char *usage_text =
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
      "                   [--smtp-host H] [--smtp-port N] [--smtp-security tls|starttls]\n"
-     "                   [--smtp-user U] [--sent-saved-by-server[=yes|no]]\n"
+     "                   [--smtp-user U] [--smtp-password-stdin]\n"
+     "                   [--sent-saved-by-server[=yes|no]]\n"
      "                                Check the server, then add an IMAP account; prints its id.\n"
      "                                Mail is sent through --smtp-host (default: the host with\n"
      "                                “smtp.” for “imap.” or “pop.”), port 587 with STARTTLS\n"
@@ -456,6 +457,8 @@ cmd_account_add (Cli   *cli,
       print_error (_("Could not add the account"), error);
       return 1;
     }
+  if (!td_cli_smtp_options_store_password (smtp, cli->manager, account))
+    return 1;
 
   g_print ("%" G_GINT64_FORMAT "\n", td_account_get_id (account));
   return 0;
@@ -556,6 +559,8 @@ cmd_account_set (Cli   *cli,
       print_error (_("Could not change the account"), error);
       return 1;
     }
+  if (!td_cli_smtp_options_store_password (smtp, cli->manager, account))
+    return 1;
   return 0;
 }
 

@@ -403,6 +403,46 @@ test_refusals (void)
   g_assert_cmpuint (sink_count ("Too big"), ==, 0);
 }
 
+/* An SMTP password of its own: used instead of the incoming one (a wrong one is refused),
+ * and replaced with account set; with --sent-saved-by-server no copy is saved. */
+static void
+test_smtp_password (void)
+{
+  g_autofree char *profile = td_test_make_tempdir ("profile");
+  g_autofree char *imaps = port_string ("imaps");
+  g_autofree char *smtp = port_string ("submissions");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) denied = { 0 };
+  g_auto(Run) set = { 0 };
+  g_auto(Run) retried = { 0 };
+
+  run_cli (&add, profile, "secret\nnot-the-password\n", "account", "add", "imap", "--address",
+           "alice@localhost", "--host", "localhost", "--port", imaps, "--user", "alice",
+           "--password-stdin", "--trust-fingerprint", td_test_dovecot_get_fingerprint (server),
+           "--smtp-port", smtp, "--smtp-security", "tls", "--smtp-password-stdin",
+           "--sent-saved-by-server");
+  g_assert_cmpint (add.status, ==, 0);
+  run_cli (&denied, profile, "x\n", "send", "--to", "bob@localhost", "--subject",
+           "Own password");
+  g_assert_cmpint (denied.status, ==, 1);
+  g_assert_nonnull (strstr (denied.err, "refused the user name or password for alice"));
+
+  run_cli (&set, profile, "secret\n", "account", "set", "alice@localhost",
+           "--smtp-password-stdin");
+  g_assert_cmpint (set.status, ==, 0);
+  run_cli (&retried, profile, NULL, "outbox", "--retry", "1");
+  g_assert_cmpint (retried.status, ==, 0);
+  g_assert_cmpuint (sink_count ("Subject: Own password"), ==, 1);
+  g_assert_null (strstr (retried.err, "Saving a copy"));
+  /* (Sent exists when an earlier case made it; run alone, this makes it) */
+  td_test_dovecot_create_folder (server, "alice", "Sent", NULL);
+  sent = doveadm_out (&error, "search", "-u", "alice", "mailbox", "Sent", "subject",
+                      "Own password");
+  g_assert_cmpstr (g_strstrip (sent), ==, "");
+}
+
 /* A POP3 account: the copy goes to its local Sent folder, read. */
 static void
 test_pop3 (void)
@@ -446,6 +486,7 @@ main (int   argc,
   g_test_add_func ("/smtp-send/reply", test_reply);
   g_test_add_func ("/smtp-send/server-down", test_server_down);
   g_test_add_func ("/smtp-send/refusals", test_refusals);
+  g_test_add_func ("/smtp-send/smtp-password", test_smtp_password);
   g_test_add_func ("/smtp-send/pop3", test_pop3);
 
   status = g_test_run ();
