@@ -487,6 +487,56 @@ test_restart (Fixture       *f,
   g_assert_nonnull (copy2);
 }
 
+static gboolean
+cancel_cb (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* While the server sits on the data (it never answers): cancelled. */
+static void
+cancel_when_sending (TdSender     *sender,
+                     const char   *what,
+                     GCancellable *cancellable)
+{
+  if (g_str_has_prefix (what, "Sending"))
+    g_timeout_add (300, cancel_cb, cancellable);
+}
+
+/* Cancelled while sending (the app quits): queued again for the next run, not failed. */
+static void
+test_cancelled (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(TdTestScriptServer) server =
+    td_test_script_server_new_tls (SMTP_LOGIN
+                                   "C: MAIL FROM:<alice@example.org>\n"
+                                   "C: RCPT TO:<bob@example.org>\n"
+                                   "C: DATA\n"
+                                   "C! close\n");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  TdOutboxItem *item;
+
+  use_server (f, server);
+  queue (f, "cancelled", 0);
+  g_signal_connect (f->sender, "progress", G_CALLBACK (cancel_when_sending), cancellable);
+  td_sender_run_async (f->sender, f->account, FALSE, cancellable, td_test_store_result,
+                       &result);
+  g_assert_false (td_sender_run_finish (f->sender, td_test_wait_result (&result, WAIT_MS), NULL,
+                                        NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  td_test_script_server_wait_finished (server, 5000);
+  td_test_script_server_assert_finished (server);
+  items = outbox (f);
+  item = g_ptr_array_index (items, 0);
+  g_assert_cmpint (item->state, ==, TD_OUTBOX_QUEUED);
+  g_assert_cmpint (item->next_attempt, ==, 0);
+}
+
 /* No SMTP server set: failed, saying what to do. */
 static void
 test_no_server (Fixture       *f,
@@ -608,6 +658,7 @@ main (int   argc,
   ADD ("/sender/restart", test_restart);
   ADD ("/sender/no-server", test_no_server);
   ADD ("/sender/watch", test_watch);
+  ADD ("/sender/cancelled", test_cancelled);
 
 #undef ADD
 

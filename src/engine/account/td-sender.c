@@ -554,6 +554,13 @@ mark_item_failed (Run                 *run,
   gint64 next = now (run->sender) + td_sender_backoff_seconds (item->attempts + 1);
   g_autofree char *reason = NULL;
 
+  /* stopped (the app quits): not the message's fault, it goes with the next run */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      retry = TRUE;
+      next = 0;
+    }
+
   if (passing && !retry)
     reason = g_strdup_printf (_("Given up after %u attempts: %s"), item->attempts + 1,
                               error->message);
