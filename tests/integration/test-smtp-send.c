@@ -10,9 +10,13 @@
  */
 #include "config.h"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "td-mime-private.h"
+#include "td-store.h"
+#include "td-test-store.h"
 #include "td-test-dovecot.h"
 #include "td-test-util.h"
 
@@ -469,6 +473,126 @@ test_pop3 (void)
   g_assert_true (g_str_has_suffix (g_strchomp (ls.out), "\tS"));   /* read */
 }
 
+/* How many rows of the outbox at @db_path have @subject (-1: the store does not open). */
+static int
+outbox_rows (const char *db_path,
+             const char *subject)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int n = -1;
+
+  if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    {
+      sqlite3_close (db);
+      return -1;
+    }
+  sqlite3_busy_timeout (db, 10000);
+  if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM outbox WHERE subject = ?", -1, &stmt,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, subject, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        n = sqlite3_column_int (stmt, 0);
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* Time passes (beyond TD_SENDER_SENDING_STALE): rows a killed process left "sending" are
+ * old enough to be queued again. */
+static void
+age_sending_rows (const char *db_path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE outbox SET next_attempt = 1 WHERE state = 'sending'",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* tidings-cli send, killed (SIGKILL) at random instants of building, queueing and uploading a
+ * message: the store passes integrity_check each time, and once the server is reached again
+ * every message that made it into the outbox is delivered, at most twice (the window between
+ * the server's 250 and the "sent" mark), none lost, and the outbox ends empty. */
+static void
+test_killed (void)
+{
+  g_autofree char *profile = add_alice (td_test_dovecot_get_port (server, "submissions"), "tls",
+                                        "alice");
+  g_autofree char *db_path = g_build_filename (profile, "tidings.db", NULL);
+  g_autofree char *dir = td_test_make_tempdir ("killed");
+  g_autofree char *big = g_build_filename (dir, "big.bin", NULL);
+  g_autofree char *body_path = g_build_filename (dir, "body.txt", NULL);
+  g_autofree char *cli = g_build_filename (g_getenv ("TD_BUILD_ROOT"), "src", "cli",
+                                           "tidings-cli", NULL);
+  g_autofree char *data = g_strnfill (1024 * 1024, 'k');
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  guint killed_in_outbox = 0;
+  g_auto(Run) later = { 0 };
+
+  g_assert_true (g_file_set_contents (big, data, -1, NULL));
+  g_assert_true (g_file_set_contents (body_path, "Killed or not.\n", -1, NULL));
+
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Killed %u", i);
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      g_autoptr(GSubprocess) proc = NULL;
+      g_autoptr(TdStore) store = NULL;
+      g_autoptr(GAsyncResult) checked = NULL;
+      g_autoptr(GError) error = NULL;
+      guint delay_ms = (guint) g_test_rand_int_range (0, 600);
+      int rows;
+
+      g_subprocess_launcher_set_stdin_file_path (launcher, body_path);
+      proc = g_subprocess_launcher_spawn (launcher, &error, cli, "--profile", profile, "send",
+                                          "--to", "bob@localhost", "--subject", subject,
+                                          "--attach", big, NULL);
+      g_assert_no_error (error);
+      g_usleep (delay_ms * 1000);
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+
+      store = td_test_store_open (db_path, 30000);
+      td_store_check_integrity_async (store, NULL, td_test_store_result, &checked);
+      td_store_check_integrity_finish (store, td_test_wait_result (&checked, 30000), &error);
+      g_assert_no_error (error);
+      td_store_close (store);
+
+      /* queued (or sent) before the kill: it must arrive; else it never got an id */
+      rows = outbox_rows (db_path, subject);
+      g_assert_cmpint (rows, >=, 0);
+      if (rows > 0)
+        killed_in_outbox++;
+      if (rows > 0 || sink_count (subject) > 0)
+        g_ptr_array_add (expected, g_steal_pointer (&subject));
+      g_test_message ("killed after %u ms: %d in the outbox", delay_ms, rows);
+    }
+  g_assert_cmpuint (killed_in_outbox, >, 0);
+
+  age_sending_rows (db_path);
+  run_cli (&later, profile, NULL, "outbox", "--send");
+  g_assert_cmpint (later.status, ==, 0);
+  g_assert_cmpstr (later.out, ==, "");
+  for (guint i = 0; i < expected->len; i++)
+    {
+      g_autofree char *needle = g_strdup_printf ("Subject: %s\n",
+                                                 (char *) g_ptr_array_index (expected, i));
+      guint n = sink_count (needle);
+
+      g_test_message ("%s: delivered %u times", (char *) g_ptr_array_index (expected, i), n);
+      g_assert_cmpuint (n, >=, 1);
+      g_assert_cmpuint (n, <=, 2);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -488,6 +612,7 @@ main (int   argc,
   g_test_add_func ("/smtp-send/refusals", test_refusals);
   g_test_add_func ("/smtp-send/smtp-password", test_smtp_password);
   g_test_add_func ("/smtp-send/pop3", test_pop3);
+  g_test_add_func ("/smtp-send/killed", test_killed);
 
   status = g_test_run ();
   td_test_dovecot_free (server);
