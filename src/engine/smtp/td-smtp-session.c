@@ -17,76 +17,14 @@
 #include <string.h>
 
 #include "td-error.h"
-#include "td-smtp-parser.h"
+#include "td-smtp-session-private.h"
 #include "td-trace.h"
-
-#define READ_SIZE 8192
-
-typedef enum
-{
-  EV_CONNECT,
-  EV_AUTH,
-  EV_SEND,
-  EV_QUIT,
-  N_EVENTS
-} Event;
-
-typedef void (*ReplyFunc) (TdSmtpSession *self,
-                           TdSmtpReply   *reply);
-typedef void (*EventFunc) (TdSmtpSession *self,
-                           GTask         *task);
-
-typedef struct
-{
-  char       *from;
-  GStrv       recipients;
-  GBytes     *message;
-  gboolean    eight_bit;
-  guint       next_rcpt;      /* without PIPELINING: the next RCPT to send */
-  guint       accepted;
-  GPtrArray  *refused;        /* TdSmtpRefusal* */
-  TdSmtpReply *mail_refusal;  /* MAIL FROM refused */
-  GError     *error;          /* the failure to return once RSET is answered */
-} SendData;
-
-typedef struct
-{
-  char *username;
-  char *password;
-} AuthData;
-
-struct _TdSmtpSession
-{
-  GObject         parent_instance;
-
-  TdConnection   *connection;   /* NULL in stream mode */
-  GIOStream      *stream;       /* stream mode */
-  GInputStream   *input;
-  GOutputStream  *output;
-  gboolean        stream_mode;
-  TdSmtpState     state;
-  char           *helo_name;
-
-  TdSmtpParser   *parser;
-  GQueue          handlers;     /* ReplyFunc, in the order of the commands */
-  GQueue          writes;       /* GBytes* waiting to be written */
-  GBytes         *writing;      /* being written: kept alive until the write is done */
-  gboolean        reading;
-  guint8          buffer[READ_SIZE];
-  GCancellable   *io_cancel;    /* cancelled by close */
-
-  GTask          *task;         /* the operation running */
-  GSource        *cancel_source; /* of the task's cancellable */
-  GHashTable     *caps;         /* EHLO keyword (upper case) -> arguments */
-  gboolean        tls_done;
-};
 
 enum { SIGNAL_CLOSED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (TdSmtpSession, td_smtp_session, G_TYPE_OBJECT)
 
-static void start_reading (TdSmtpSession *self);
 static void send_ehlo (TdSmtpSession *self);
 
 void
@@ -97,32 +35,6 @@ td_smtp_refusal_free (TdSmtpRefusal *refusal)
   g_free (refusal->address);
   g_free (refusal->text);
   g_free (refusal);
-}
-
-static void
-send_data_free (gpointer data)
-{
-  SendData *d = data;
-
-  g_free (d->from);
-  g_strfreev (d->recipients);
-  g_bytes_unref (d->message);
-  g_clear_pointer (&d->refused, g_ptr_array_unref);
-  td_smtp_reply_free (d->mail_refusal);
-  g_clear_error (&d->error);
-  g_free (d);
-}
-
-static void
-auth_data_free (gpointer data)
-{
-  AuthData *d = data;
-
-  g_free (d->username);
-  if (d->password != NULL)
-    memset (d->password, 0, strlen (d->password));
-  g_free (d->password);
-  g_free (d);
 }
 
 /* --- Failing and closing --- */
@@ -148,8 +60,8 @@ close_streams (TdSmtpSession *self)
 }
 
 /* Ends the session: the operation running fails with @error (taken), "closed" is emitted. */
-static void
-fail (TdSmtpSession *self,
+void
+_td_smtp_session_fail (TdSmtpSession *self,
       GError        *error)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
@@ -171,17 +83,17 @@ fail (TdSmtpSession *self,
 }
 
 /* The running operation, taken out to be completed. */
-static GTask *
-take_task (TdSmtpSession *self)
+GTask *
+_td_smtp_session_take_task (TdSmtpSession *self)
 {
   clear_cancel_source (self);
   return g_steal_pointer (&self->task);
 }
 
-static void
-complete_boolean (TdSmtpSession *self)
+void
+_td_smtp_session_complete_boolean (TdSmtpSession *self)
 {
-  g_autoptr(GTask) task = take_task (self);
+  g_autoptr(GTask) task = _td_smtp_session_take_task (self);
 
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
@@ -204,15 +116,15 @@ io_error (TdSmtpSession *self,
   }
 }
 
-static const char *
-server_name (TdSmtpSession *self)
+const char *
+_td_smtp_session_server_name (TdSmtpSession *self)
 {
   return self->connection != NULL ? td_connection_get_host (self->connection) : "localhost";
 }
 
 /* An error for a reply that says no: 4xx try later, 5xx permanent, with the server's words. */
-static GError *
-reply_error (TdSmtpReply *reply,
+GError *
+_td_smtp_session_reply_error (TdSmtpReply *reply,
              const char  *what)
 {
   g_autofree char *text = td_smtp_reply_text (reply);
@@ -242,7 +154,7 @@ write_cb (GObject      *source,
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
       if (self->state != TD_SMTP_STATE_CLOSED)
-        fail (self, io_error (self, g_steal_pointer (&error)));
+        _td_smtp_session_fail (self, io_error (self, g_steal_pointer (&error)));
       return;
     }
   write_next (self);
@@ -264,8 +176,8 @@ write_next (TdSmtpSession *self)
                                    self->io_cancel, write_cb, g_object_ref (self));
 }
 
-static void
-write_bytes (TdSmtpSession *self,
+void
+_td_smtp_session_write_bytes (TdSmtpSession *self,
              GBytes        *bytes)
 {
   g_queue_push_tail (&self->writes, bytes);
@@ -273,15 +185,15 @@ write_bytes (TdSmtpSession *self,
 }
 
 /* A command line (CRLF added), traced with credentials redacted; @handler gets its reply. */
-static void
-command (TdSmtpSession *self,
+void
+_td_smtp_session_command (TdSmtpSession *self,
          ReplyFunc      handler,
          gboolean       sasl,
          const char    *format,
          ...) G_GNUC_PRINTF (4, 5);
 
-static void
-command (TdSmtpSession *self,
+void
+_td_smtp_session_command (TdSmtpSession *self,
          ReplyFunc      handler,
          gboolean       sasl,
          const char    *format,
@@ -299,8 +211,8 @@ command (TdSmtpSession *self,
   g_string_append (line, "\r\n");
   if (handler != NULL)
     g_queue_push_tail (&self->handlers, (gpointer) handler);
-  write_bytes (self, g_string_free_to_bytes (line));
-  start_reading (self);
+  _td_smtp_session_write_bytes (self, g_string_free_to_bytes (line));
+  _td_smtp_session_start_reading (self);
 }
 
 /* --- Reading --- */
@@ -321,19 +233,19 @@ read_cb (GObject      *source,
     return;
   if (n < 0)
     {
-      fail (self, io_error (self, g_steal_pointer (&error)));
+      _td_smtp_session_fail (self, io_error (self, g_steal_pointer (&error)));
       return;
     }
   if (n == 0)
     {
-      fail (self, g_error_new (TD_ERROR, TD_ERROR_CONNECTION,
+      _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_CONNECTION,
                                _("The mail server %s closed the connection."),
-                               server_name (self)));
+                               _td_smtp_session_server_name (self)));
       return;
     }
   if (!td_smtp_parser_feed (self->parser, (const char *) self->buffer, (gsize) n, &error))
     {
-      fail (self, g_steal_pointer (&error));
+      _td_smtp_session_fail (self, g_steal_pointer (&error));
       return;
     }
 
@@ -350,13 +262,13 @@ read_cb (GObject      *source,
           g_autofree char *text = td_smtp_reply_text (reply);
 
           if (reply->code == 421)
-            fail (self, g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
+            _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
                                      _("The mail server %s closed the connection (%s). Tidings "
-                                       "will try again later."), server_name (self), text));
+                                       "will try again later."), _td_smtp_session_server_name (self), text));
           else
-            fail (self, g_error_new (TD_ERROR, TD_ERROR_PROTOCOL,
+            _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_PROTOCOL,
                                      _("The mail server %s sent a reply nobody asked for: %u %s"),
-                                     server_name (self), reply->code, text));
+                                     _td_smtp_session_server_name (self), reply->code, text));
           return;
         }
       if (reply->code == 421)
@@ -364,18 +276,18 @@ read_cb (GObject      *source,
           /* "service not available, closing": whatever was asked, the session is over */
           g_autofree char *text = td_smtp_reply_text (reply);
 
-          fail (self, g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
+          _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_TRY_LATER,
                                    _("The mail server %s is not available now (%s). Tidings "
-                                     "will try again later."), server_name (self), text));
+                                     "will try again later."), _td_smtp_session_server_name (self), text));
           return;
         }
       handler (self, reply);
     }
-  start_reading (self);
+  _td_smtp_session_start_reading (self);
 }
 
-static void
-start_reading (TdSmtpSession *self)
+void
+_td_smtp_session_start_reading (TdSmtpSession *self)
 {
   if (self->reading || self->state == TD_SMTP_STATE_CLOSED ||
       g_queue_is_empty (&self->handlers))
@@ -406,7 +318,7 @@ tls_cb (GObject      *source,
   if (!td_connection_start_tls_finish (TD_CONNECTION (source), result, &error))
     {
       if (self->state != TD_SMTP_STATE_CLOSED)
-        fail (self, io_error (self, g_steal_pointer (&error)));
+        _td_smtp_session_fail (self, io_error (self, g_steal_pointer (&error)));
       return;
     }
   if (self->state == TD_SMTP_STATE_CLOSED)
@@ -427,20 +339,20 @@ starttls_reply (TdSmtpSession *self,
     {
       g_autofree char *text = td_smtp_reply_text (reply);
 
-      fail (self, g_error_new (TD_ERROR, TD_ERROR_TLS_REQUIRED,
+      _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_TLS_REQUIRED,
                                _("The mail server %s refused to start encryption (%u %s). "
                                  "The password was not sent."),
-                               server_name (self), reply->code, text));
+                               _td_smtp_session_server_name (self), reply->code, text));
       return;
     }
   /* Anything after the 220 came in plaintext: an injection (CVE-2011-0411), not to be read
    * as if it were encrypted. */
   if (td_smtp_parser_has_buffered (self->parser) || !g_queue_is_empty (&self->handlers))
     {
-      fail (self, g_error_new (TD_ERROR, TD_ERROR_PROTOCOL,
+      _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_PROTOCOL,
                                _("The mail server %s sent more after agreeing to start "
                                  "encryption; the connection was closed."),
-                               server_name (self)));
+                               _td_smtp_session_server_name (self)));
       return;
     }
   td_connection_start_tls_async (self->connection, self->io_cancel, tls_cb,
@@ -474,10 +386,10 @@ ehlo_reply (TdSmtpSession *self,
     {
       g_autofree char *text = td_smtp_reply_text (reply);
 
-      fail (self, g_error_new (TD_ERROR, TD_ERROR_UNSUPPORTED,
+      _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_UNSUPPORTED,
                                _("The mail server %s does not accept EHLO (%u %s), so it "
                                  "cannot be used for sending mail securely."),
-                               server_name (self), reply->code, text));
+                               _td_smtp_session_server_name (self), reply->code, text));
       return;
     }
   take_capabilities (self, reply);
@@ -486,25 +398,25 @@ ehlo_reply (TdSmtpSession *self,
     {
       if (!g_hash_table_contains (self->caps, "STARTTLS"))
         {
-          fail (self, g_error_new (TD_ERROR, TD_ERROR_TLS_REQUIRED,
+          _td_smtp_session_fail (self, g_error_new (TD_ERROR, TD_ERROR_TLS_REQUIRED,
                                    _("The mail server %s does not offer STARTTLS, so the "
                                      "connection cannot be encrypted. Nothing was sent; use "
                                      "port 465 with TLS if the server has it."),
-                                   server_name (self)));
+                                   _td_smtp_session_server_name (self)));
           return;
         }
-      command (self, starttls_reply, FALSE, "STARTTLS");
+      _td_smtp_session_command (self, starttls_reply, FALSE, "STARTTLS");
       return;
     }
 
   self->state = TD_SMTP_STATE_CONNECTED;
-  complete_boolean (self);
+  _td_smtp_session_complete_boolean (self);
 }
 
 static void
 send_ehlo (TdSmtpSession *self)
 {
-  command (self, ehlo_reply, FALSE, "EHLO %s", self->helo_name);
+  _td_smtp_session_command (self, ehlo_reply, FALSE, "EHLO %s", self->helo_name);
 }
 
 static void
@@ -513,9 +425,9 @@ greeting_reply (TdSmtpSession *self,
 {
   if (reply->code != 220)
     {
-      g_autofree char *what = g_strdup_printf (_("Connecting to %s"), server_name (self));
+      g_autofree char *what = g_strdup_printf (_("Connecting to %s"), _td_smtp_session_server_name (self));
 
-      fail (self, reply_error (reply, what));
+      _td_smtp_session_fail (self, _td_smtp_session_reply_error (reply, what));
       return;
     }
   send_ehlo (self);
@@ -525,7 +437,7 @@ static void
 start_session (TdSmtpSession *self)
 {
   g_queue_push_tail (&self->handlers, (gpointer) greeting_reply);
-  start_reading (self);
+  _td_smtp_session_start_reading (self);
 }
 
 static void
@@ -539,7 +451,7 @@ connect_cb (GObject      *source,
   if (!td_connection_connect_finish (TD_CONNECTION (source), result, &error))
     {
       if (self->state != TD_SMTP_STATE_CLOSED)
-        fail (self, io_error (self, g_steal_pointer (&error)));
+        _td_smtp_session_fail (self, io_error (self, g_steal_pointer (&error)));
       return;
     }
   if (self->state == TD_SMTP_STATE_CLOSED)
@@ -560,455 +472,13 @@ ev_connect (TdSmtpSession *self,
                                  g_object_ref (self));
 }
 
-/* --- AUTH --- */
-
-static void
-auth_reply (TdSmtpSession *self,
-            TdSmtpReply   *reply)
-{
-  AuthData *d = g_task_get_task_data (self->task);
-  g_autofree char *text = NULL;
-
-  if (reply->code == 235)
-    {
-      self->state = TD_SMTP_STATE_AUTHENTICATED;
-      complete_boolean (self);
-      return;
-    }
-
-  text = td_smtp_reply_text (reply);
-  if (reply->code == 334)
-    {
-      /* a challenge where none belongs: cancel the exchange (RFC 4954 4) and give up */
-      command (self, NULL, FALSE, "*");
-      fail (self, g_error_new (TD_ERROR, TD_ERROR_PROTOCOL,
-                               _("The mail server %s asked for more while signing in; "
-                                 "Tidings gave up."), server_name (self)));
-      return;
-    }
-  if (reply->code == 535 || reply->code == 534 || reply->code == 530 ||
-      (reply->enhanced != NULL && g_str_has_prefix (reply->enhanced, "5.7.")))
-    {
-      g_autoptr(GTask) task = take_task (self);
-
-      g_task_return_new_error (task, TD_ERROR, TD_ERROR_AUTH,
-                               _("The mail server %s refused the user name or password for "
-                                 "%s (%u %s). Check them in the account settings."),
-                               server_name (self), d->username, reply->code, text);
-      return;
-    }
-  {
-    g_autoptr(GTask) task = take_task (self);
-
-    g_task_return_error (task, reply_error (reply, _("Signing in to the mail server")));
-  }
-}
-
-static void
-login_password_reply (TdSmtpSession *self,
-                      TdSmtpReply   *reply)
-{
-  AuthData *d = g_task_get_task_data (self->task);
-  g_autofree char *b64 = NULL;
-
-  if (reply->code != 334)
-    {
-      auth_reply (self, reply);
-      return;
-    }
-  b64 = g_base64_encode ((const guchar *) d->password, strlen (d->password));
-  command (self, auth_reply, TRUE, "%s", b64);
-  memset (b64, 0, strlen (b64));
-}
-
-static void
-login_user_reply (TdSmtpSession *self,
-                  TdSmtpReply   *reply)
-{
-  AuthData *d = g_task_get_task_data (self->task);
-  g_autofree char *b64 = NULL;
-
-  if (reply->code != 334)
-    {
-      auth_reply (self, reply);
-      return;
-    }
-  b64 = g_base64_encode ((const guchar *) d->username, strlen (d->username));
-  command (self, login_password_reply, TRUE, "%s", b64);
-}
-
-static gboolean
-offers_mechanism (TdSmtpSession *self,
-                  const char    *mechanism)
-{
-  const char *mechs = g_hash_table_lookup (self->caps, "AUTH");
-  g_auto(GStrv) list = NULL;
-
-  if (mechs == NULL)
-    return FALSE;
-  list = g_strsplit_set (mechs, " \t", -1);
-  for (guint i = 0; list[i] != NULL; i++)
-    if (g_ascii_strcasecmp (list[i], mechanism) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static void
-ev_auth (TdSmtpSession *self,
-         GTask         *task)
-{
-  AuthData *d = g_task_get_task_data (task);
-
-  if (!self->stream_mode && !td_connection_is_tls (self->connection))
-    {
-      g_autoptr(GTask) owned = take_task (self);
-
-      g_task_return_new_error (owned, TD_ERROR, TD_ERROR_TLS_REQUIRED,
-                               _("The connection to %s is not encrypted, so the password was "
-                                 "not sent."), server_name (self));
-      return;
-    }
-
-  if (offers_mechanism (self, "PLAIN"))
-    {
-      gsize ulen = strlen (d->username);
-      gsize plen = strlen (d->password);
-      g_autofree guchar *raw = g_malloc (ulen + plen + 2);
-      g_autofree char *b64 = NULL;
-
-      raw[0] = '\0';
-      memcpy (raw + 1, d->username, ulen);
-      raw[ulen + 1] = '\0';
-      memcpy (raw + ulen + 2, d->password, plen);
-      b64 = g_base64_encode (raw, ulen + plen + 2);
-      memset (raw, 0, ulen + plen + 2);
-      command (self, auth_reply, FALSE, "AUTH PLAIN %s", b64);
-      memset (b64, 0, strlen (b64));
-    }
-  else if (offers_mechanism (self, "LOGIN"))
-    command (self, login_user_reply, FALSE, "AUTH LOGIN");
-  else
-    {
-      g_autoptr(GTask) owned = take_task (self);
-      const char *mechs = g_hash_table_lookup (self->caps, "AUTH");
-
-      g_task_return_new_error (owned, TD_ERROR, TD_ERROR_UNSUPPORTED,
-                               _("The mail server %s offers no sign-in method Tidings knows "
-                                 "(it offers: %s; Tidings knows PLAIN and LOGIN)."),
-                               server_name (self), mechs != NULL ? mechs : _("none"));
-    }
-}
-
-/* --- Sending --- */
-
-static void send_rcpt (TdSmtpSession *self);
-
-static void
-send_fail_after_rset (TdSmtpSession *self,
-                      TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-  g_autoptr(GTask) task = take_task (self);
-
-  /* whatever RSET answered, the transaction is over and the session goes on */
-  g_task_return_error (task, g_steal_pointer (&d->error));
-}
-
-/* Ends the transaction with @error (taken): RSET, then the error. */
-static void
-send_abort (TdSmtpSession *self,
-            GError        *error)
-{
-  SendData *d = g_task_get_task_data (self->task);
-
-  g_clear_error (&d->error);
-  d->error = error;
-  command (self, send_fail_after_rset, FALSE, "RSET");
-}
-
-/* The error when nobody gets the message: each recipient and why. */
-static GError *
-recipients_error (SendData *d)
-{
-  GString *list = g_string_new (NULL);
-  gboolean permanent = FALSE;
-  GError *error;
-
-  for (guint i = 0; i < d->refused->len; i++)
-    {
-      TdSmtpRefusal *r = g_ptr_array_index (d->refused, i);
-
-      if (list->len > 0)
-        g_string_append (list, "; ");
-      g_string_append_printf (list, "%s (%u %s)", r->address, r->code, r->text);
-      permanent = permanent || r->code >= 500;
-    }
-  error = g_error_new (TD_ERROR, permanent ? TD_ERROR_PERMANENT : TD_ERROR_TRY_LATER,
-                       _("The mail server refused every recipient: %s"), list->str);
-  g_string_free (list, TRUE);
-  return error;
-}
-
-static void
-data_end_reply (TdSmtpSession *self,
-                TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-  g_autoptr(GTask) task = NULL;
-
-  if (d->mail_refusal != NULL || d->accepted == 0)
-    {
-      /* the empty data of a transaction that had failed (RFC 2920 3.1) */
-      send_fail_after_rset (self, reply);
-      return;
-    }
-  task = take_task (self);
-  if (reply->code / 100 == 2)
-    {
-      g_task_return_pointer (task, g_steal_pointer (&d->refused),
-                             (GDestroyNotify) g_ptr_array_unref);
-      return;
-    }
-  if (reply->code == 552)
-    {
-      g_autofree char *text = td_smtp_reply_text (reply);
-
-      g_task_return_new_error (task, TD_ERROR, TD_ERROR_LIMIT,
-                               _("The message is too large for the mail server (%u %s). "
-                                 "Remove attachments or send them another way."),
-                               reply->code, text);
-      return;
-    }
-  g_task_return_error (task, reply_error (reply, _("Sending the message")));
-}
-
-/* The message as DATA wants it: CRLF line ends, lines starting with a dot doubled, ending
- * in CRLF "." CRLF. */
-static GBytes *
-dot_stuff (GBytes *message)
-{
-  gsize len;
-  const char *p = g_bytes_get_data (message, &len);
-  const char *end = p + len;
-  GByteArray *out = g_byte_array_sized_new (len + len / 50 + 8);
-  gboolean line_start = TRUE;
-
-  for (; p < end; p++)
-    {
-      if (line_start && *p == '.')
-        g_byte_array_append (out, (const guint8 *) ".", 1);
-      line_start = FALSE;
-      if (*p == '\r')
-        {
-          if (p + 1 < end && p[1] == '\n')
-            p++;
-          g_byte_array_append (out, (const guint8 *) "\r\n", 2);
-          line_start = TRUE;
-        }
-      else if (*p == '\n')
-        {
-          g_byte_array_append (out, (const guint8 *) "\r\n", 2);
-          line_start = TRUE;
-        }
-      else
-        g_byte_array_append (out, (const guint8 *) p, 1);
-    }
-  if (!line_start)
-    g_byte_array_append (out, (const guint8 *) "\r\n", 2);
-  g_byte_array_append (out, (const guint8 *) ".\r\n", 3);
-  return g_byte_array_free_to_bytes (out);
-}
-
-static void
-data_reply (TdSmtpSession *self,
-            TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-
-  if (reply->code != 354)
-    {
-      GError *error;
-
-      if (d->mail_refusal != NULL)
-        error = reply_error (d->mail_refusal, _("Sending the message"));
-      else if (d->accepted == 0)
-        error = recipients_error (d);
-      else
-        error = reply_error (reply, _("Sending the message"));
-      send_abort (self, error);
-      return;
-    }
-  if (d->mail_refusal != NULL || d->accepted == 0)
-    {
-      /* DATA went out in the batch although the transaction had failed: end it empty */
-      d->error = d->mail_refusal != NULL ? reply_error (d->mail_refusal, _("Sending the message"))
-                                         : recipients_error (d);
-      g_queue_push_tail (&self->handlers, (gpointer) data_end_reply);
-      write_bytes (self, g_bytes_new_static (".\r\n", 3));
-      start_reading (self);
-      return;
-    }
-  td_trace_line (G_LOG_DOMAIN, TD_TRACE_SMTP, TRUE, FALSE, "[message data]", -1);
-  g_queue_push_tail (&self->handlers, (gpointer) data_end_reply);
-  write_bytes (self, dot_stuff (d->message));
-  start_reading (self);
-}
-
-static gboolean
-pipelining (TdSmtpSession *self)
-{
-  return g_hash_table_contains (self->caps, "PIPELINING");
-}
-
-static void
-rcpt_reply (TdSmtpSession *self,
-            TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-  guint index = d->accepted + d->refused->len;
-
-  if (reply->code / 100 == 2)
-    d->accepted++;
-  else
-    {
-      TdSmtpRefusal *r = g_new0 (TdSmtpRefusal, 1);
-
-      r->address = g_strdup (d->recipients[MIN (index, g_strv_length (d->recipients) - 1)]);
-      r->code = reply->code;
-      r->text = td_smtp_reply_text (reply);
-      g_ptr_array_add (d->refused, r);
-    }
-
-  if (pipelining (self))
-    return;  /* the next RCPT and DATA are on their way */
-  if (d->recipients[d->next_rcpt] != NULL)
-    send_rcpt (self);
-  else if (d->accepted == 0)
-    send_abort (self, recipients_error (d));
-  else
-    command (self, data_reply, FALSE, "DATA");
-}
-
-static void
-send_rcpt (TdSmtpSession *self)
-{
-  SendData *d = g_task_get_task_data (self->task);
-
-  command (self, rcpt_reply, FALSE, "RCPT TO:<%s>", d->recipients[d->next_rcpt++]);
-}
-
-static void
-mail_reply (TdSmtpSession *self,
-            TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-
-  if (reply->code / 100 == 2)
-    {
-      if (!pipelining (self))
-        send_rcpt (self);
-      return;
-    }
-  if (pipelining (self))
-    {
-      /* the RCPTs and DATA that follow will be refused; data_reply reports this one */
-      d->mail_refusal = g_new0 (TdSmtpReply, 1);
-      d->mail_refusal->code = reply->code;
-      d->mail_refusal->enhanced = g_strdup (reply->enhanced);
-      d->mail_refusal->lines = g_ptr_array_ref (reply->lines);
-      /* the RCPT replies of a failed MAIL are not the recipients' fault */
-      return;
-    }
-  send_abort (self, reply_error (reply, _("Sending the message")));
-}
-
-/* A pipelined RCPT after a refused MAIL: not counted against the recipient. */
-static void
-rcpt_reply_pipelined (TdSmtpSession *self,
-                      TdSmtpReply   *reply)
-{
-  SendData *d = g_task_get_task_data (self->task);
-
-  if (d->mail_refusal != NULL)
-    return;
-  rcpt_reply (self, reply);
-}
-
-static gboolean
-valid_address (const char *address)
-{
-  return address != NULL && *address != '\0' && strlen (address) <= 320 &&
-         strpbrk (address, "<>\r\n \t") == NULL && g_utf8_validate (address, -1, NULL);
-}
-
-static void
-ev_send (TdSmtpSession *self,
-         GTask         *task)
-{
-  SendData *d = g_task_get_task_data (task);
-  g_autoptr(GString) params = g_string_new (NULL);
-  guint64 limit = td_smtp_session_get_size_limit (self);
-  gsize size = g_bytes_get_size (d->message);
-
-  if (limit > 0 && size > limit)
-    {
-      g_autoptr(GTask) owned = take_task (self);
-      g_autofree char *have = g_format_size_full (size, G_FORMAT_SIZE_LONG_FORMAT);
-      g_autofree char *most = g_format_size_full (limit, G_FORMAT_SIZE_LONG_FORMAT);
-
-      g_task_return_new_error (owned, TD_ERROR, TD_ERROR_LIMIT,
-                               _("The message is %s, more than the %s the mail server %s "
-                                 "accepts. Remove attachments or send them another way."),
-                               have, most, server_name (self));
-      return;
-    }
-  if (d->eight_bit && !g_hash_table_contains (self->caps, "8BITMIME"))
-    {
-      g_autoptr(GTask) owned = take_task (self);
-
-      g_task_return_new_error (owned, TD_ERROR, TD_ERROR_UNSUPPORTED,
-                               _("The message has 8-bit text and the mail server %s does not "
-                                 "accept it (no 8BITMIME)."), server_name (self));
-      return;
-    }
-
-  if (g_hash_table_contains (self->caps, "SIZE"))
-    g_string_append_printf (params, " SIZE=%" G_GSIZE_FORMAT, size);
-  if (d->eight_bit)
-    g_string_append (params, " BODY=8BITMIME");
-
-  if (!pipelining (self))
-    {
-      command (self, mail_reply, FALSE, "MAIL FROM:<%s>%s", d->from, params->str);
-      return;
-    }
-
-  /* RFC 2920: MAIL, every RCPT and DATA in one batch, the answers read in order */
-  {
-    GString *batch = g_string_new (NULL);
-
-    g_string_append_printf (batch, "MAIL FROM:<%s>%s\r\n", d->from, params->str);
-    g_queue_push_tail (&self->handlers, (gpointer) mail_reply);
-    for (guint i = 0; d->recipients[i] != NULL; i++)
-      {
-        g_string_append_printf (batch, "RCPT TO:<%s>\r\n", d->recipients[i]);
-        g_queue_push_tail (&self->handlers, (gpointer) rcpt_reply_pipelined);
-      }
-    g_string_append (batch, "DATA\r\n");
-    g_queue_push_tail (&self->handlers, (gpointer) data_reply);
-    td_trace_line (G_LOG_DOMAIN, TD_TRACE_SMTP, TRUE, FALSE, batch->str, batch->len);
-    write_bytes (self, g_string_free_to_bytes (batch));
-    start_reading (self);
-  }
-}
-
 /* --- QUIT --- */
 
 static void
 quit_reply (TdSmtpSession *self,
             TdSmtpReply   *reply)
 {
-  g_autoptr(GTask) task = take_task (self);
+  g_autoptr(GTask) task = _td_smtp_session_take_task (self);
 
   self->state = TD_SMTP_STATE_CLOSED;
   g_queue_clear (&self->handlers);
@@ -1021,15 +491,15 @@ static void
 ev_quit (TdSmtpSession *self,
          GTask         *task)
 {
-  command (self, quit_reply, FALSE, "QUIT");
+  _td_smtp_session_command (self, quit_reply, FALSE, "QUIT");
 }
 
 /* --- The state table --- */
 
 static const EventFunc table[][N_EVENTS] = {
   [TD_SMTP_STATE_NOT_CONNECTED] = { [EV_CONNECT] = ev_connect },
-  [TD_SMTP_STATE_CONNECTED] = { [EV_AUTH] = ev_auth, [EV_SEND] = ev_send, [EV_QUIT] = ev_quit },
-  [TD_SMTP_STATE_AUTHENTICATED] = { [EV_SEND] = ev_send, [EV_QUIT] = ev_quit },
+  [TD_SMTP_STATE_CONNECTED] = { [EV_AUTH] = _td_smtp_session_ev_auth, [EV_SEND] = _td_smtp_session_ev_send, [EV_QUIT] = ev_quit },
+  [TD_SMTP_STATE_AUTHENTICATED] = { [EV_SEND] = _td_smtp_session_ev_send, [EV_QUIT] = ev_quit },
   [TD_SMTP_STATE_CLOSED] = { NULL },
 };
 
@@ -1039,7 +509,7 @@ on_cancelled (GCancellable *cancellable,
 {
   TdSmtpSession *self = user_data;
 
-  fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+  _td_smtp_session_fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                    _("Sending was cancelled.")));
   return G_SOURCE_REMOVE;
 }
@@ -1263,7 +733,7 @@ td_smtp_session_authenticate_async (TdSmtpSession       *self,
   d = g_new0 (AuthData, 1);
   d->username = g_strdup (username);
   d->password = g_strdup (password);
-  g_task_set_task_data (task, d, auth_data_free);
+  g_task_set_task_data (task, d, _td_smtp_session_auth_data_free);
   dispatch (self, EV_AUTH, task);
 }
 
@@ -1294,7 +764,7 @@ td_smtp_session_send_async (TdSmtpSession       *self,
   g_return_if_fail (from != NULL && recipients != NULL && message != NULL);
 
   task = new_task (self, cancellable, callback, user_data, td_smtp_session_send_async);
-  if (!valid_address (from) || recipients[0] == NULL)
+  if (!_td_smtp_session_valid_address (from) || recipients[0] == NULL)
     {
       g_task_return_new_error (task, TD_ERROR, TD_ERROR_INVALID,
                                recipients[0] == NULL ? _("The message has no recipient.")
@@ -1304,7 +774,7 @@ td_smtp_session_send_async (TdSmtpSession       *self,
       return;
     }
   for (guint i = 0; recipients[i] != NULL; i++)
-    if (!valid_address (recipients[i]))
+    if (!_td_smtp_session_valid_address (recipients[i]))
       {
         g_task_return_new_error (task, TD_ERROR, TD_ERROR_INVALID,
                                  _("“%s” is not an email address."), recipients[i]);
@@ -1320,7 +790,7 @@ td_smtp_session_send_async (TdSmtpSession       *self,
   data = g_bytes_get_data (message, &len);
   for (gsize i = 0; i < len && !d->eight_bit; i++)
     d->eight_bit = data[i] >= 0x80;
-  g_task_set_task_data (task, d, send_data_free);
+  g_task_set_task_data (task, d, _td_smtp_session_send_data_free);
   dispatch (self, EV_SEND, task);
 }
 
@@ -1368,6 +838,6 @@ td_smtp_session_close (TdSmtpSession *self)
 
   if (self->state == TD_SMTP_STATE_CLOSED)
     return;
-  fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+  _td_smtp_session_fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                    _("The connection to the mail server was closed.")));
 }
