@@ -344,6 +344,9 @@ test_server_down (void)
   g_auto(Run) send = { 0 };
   g_auto(Run) waiting = { 0 };
   g_auto(Run) later = { 0 };
+  g_auto(Run) offline = { 0 };
+  g_auto(Run) listed = { 0 };
+  g_auto(Run) sent = { 0 };
 
   td_test_proxy_set_down (proxy, TRUE);
   profile = add_alice (td_test_proxy_get_port (proxy), "starttls", "alice");
@@ -363,6 +366,18 @@ test_server_down (void)
   g_assert_cmpint (later.status, ==, 0);
   g_assert_cmpstr (later.out, ==, "");
   g_assert_cmpuint (sink_count ("Through the outbox"), ==, 1);
+
+  /* --offline: only queued, sent by the next run */
+  run_cli (&offline, profile, "Later.\n", "--offline", "send", "--to", "bob@localhost",
+           "--subject", "Queued offline");
+  g_assert_cmpint (offline.status, ==, 0);
+  g_assert_nonnull (strstr (offline.err, "waits in the outbox"));
+  g_assert_cmpuint (sink_count ("Queued offline"), ==, 0);
+  run_cli (&listed, profile, NULL, "outbox");
+  g_assert_nonnull (strstr (listed.out, "\tqueued\t0\tQueued offline\t"));
+  run_cli (&sent, profile, NULL, "outbox", "--send");
+  g_assert_cmpint (sent.status, ==, 0);
+  g_assert_cmpuint (sink_count ("Queued offline"), ==, 1);
 }
 
 /* Refused credentials (535) and a message over the server's SIZE: clear errors, and the
