@@ -21,6 +21,7 @@
 #include "td-mime.h"
 #include "td-secret-credentials.h"
 #include "td-store.h"
+#include "td-cli-send.h"
 
 typedef struct
 {
@@ -46,12 +47,17 @@ static const char *usage_text =
      "  account add imap --address A --host H [--port N] [--security tls|starttls]\n"
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256] [--sync-days N]\n"
-     "                                Check the server, then add an IMAP account; prints its id\n"
+     "                   [--smtp-host H] [--smtp-port N] [--smtp-security tls|starttls]\n"
+     "                   [--smtp-user U] [--smtp-password-stdin]\n"
+     "                   [--sent-saved-by-server[=yes|no]]\n"
+     "                                Check the server, then add an IMAP account; prints its id.\n"
+     "                                Mail is sent through --smtp-host (default: the host with\n"
+     "                                “smtp.” for “imap.” or “pop.”), port 587 with STARTTLS\n"
      "  account add pop3 --address A --host H [--port N] [--security tls|starttls]\n"
      "                   [--user U] [--name N] [--password-stdin]\n"
      "                   [--trust-fingerprint SHA256]\n"
      "                   [--leave-on-server|--delete-after-days N|--delete-after-download]\n"
-     "                   [--delete-when-deleted-here]\n"
+     "                   [--delete-when-deleted-here] [--smtp-… as for imap]\n"
      "                                Check the server, then add a POP3 account; prints its id.\n"
      "                                Mail is downloaded into local folders and deleted from\n"
      "                                the server 14 days later unless you choose otherwise\n"
@@ -66,6 +72,8 @@ static const char *usage_text =
      "  account trust ACCOUNT SHA256  Trust (pin) a server certificate for an account\n"
      "  account set ACCOUNT --sync-days N\n"
      "                                IMAP: download bodies of the last N days only (0: all)\n"
+     "  account set ACCOUNT [--smtp-… as for account add]\n"
+     "                                Change how mail is sent\n"
      "  account set ACCOUNT [--leave-on-server|--delete-after-days N|--delete-after-download]\n"
      "                      [--delete-when-deleted-here|--keep-when-deleted-here]\n"
      "                                POP3: change what stays on the server; the next sync\n"
@@ -88,6 +96,11 @@ static const char *usage_text =
      "  archive ID…                   Move messages to the Archive folder\n"
      "  folder create|rename|delete|subscribe|unsubscribe|empty PATH [NEW] [--account A]\n"
      "                                Manage folders (rename takes the new path)\n"
+     "  send --account A --to X [--cc Y] [--bcc Z] --subject S [--attach FILE]…\n"
+     "       [--reply-to-message ID|--forward-message ID] < body\n"
+     "                                Send a message (it waits in the outbox until it is sent)\n"
+     "  outbox [--account A] [--send] [--retry ID] [--remove ID]\n"
+     "                                List the messages not sent yet, and why\n"
      "  watch [ACCOUNT] [--poll-interval SECONDS]\n"
      "                                Sync, then stay connected (IDLE) and print a line for\n"
      "                                each new message in an Inbox as it arrives; Ctrl+C ends\n"
@@ -345,6 +358,7 @@ cmd_account_add (Cli   *cli,
   gboolean delete_after_download = FALSE;
   gboolean delete_when_deleted_here = FALSE;
   int delete_after_days = -1;
+  g_autoptr(TdCliSmtpOptions) smtp = td_cli_smtp_options_new ();
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Email address"), "A" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP or POP3 server"), "H" },
@@ -387,6 +401,7 @@ cmd_account_add (Cli   *cli,
     }
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, td_cli_smtp_options_group (smtp));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2 || !td_account_kind_from_string (argv[1], &kind))
@@ -437,6 +452,8 @@ cmd_account_add (Cli   *cli,
   if (delete_after_days >= 0)
     td_account_set_pop3_delete_days (account, (guint) delete_after_days);
   td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
+  if (!td_cli_smtp_options_apply (smtp, account, TRUE))
+    return 2;
 
   password = read_password (password_stdin);
   if (*password == '\0')
@@ -470,6 +487,8 @@ cmd_account_add (Cli   *cli,
       print_error (_("Could not add the account"), error);
       return 1;
     }
+  if (!td_cli_smtp_options_store_password (smtp, cli->manager, account))
+    return 1;
 
   g_print ("%" G_GINT64_FORMAT "\n", td_account_get_id (account));
   return 0;
@@ -582,12 +601,14 @@ cmd_account_set (Cli   *cli,
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("ACCOUNT");
+  g_autoptr(TdCliSmtpOptions) smtp = td_cli_smtp_options_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   gboolean pop3_options;
   TdAccount *account;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, td_cli_smtp_options_group (smtp));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
@@ -596,7 +617,7 @@ cmd_account_set (Cli   *cli,
                           "and --delete-when-deleted-here|--keep-when-deleted-here"));
   pop3_options = leave_on_server || delete_after_download || delete_after_days != -1 ||
                  delete_when_deleted_here || keep_when_deleted_here;
-  if (sync_days == -1 && !pop3_options)
+  if (sync_days == -1 && !pop3_options && !td_cli_smtp_options_given (smtp))
     return usage_error (_("Say what to change, e.g. --sync-days 30 (IMAP) or "
                           "--leave-on-server (POP3)"));
   if (sync_days != -1 && (sync_days < 0 || sync_days > TD_ACCOUNT_SYNC_DAYS_MAX))
@@ -638,6 +659,8 @@ cmd_account_set (Cli   *cli,
     }
   if (delete_when_deleted_here || keep_when_deleted_here)
     td_account_set_pop3_delete_when_deleted_here (account, delete_when_deleted_here);
+  if (td_cli_smtp_options_given (smtp) && !td_cli_smtp_options_apply (smtp, account, FALSE))
+    return 2;
 
   td_account_manager_update_account_async (cli->manager, account, NULL, store_result_cb, &result);
   if (!td_account_manager_update_account_finish (cli->manager, wait_result (&result), &error))
@@ -645,6 +668,8 @@ cmd_account_set (Cli   *cli,
       print_error (_("Could not change the account"), error);
       return 1;
     }
+  if (!td_cli_smtp_options_store_password (smtp, cli->manager, account))
+    return 1;
   return 0;
 }
 
@@ -1731,10 +1756,30 @@ cmd_watch (Cli   *cli,
   return w.status;
 }
 
+/* --- send, outbox (td-cli-send.c) --- */
+
+static int
+cmd_send_or_outbox (Cli   *cli,
+                    int    argc,
+                    char **argv)
+{
+  TdCliContext ctx = { NULL };
+
+  if (!open_profile (cli))
+    return 1;
+  ctx.store = cli->store;
+  ctx.manager = cli->manager;
+  ctx.offline = cli->offline;
+  return g_strcmp0 (argv[0], "send") == 0 ? td_cli_send (&ctx, argc, argv)
+                                          : td_cli_outbox (&ctx, argc, argv);
+}
+
 static const struct {
   const char  *name;
   CommandFunc  func;
 } commands[] = {
+  { "send", cmd_send_or_outbox },
+  { "outbox", cmd_send_or_outbox },
   { "account", cmd_account },
   { "sync", cmd_sync },
   { "folders", cmd_folders },

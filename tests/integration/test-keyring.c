@@ -429,6 +429,83 @@ test_accounts_apart (Fixture       *f,
   td_credentials_free_password (found);
 }
 
+static char *
+lookup_for (TdCredentials         *credentials,
+            TdAccount             *account,
+            TdCredentialsService   service,
+            GError               **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  td_credentials_lookup_for_async (credentials, account, service, NULL, td_test_store_result,
+                                   &result);
+  td_test_wait_result (&result, WAIT_MS);
+  return td_credentials_lookup_finish (credentials, result, error);
+}
+
+/* The SMTP password: the incoming one until the account has its own ("smtp" item), which
+ * then leaves the incoming one alone; clearing the account removes both. */
+static void
+test_smtp (Fixture       *f,
+           gconstpointer  data)
+{
+  const char *uuid = td_account_get_uuid (f->account);
+  g_autofree char *smtp_password = make_password ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *found;
+  GList *items;
+
+  /* nothing at all: the error names the account */
+  found = lookup_for (f->credentials, f->account, TD_CREDENTIALS_SMTP, &error);
+  g_assert_null (found);
+  g_assert_error (error, TD_ERROR, TD_ERROR_NO_PASSWORD);
+  g_clear_error (&error);
+
+  store_password (f->credentials, f->account, f->password);
+  found = lookup_for (f->credentials, f->account, TD_CREDENTIALS_SMTP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, f->password);
+  td_credentials_free_password (found);
+
+  td_account_set_smtp (f->account, "smtp.example.org", 0, TD_SECURITY_TLS, "alice.smtp");
+  td_credentials_store_for_async (f->credentials, f->account, TD_CREDENTIALS_SMTP,
+                                  smtp_password, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, WAIT_MS);
+  g_assert_true (td_credentials_store_finish (f->credentials, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  found = lookup_for (f->credentials, f->account, TD_CREDENTIALS_SMTP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, smtp_password);
+  td_credentials_free_password (found);
+  found = lookup_password (f->credentials, f->account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, f->password);
+  td_credentials_free_password (found);
+
+  items = search_items (uuid);
+  g_assert_cmpuint (g_list_length (items), ==, 2);
+  for (GList *l = items; l != NULL; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_item_get_attributes (l->data);
+
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "protocol"), "smtp") == 0)
+        {
+          g_assert_cmpstr (g_hash_table_lookup (attributes, "host"), ==, "smtp.example.org");
+          g_assert_cmpstr (g_hash_table_lookup (attributes, "username"), ==, "alice.smtp");
+        }
+      else
+        g_assert_cmpstr (g_hash_table_lookup (attributes, "protocol"), ==, "imap");
+    }
+  g_list_free_full (items, g_object_unref);
+
+  clear_password (f->credentials, f->account);
+  items = search_items (uuid);
+  g_assert_null (items);
+}
+
 static void
 test_unsaved_account (void)
 {
@@ -458,6 +535,7 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/keyring/accounts-apart", Fixture, NULL, fixture_set_up, test_accounts_apart,
               fixture_tear_down);
+  g_test_add ("/keyring/smtp", Fixture, NULL, fixture_set_up, test_smtp, fixture_tear_down);
   g_test_add_func ("/keyring/unsaved-account", test_unsaved_account);
 
   return g_test_run ();

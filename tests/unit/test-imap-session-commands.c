@@ -602,6 +602,38 @@ test_expunge (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "Not now"));
 }
 
+static gboolean
+do_append (Fixture     *f,
+           const char  *mailbox,
+           const char  *flags,
+           GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: hi\r\n\r\nbody", 19);
+
+  td_imap_session_append_async (f->session, mailbox, flags, message, NULL, td_test_store_result,
+                                &result);
+  return td_imap_session_append_finish (f->session, td_test_wait_result (&result, WAIT_MS),
+                                        error);
+}
+
+/* APPEND in the authenticated state: the literal after the "+", a refusal with its reason. */
+static void
+test_append (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (do_append (f, "Sent", "\\Seen", &error));
+  g_assert_no_error (error);
+  g_assert_false (do_append (f, "Gone", NULL, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "Mailbox doesn't exist"));
+  g_clear_error (&error);
+  g_assert_false (do_append (f, "Sent", "\\Seen)\r\nA9 LOGOUT", &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_INVALID);
+}
+
 /* No IDLE, no UIDPLUS */
 static void
 test_without_extensions (Fixture       *f,
@@ -912,6 +944,7 @@ main (int   argc,
   ADD ("/imap/session-commands/store", "cmd-store.script", test_store);
   ADD ("/imap/session-commands/copy", "cmd-copy.script", test_copy);
   ADD ("/imap/session-commands/expunge", "cmd-expunge.script", test_expunge);
+  ADD ("/imap/session-commands/append", "cmd-append.script", test_append);
   ADD ("/imap/session-commands/without-extensions", "cmd-idle-unsupported.script",
        test_without_extensions);
   ADD ("/imap/session-commands/mailbox", "cmd-mailbox.script", test_mailbox_ops);

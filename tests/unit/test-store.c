@@ -775,6 +775,28 @@ test_accounts (Fixture       *f,
   got = td_store_get_account (f->store, bob_id, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (td_account_get_sync_days (got), ==, 30);
+  /* no SMTP server yet: the defaults */
+  g_assert_null (td_account_get_smtp_host (got));
+  g_assert_cmpuint (td_account_get_smtp_port (got), ==, 587);
+  g_assert_cmpint (td_account_get_smtp_security (got), ==, TD_SECURITY_STARTTLS);
+  g_assert_cmpstr (td_account_get_smtp_username (got), ==, "bobby");
+  g_assert_false (td_account_get_sent_saved_by_server (got));
+  g_clear_object (&got);
+
+  /* The SMTP settings: port 0 is the one of the security, the user name its own */
+  td_account_set_smtp (bob, "smtp.example.net", 0, TD_SECURITY_TLS, "bob-out");
+  td_account_set_sent_saved_by_server (bob, TRUE);
+  td_store_update_account_async (f->store, bob, NULL, td_test_store_result, &result);
+  td_test_wait_result (&result, TIMEOUT_MS);
+  g_assert_true (td_store_update_account_finish (f->store, result, &error));
+  g_clear_object (&result);
+  got = td_store_get_account (f->store, bob_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (td_account_get_smtp_host (got), ==, "smtp.example.net");
+  g_assert_cmpuint (td_account_get_smtp_port (got), ==, 465);
+  g_assert_cmpint (td_account_get_smtp_security (got), ==, TD_SECURITY_TLS);
+  g_assert_cmpstr (td_account_get_smtp_username (got), ==, "bob-out");
+  g_assert_true (td_account_get_sent_saved_by_server (got));
   g_clear_object (&got);
 
   /* Remove alice: her folders and messages go with her. */
@@ -833,7 +855,8 @@ test_accounts_no_secret (Fixture       *f,
   static const char * const allowed[] = {
     "id", "uuid", "kind", "name", "address", "host", "port", "security", "username",
     "pinned_fingerprint", "created", "quota_usage", "quota_limit", "sync_days", "pop3_policy",
-    "pop3_delete_days", "pop3_delete_when_deleted_here", NULL,
+    "pop3_delete_days", "pop3_delete_when_deleted_here", "smtp_host", "smtp_port",
+    "smtp_security", "smtp_username", "sent_saved_by_server", NULL,
   };
   sqlite3 *db = raw_open (f->path);
   sqlite3_stmt *stmt = NULL;

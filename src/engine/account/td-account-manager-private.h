@@ -5,6 +5,7 @@
 #pragma once
 
 #include "td-account-manager.h"
+#include "td-sender.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,8 @@ struct _TdAccountManager
   char           *viewed_path;
   gint64          viewed_account;
   gulong          accounts_changed_id;
+  /* the outbox: sent by itself while pushing (td-sender.h) */
+  TdSender       *sender;
 };
 
 /* --- td-account-manager.c --- */

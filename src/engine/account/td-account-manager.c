@@ -191,6 +191,7 @@ td_account_manager_dispose (GObject *object)
 
   if (self->store != NULL && self->accounts_changed_id != 0)
     g_clear_signal_handler (&self->accounts_changed_id, self->store);
+  g_clear_object (&self->sender);
   g_clear_object (&self->store);
   g_clear_object (&self->credentials);
   g_clear_object (&self->accounts);
@@ -290,6 +291,7 @@ td_account_manager_new (TdStore       *store,
   self = g_object_new (TD_TYPE_ACCOUNT_MANAGER, NULL);
   self->store = g_object_ref (store);
   self->credentials = g_object_ref (credentials);
+  self->sender = td_sender_new (store, credentials);
   self->accounts_changed_id = g_signal_connect_swapped (store, "accounts-changed",
                                                         G_CALLBACK (reload_accounts), self);
   reload_accounts (self);
@@ -301,6 +303,13 @@ td_account_manager_get_store (TdAccountManager *self)
 {
   g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
   return self->store;
+}
+
+TdSender *
+td_account_manager_get_sender (TdAccountManager *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_MANAGER (self), NULL);
+  return self->sender;
 }
 
 TdCredentials *
@@ -1117,6 +1126,7 @@ td_account_manager_start_push (TdAccountManager *self)
   self->pushing = TRUE;
   _td_mail_check_start (self->check);
   accounts = G_LIST_MODEL (self->accounts);
+  td_sender_start (self->sender, accounts, NULL);
   for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
     {
       g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
@@ -1166,6 +1176,8 @@ td_account_manager_stop_push (TdAccountManager *self)
 
   self->pushing = FALSE;
   _td_mail_check_stop (self->check);
+  if (self->sender != NULL)
+    td_sender_stop (self->sender);
   g_hash_table_iter_init (&iter, self->watches);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

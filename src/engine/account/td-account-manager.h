@@ -13,6 +13,7 @@
 #include "td-account.h"
 #include "td-connection.h"
 #include "td-credentials.h"
+#include "td-sender.h"
 #include "td-store.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,9 @@ TdAccountManager *td_account_manager_new          (TdStore          *store,
                                                    TdCredentials    *credentials);
 TdStore          *td_account_manager_get_store    (TdAccountManager *self);
 TdCredentials    *td_account_manager_get_credentials (TdAccountManager *self);
+/* The outbox's sender: it runs by itself between start_push and stop_push (wake it after
+ * queueing a message: td_sender_wake()). */
+TdSender         *td_account_manager_get_sender   (TdAccountManager *self);
 /* A GListModel of TdAccount, kept up to date. */
 GListModel       *td_account_manager_get_accounts (TdAccountManager *self);
 TdAccount        *td_account_manager_find_account (TdAccountManager *self,

@@ -28,6 +28,11 @@ struct _TdAccount
   TdPop3Policy   pop3_policy;
   guint          pop3_delete_days;
   gboolean       pop3_delete_when_deleted_here;
+  char          *smtp_host;
+  guint16        smtp_port;
+  TdSecurity     smtp_security;
+  char          *smtp_username;
+  gboolean       sent_saved_by_server;
 };
 
 G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
@@ -48,6 +53,11 @@ enum {
   PROP_POP3_POLICY,
   PROP_POP3_DELETE_DAYS,
   PROP_POP3_DELETE_WHEN_DELETED_HERE,
+  PROP_SMTP_HOST,
+  PROP_SMTP_PORT,
+  PROP_SMTP_SECURITY,
+  PROP_SMTP_USERNAME,
+  PROP_SENT_SAVED_BY_SERVER,
   N_PROPS
 };
 
@@ -64,6 +74,8 @@ td_account_finalize (GObject *object)
   g_free (self->host);
   g_free (self->username);
   g_free (self->pinned_fingerprint);
+  g_free (self->smtp_host);
+  g_free (self->smtp_username);
 
   G_OBJECT_CLASS (td_account_parent_class)->finalize (object);
 }
@@ -94,6 +106,11 @@ td_account_get_property (GObject    *object,
     case PROP_POP3_DELETE_WHEN_DELETED_HERE:
       g_value_set_boolean (value, self->pop3_delete_when_deleted_here);
       break;
+    case PROP_SMTP_HOST: g_value_set_string (value, self->smtp_host); break;
+    case PROP_SMTP_PORT: g_value_set_uint (value, self->smtp_port); break;
+    case PROP_SMTP_SECURITY: g_value_set_int (value, self->smtp_security); break;
+    case PROP_SMTP_USERNAME: g_value_set_string (value, self->smtp_username); break;
+    case PROP_SENT_SAVED_BY_SERVER: g_value_set_boolean (value, self->sent_saved_by_server); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -141,6 +158,17 @@ td_account_set_property (GObject      *object,
     case PROP_POP3_DELETE_WHEN_DELETED_HERE:
       td_account_set_pop3_delete_when_deleted_here (self, g_value_get_boolean (value));
       break;
+    case PROP_SMTP_HOST:
+      set_string (self, &self->smtp_host, g_value_get_string (value), prop_id);
+      break;
+    case PROP_SMTP_PORT: self->smtp_port = (guint16) g_value_get_uint (value); break;
+    case PROP_SMTP_SECURITY: self->smtp_security = g_value_get_int (value); break;
+    case PROP_SMTP_USERNAME:
+      set_string (self, &self->smtp_username, g_value_get_string (value), prop_id);
+      break;
+    case PROP_SENT_SAVED_BY_SERVER:
+      td_account_set_sent_saved_by_server (self, g_value_get_boolean (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -181,6 +209,16 @@ td_account_class_init (TdAccountClass *klass)
                                                          TD_POP3_DELETE_DAYS_DEFAULT, flags);
   properties[PROP_POP3_DELETE_WHEN_DELETED_HERE] =
     g_param_spec_boolean ("pop3-delete-when-deleted-here", NULL, NULL, FALSE, flags);
+  properties[PROP_SMTP_HOST] = g_param_spec_string ("smtp-host", NULL, NULL, NULL, flags);
+  properties[PROP_SMTP_PORT] = g_param_spec_uint ("smtp-port", NULL, NULL, 0, G_MAXUINT16,
+                                                  TD_SMTP_PORT_SUBMISSION, flags);
+  properties[PROP_SMTP_SECURITY] = g_param_spec_int ("smtp-security", NULL, NULL,
+                                                     TD_SECURITY_TLS, TD_SECURITY_STARTTLS,
+                                                     TD_SECURITY_STARTTLS, flags);
+  properties[PROP_SMTP_USERNAME] = g_param_spec_string ("smtp-username", NULL, NULL, NULL,
+                                                        flags);
+  properties[PROP_SENT_SAVED_BY_SERVER] = g_param_spec_boolean ("sent-saved-by-server", NULL,
+                                                                NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -191,6 +229,8 @@ td_account_init (TdAccount *self)
   self->quota_limit = -1;
   self->pop3_policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
   self->pop3_delete_days = TD_POP3_DELETE_DAYS_DEFAULT;
+  self->smtp_port = TD_SMTP_PORT_SUBMISSION;
+  self->smtp_security = TD_SECURITY_STARTTLS;
 }
 
 TdAccount *
@@ -446,4 +486,83 @@ td_account_set_pop3_delete_when_deleted_here (TdAccount *self,
     return;
   self->pop3_delete_when_deleted_here = delete;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POP3_DELETE_WHEN_DELETED_HERE]);
+}
+
+/* --- SMTP --- */
+
+const char *
+td_account_get_smtp_host (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->smtp_host;
+}
+
+guint16
+td_account_get_smtp_port (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_SMTP_PORT_SUBMISSION);
+  return self->smtp_port;
+}
+
+TdSecurity
+td_account_get_smtp_security (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), TD_SECURITY_STARTTLS);
+  return self->smtp_security;
+}
+
+const char *
+td_account_get_smtp_username (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->smtp_username != NULL ? self->smtp_username : self->username;
+}
+
+void
+td_account_set_smtp (TdAccount  *self,
+                     const char *host,
+                     guint16     port,
+                     TdSecurity  security,
+                     const char *username)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  g_return_if_fail (security == TD_SECURITY_TLS || security == TD_SECURITY_STARTTLS);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  set_string (self, &self->smtp_host, host != NULL && *host != '\0' ? host : NULL,
+              PROP_SMTP_HOST);
+  if (port == 0)
+    port = security == TD_SECURITY_TLS ? TD_SMTP_PORT_SUBMISSIONS : TD_SMTP_PORT_SUBMISSION;
+  if (self->smtp_port != port)
+    {
+      self->smtp_port = port;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMTP_PORT]);
+    }
+  if (self->smtp_security != security)
+    {
+      self->smtp_security = security;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMTP_SECURITY]);
+    }
+  set_string (self, &self->smtp_username,
+              username != NULL && *username != '\0' ? username : NULL, PROP_SMTP_USERNAME);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gboolean
+td_account_get_sent_saved_by_server (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), FALSE);
+  return self->sent_saved_by_server;
+}
+
+void
+td_account_set_sent_saved_by_server (TdAccount *self,
+                                     gboolean   saved)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  saved = !!saved;
+  if (self->sent_saved_by_server == saved)
+    return;
+  self->sent_saved_by_server = saved;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SENT_SAVED_BY_SERVER]);
 }

@@ -18,7 +18,9 @@ G_DECLARE_FINAL_TYPE (TdAccount, td_account, TD, ACCOUNT, GObject)
  * "kind", "name" (display name), "address", "host", "port", "security", "username",
  * "pinned-fingerprint" (SHA-256 "AB:CD:..." or NULL), "sync-days" (guint), and for POP3
  * accounts "pop3-policy" (TdPop3Policy), "pop3-delete-days" (guint) and
- * "pop3-delete-when-deleted-here" (gboolean). All are readable and writable and notify on
+ * "pop3-delete-when-deleted-here" (gboolean); for sending, "smtp-host" (NULL: none set),
+ * "smtp-port", "smtp-security", "smtp-username" (NULL: the incoming one) and
+ * "sent-saved-by-server" (gboolean). All are readable and writable and notify on
  * change. */
 TdAccount     *td_account_new                    (TdAccountKind  kind,
                                                   const char    *address,
@@ -85,5 +87,28 @@ void           td_account_set_pop3_delete_days   (TdAccount     *self,
 gboolean       td_account_get_pop3_delete_when_deleted_here (TdAccount *self);
 void           td_account_set_pop3_delete_when_deleted_here (TdAccount *self,
                                                              gboolean   delete);
+
+/* Outgoing mail (SMTP submission, RFC 6409). The password is in the keyring under the
+ * protocol "smtp"; without one there, the incoming password is used (td-credentials.h). */
+#define TD_SMTP_PORT_SUBMISSION  587   /* STARTTLS */
+#define TD_SMTP_PORT_SUBMISSIONS 465   /* implicit TLS (RFC 8314) */
+
+/* NULL until set: the account cannot send. */
+const char    *td_account_get_smtp_host          (TdAccount     *self);
+guint16        td_account_get_smtp_port          (TdAccount     *self);
+TdSecurity     td_account_get_smtp_security      (TdAccount     *self);
+/* Falls back to the incoming user name. */
+const char    *td_account_get_smtp_username      (TdAccount     *self);
+/* All at once. @port 0: 465 for TLS, 587 for STARTTLS; @username NULL: the incoming one. */
+void           td_account_set_smtp               (TdAccount     *self,
+                                                  const char    *host,
+                                                  guint16        port,
+                                                  TdSecurity     security,
+                                                  const char    *username);
+/* The SMTP server itself puts a copy of what is sent into the Sent folder (Gmail does): no
+ * APPEND after sending. Saved with td_store_update_account_async. */
+gboolean       td_account_get_sent_saved_by_server (TdAccount   *self);
+void           td_account_set_sent_saved_by_server (TdAccount   *self,
+                                                    gboolean     saved);
 
 G_END_DECLS

@@ -28,7 +28,8 @@ td_credentials_lookup_async (TdCredentials       *self,
   g_return_if_fail (TD_IS_ACCOUNT (account));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  TD_CREDENTIALS_GET_IFACE (self)->lookup_async (self, account, cancellable, callback, user_data);
+  TD_CREDENTIALS_GET_IFACE (self)->lookup_async (self, account, TD_CREDENTIALS_INCOMING,
+                                                 cancellable, callback, user_data);
 }
 
 char *
@@ -55,8 +56,8 @@ td_credentials_store_async (TdCredentials       *self,
   g_return_if_fail (password != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  TD_CREDENTIALS_GET_IFACE (self)->store_async (self, account, password, cancellable, callback,
-                                                user_data);
+  TD_CREDENTIALS_GET_IFACE (self)->store_async (self, account, TD_CREDENTIALS_INCOMING, password,
+                                                cancellable, callback, user_data);
 }
 
 gboolean
@@ -81,7 +82,8 @@ td_credentials_clear_async (TdCredentials       *self,
   g_return_if_fail (TD_IS_ACCOUNT (account));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  TD_CREDENTIALS_GET_IFACE (self)->clear_async (self, account, cancellable, callback, user_data);
+  TD_CREDENTIALS_GET_IFACE (self)->clear_async (self, account, TD_CREDENTIALS_ALL, cancellable,
+                                                callback, user_data);
 }
 
 gboolean
@@ -93,6 +95,59 @@ td_credentials_clear_finish (TdCredentials  *self,
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
 
   return TD_CREDENTIALS_GET_IFACE (self)->clear_finish (self, result, error);
+}
+
+void
+td_credentials_lookup_for_async (TdCredentials        *self,
+                                 TdAccount            *account,
+                                 TdCredentialsService  service,
+                                 GCancellable         *cancellable,
+                                 GAsyncReadyCallback   callback,
+                                 gpointer              user_data)
+{
+  g_return_if_fail (TD_IS_CREDENTIALS (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (service == TD_CREDENTIALS_INCOMING || service == TD_CREDENTIALS_SMTP);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  TD_CREDENTIALS_GET_IFACE (self)->lookup_async (self, account, service, cancellable, callback,
+                                                 user_data);
+}
+
+void
+td_credentials_store_for_async (TdCredentials        *self,
+                                TdAccount            *account,
+                                TdCredentialsService  service,
+                                const char           *password,
+                                GCancellable         *cancellable,
+                                GAsyncReadyCallback   callback,
+                                gpointer              user_data)
+{
+  g_return_if_fail (TD_IS_CREDENTIALS (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (service == TD_CREDENTIALS_INCOMING || service == TD_CREDENTIALS_SMTP);
+  g_return_if_fail (password != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  TD_CREDENTIALS_GET_IFACE (self)->store_async (self, account, service, password, cancellable,
+                                                callback, user_data);
+}
+
+void
+td_credentials_clear_for_async (TdCredentials        *self,
+                                TdAccount            *account,
+                                TdCredentialsService  service,
+                                GCancellable         *cancellable,
+                                GAsyncReadyCallback   callback,
+                                gpointer              user_data)
+{
+  g_return_if_fail (TD_IS_CREDENTIALS (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (service <= TD_CREDENTIALS_ALL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  TD_CREDENTIALS_GET_IFACE (self)->clear_async (self, account, service, cancellable, callback,
+                                                user_data);
 }
 
 void

@@ -1,8 +1,9 @@
 /* td-secret-credentials.c: TdCredentials in the Secret Service (libsecret)
  *
  * Only libsecret's async calls are used, so the main loop never waits on D-Bus. An item is
- * found by the account's uuid alone; username, host and protocol are stored with it so that
- * people can recognise it in a keyring manager (Seahorse). Passwords come back from libsecret
+ * found by the account's uuid and its protocol: the incoming server's ("imap" or "pop3") or
+ * "smtp"; username and host are stored with it so that people can recognise it in a keyring
+ * manager (Seahorse). An account without an "smtp" item sends with its incoming password. Passwords come back from libsecret
  * in its non-pageable memory; they are copied once for the caller (who wipes the copy with
  * td_credentials_free_password()) and libsecret's buffer is wiped and freed at once.
  *
@@ -47,29 +48,73 @@ get_schema (void)
   return &schema;
 }
 
-/* The attributes that find the account's item: its uuid. */
+typedef struct
+{
+  TdAccount            *account;
+  TdCredentialsService  service;
+} TaskData;
+
+static void
+task_data_free (gpointer data)
+{
+  TaskData *d = data;
+
+  g_object_unref (d->account);
+  g_free (d);
+}
+
+static const char *
+service_protocol (TdAccount            *account,
+                  TdCredentialsService  service)
+{
+  switch (service)
+    {
+    case TD_CREDENTIALS_INCOMING: return td_account_kind_to_string (td_account_get_kind (account));
+    case TD_CREDENTIALS_SMTP: return "smtp";
+    case TD_CREDENTIALS_ALL:
+    default: return NULL;
+    }
+}
+
+/* The attributes that find the account's item for @service: its uuid and protocol (only the
+ * uuid for TD_CREDENTIALS_ALL: every item of the account). */
 static GHashTable *
-lookup_attributes (TdAccount *account)
+lookup_attributes (TdAccount            *account,
+                   TdCredentialsService  service)
 {
   GHashTable *attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *protocol = service_protocol (account, service);
 
   g_hash_table_insert (attributes, (gpointer) "uuid", (gpointer) td_account_get_uuid (account));
+  if (protocol != NULL)
+    g_hash_table_insert (attributes, (gpointer) "protocol", (gpointer) protocol);
   return attributes;
+}
+
+static TdAccount *
+task_account (GTask *task)
+{
+  return ((TaskData *) g_task_get_task_data (task))->account;
 }
 
 /* A task for @account, or NULL after failing it when the account has no uuid yet. */
 static GTask *
 account_task_new (TdSecretCredentials *self,
                   TdAccount           *account,
+                  TdCredentialsService service,
                   GCancellable        *cancellable,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data,
                   gpointer             source_tag)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  TaskData *d = g_new0 (TaskData, 1);
 
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
+
+  d->account = g_object_ref (account);
+  d->service = service;
+  g_task_set_task_data (task, d, task_data_free);
 
   if (td_account_get_uuid (account) == NULL || *td_account_get_uuid (account) == '\0')
     {
@@ -100,7 +145,7 @@ lookup_cb (GObject      *source,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TdAccount *account = g_task_get_task_data (task);
+  TdAccount *account = task_account (task);
   GError *error = NULL;
   char *secret;
   char *password;
@@ -114,6 +159,17 @@ lookup_cb (GObject      *source,
                                _("Could not read the password for %s from the keyring: %s"),
                                td_account_get_address (account), error->message);
       g_error_free (error);
+      return;
+    }
+  if (secret == NULL && ((TaskData *) g_task_get_task_data (task))->service == TD_CREDENTIALS_SMTP)
+    {
+      g_autoptr(GHashTable) attributes = lookup_attributes (account, TD_CREDENTIALS_INCOMING);
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      /* no SMTP password of its own: the incoming one */
+      ((TaskData *) g_task_get_task_data (task))->service = TD_CREDENTIALS_INCOMING;
+      secret_password_lookupv (get_schema (), attributes, cancellable, lookup_cb,
+                               g_steal_pointer (&task));
       return;
     }
   if (secret == NULL)
@@ -133,6 +189,7 @@ lookup_cb (GObject      *source,
 static void
 td_secret_credentials_lookup_async (TdCredentials       *credentials,
                                     TdAccount           *account,
+                                    TdCredentialsService service,
                                     GCancellable        *cancellable,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
@@ -141,12 +198,12 @@ td_secret_credentials_lookup_async (TdCredentials       *credentials,
   g_autoptr(GHashTable) attributes = NULL;
   GTask *task;
 
-  task = account_task_new (self, account, cancellable, callback, user_data,
+  task = account_task_new (self, account, service, cancellable, callback, user_data,
                            td_secret_credentials_lookup_async);
   if (task == NULL)
     return;
 
-  attributes = lookup_attributes (account);
+  attributes = lookup_attributes (account, service);
   secret_password_lookupv (get_schema (), attributes, cancellable, lookup_cb, task);
 }
 
@@ -167,7 +224,7 @@ store_cb (GObject      *source,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TdAccount *account = g_task_get_task_data (task);
+  TdAccount *account = task_account (task);
   GError *error = NULL;
 
   if (!secret_password_store_finish (result, &error))
@@ -187,18 +244,29 @@ static void
 store_password (GTask      *task,
                 const char *password)
 {
-  TdAccount *account = g_task_get_task_data (task);
-  g_autoptr(GHashTable) attributes = lookup_attributes (account);
-  g_autofree char *label = g_strdup_printf ("Tidings: %s", td_account_get_address (account));
-  const char *username = td_account_get_username (account);
-  const char *host = td_account_get_host (account);
+  TdAccount *account = task_account (task);
+  TdCredentialsService service = ((TaskData *) g_task_get_task_data (task))->service;
+  g_autoptr(GHashTable) attributes = lookup_attributes (account, service);
+  g_autofree char *label = NULL;
+  const char *username;
+  const char *host;
 
+  if (service == TD_CREDENTIALS_SMTP)
+    {
+      label = g_strdup_printf ("Tidings: %s (SMTP)", td_account_get_address (account));
+      username = td_account_get_smtp_username (account);
+      host = td_account_get_smtp_host (account);
+    }
+  else
+    {
+      label = g_strdup_printf ("Tidings: %s", td_account_get_address (account));
+      username = td_account_get_username (account);
+      host = td_account_get_host (account);
+    }
   if (username != NULL)
     g_hash_table_insert (attributes, (gpointer) "username", (gpointer) username);
   if (host != NULL)
     g_hash_table_insert (attributes, (gpointer) "host", (gpointer) host);
-  g_hash_table_insert (attributes, (gpointer) "protocol",
-                       (gpointer) td_account_kind_to_string (td_account_get_kind (account)));
 
   /* libsecret copies the password into its own secure memory at once. */
   secret_password_storev (get_schema (), attributes, SECRET_COLLECTION_DEFAULT, label, password,
@@ -214,8 +282,8 @@ store_clear_cb (GObject      *source,
   char *password = g_object_steal_data (G_OBJECT (task), "td-password");
   GError *error = NULL;
 
-  /* An older item of the account (stored with another user name or host) is removed first,
-   * so that the uuid finds exactly one item. Not finding one is fine. */
+  /* An older item of the account for that protocol (stored with another user name or host)
+   * is removed first, so that uuid and protocol find exactly one item. Not finding one is fine. */
   secret_password_clear_finish (result, &error);
   if (error != NULL && return_cancelled (task, error))
     {
@@ -234,6 +302,7 @@ store_clear_cb (GObject      *source,
 static void
 td_secret_credentials_store_async (TdCredentials       *credentials,
                                    TdAccount           *account,
+                                   TdCredentialsService service,
                                    const char          *password,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
@@ -243,7 +312,7 @@ td_secret_credentials_store_async (TdCredentials       *credentials,
   g_autoptr(GHashTable) attributes = NULL;
   GTask *task;
 
-  task = account_task_new (self, account, cancellable, callback, user_data,
+  task = account_task_new (self, account, service, cancellable, callback, user_data,
                            td_secret_credentials_store_async);
   if (task == NULL)
     return;
@@ -251,7 +320,7 @@ td_secret_credentials_store_async (TdCredentials       *credentials,
   /* Kept only until the old item is cleared, and wiped then. */
   g_object_set_data_full (G_OBJECT (task), "td-password", g_strdup (password),
                           (GDestroyNotify) td_credentials_free_password);
-  attributes = lookup_attributes (account);
+  attributes = lookup_attributes (account, service);
   secret_password_clearv (get_schema (), attributes, cancellable, store_clear_cb, task);
 }
 
@@ -272,7 +341,7 @@ clear_cb (GObject      *source,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TdAccount *account = g_task_get_task_data (task);
+  TdAccount *account = task_account (task);
   GError *error = NULL;
 
   /* FALSE without an error: there was nothing to remove, which is what was asked. */
@@ -293,6 +362,7 @@ clear_cb (GObject      *source,
 static void
 td_secret_credentials_clear_async (TdCredentials       *credentials,
                                    TdAccount           *account,
+                                   TdCredentialsService service,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
@@ -301,12 +371,12 @@ td_secret_credentials_clear_async (TdCredentials       *credentials,
   g_autoptr(GHashTable) attributes = NULL;
   GTask *task;
 
-  task = account_task_new (self, account, cancellable, callback, user_data,
+  task = account_task_new (self, account, service, cancellable, callback, user_data,
                            td_secret_credentials_clear_async);
   if (task == NULL)
     return;
 
-  attributes = lookup_attributes (account);
+  attributes = lookup_attributes (account, service);
   secret_password_clearv (get_schema (), attributes, cancellable, clear_cb, task);
 }
 

@@ -201,6 +201,57 @@ _td_imap_session_handle_copy (TdImapSession *self,
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* APPEND */
+
+static void
+append_done (TdImapSession        *self,
+             Command              *cmd,
+             const TdImapResponse *tagged)
+{
+  _td_imap_session_boolean_done (self, cmd, tagged, _("save the message in the folder"));
+}
+
+void
+_td_imap_session_handle_append (TdImapSession *self,
+                                EventData     *data)
+{
+  OpArgs *args = g_task_get_task_data (data->task);
+  gsize len;
+  const char *bytes = g_bytes_get_data (args->data, &len);
+  Command *cmd;
+
+  if (args->text2 != NULL && !_td_imap_session_is_command_text (args->text2))
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID, "Not a flag list: %s",
+                               args->text2);
+      return;
+    }
+  if (len == 0 || memchr (bytes, '\0', len) != NULL)
+    {
+      g_task_return_new_error (data->task, TD_ERROR, TD_ERROR_INVALID,
+                               _("The message is empty or has NUL bytes; it cannot be saved "
+                                 "on the server."));
+      return;
+    }
+  cmd = _td_imap_session_command_new (self, CMD_APPEND, append_done, data->task);
+  _td_imap_session_command_append (cmd, "APPEND ");
+  _td_imap_session_command_append_astring (self, cmd, args->text);
+  if (args->text2 != NULL && *args->text2 != '\0')
+    g_string_append_printf (cmd->line, " (%s)", args->text2);
+  /* the message is a literal: non-synchronising with LITERAL+, else after the server's "+" */
+  if (_td_imap_session_has_cap (self, "LITERAL+"))
+    g_string_append_printf (cmd->line, " {%" G_GSIZE_FORMAT "+}\r\n", len);
+  else
+    {
+      g_string_append_printf (cmd->line, " {%" G_GSIZE_FORMAT "}", len);
+      _td_imap_session_command_break (cmd);
+    }
+  g_string_append_len (cmd->line, bytes, len);
+  _td_imap_session_command_end (cmd);
+  _td_imap_session_queue (self, cmd);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* EXPUNGE */
 
 static void
@@ -320,6 +371,39 @@ td_imap_session_uid_copy_finish (TdImapSession  *self,
     }
   copy_uid_free (copy_uid);
   return TRUE;
+}
+
+void
+td_imap_session_append_async (TdImapSession       *self,
+                              const char          *raw_mailbox,
+                              const char          *flags,
+                              GBytes              *message,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpArgs *args;
+
+  g_return_if_fail (TD_IS_IMAP_SESSION (self));
+  g_return_if_fail (raw_mailbox != NULL && message != NULL);
+
+  args = g_new0 (OpArgs, 1);
+  args->text = g_strdup (raw_mailbox);
+  args->text2 = g_strdup (flags);
+  args->data = g_bytes_ref (message);
+  task = _td_imap_session_op_task_new (self, td_imap_session_append_async, args, cancellable,
+                                       callback, user_data);
+  _td_imap_session_run_operation (self, EV_APPEND, task);
+}
+
+gboolean
+td_imap_session_append_finish (TdImapSession  *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void

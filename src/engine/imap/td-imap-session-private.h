@@ -53,6 +53,7 @@ typedef enum
   EV_ENABLE,
   EV_STORE,
   EV_COPY,
+  EV_APPEND,
   EV_EXPUNGE,
   EV_MAILBOX,
   EV_NOOP,
@@ -80,6 +81,7 @@ typedef enum
   CMD_ENABLE,
   CMD_STORE,
   CMD_COPY,
+  CMD_APPEND,
   CMD_EXPUNGE,
   CMD_MAILBOX,
   CMD_NOOP,
@@ -201,8 +203,8 @@ typedef struct
   gboolean  secret;
 } IoOp;
 
-/* The arguments of ENABLE, STORE, COPY/MOVE, EXPUNGE, the mailbox operations, NOOP, IDLE and
- * GETQUOTAROOT, one shape for all. */
+/* The arguments of ENABLE, STORE, COPY/MOVE, APPEND, EXPUNGE, the mailbox operations, NOOP,
+ * IDLE and GETQUOTAROOT, one shape for all. */
 typedef struct
 {
   char            *text;       /* capability, uid set, raw path */
@@ -212,6 +214,7 @@ typedef struct
   TdImapMailboxOp  op;
   TdImapFetchFunc  func;
   gpointer         func_data;
+  GBytes          *data;       /* APPEND: the message */
 } OpArgs;
 
 /* td-imap-session.c: helpers */
@@ -349,6 +352,8 @@ void           _td_imap_session_copy_untagged          (Command              *cm
 void           _td_imap_session_handle_copy            (TdImapSession        *self,
                                                         EventData            *data);
 void           _td_imap_session_handle_expunge         (TdImapSession        *self,
+                                                        EventData            *data);
+void           _td_imap_session_handle_append          (TdImapSession        *self,
                                                         EventData            *data);
 
 /* td-imap-session-idle.c */

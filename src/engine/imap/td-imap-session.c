@@ -63,6 +63,7 @@ static const char * const event_names[N_EVENTS] = {
   [EV_ENABLE] = N_("turn on a server extension"),
   [EV_STORE] = N_("change flags"),
   [EV_COPY] = N_("copy or move messages"),
+  [EV_APPEND] = N_("save a message"),
   [EV_EXPUNGE] = N_("remove deleted messages"),
   [EV_MAILBOX] = N_("change a folder"),
   [EV_NOOP] = N_("check for news"),
@@ -1200,6 +1201,7 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
     [EV_SELECT] = _td_imap_session_handle_select,
     [EV_ENABLE] = _td_imap_session_handle_enable,
     [EV_MAILBOX] = _td_imap_session_handle_mailbox,
+    [EV_APPEND] = _td_imap_session_handle_append,
     [EV_NOOP] = _td_imap_session_handle_noop,
     [EV_QUOTA] = _td_imap_session_handle_quota,
     [EV_LOGOUT] = _td_imap_session_handle_logout,
@@ -1220,6 +1222,7 @@ static const EventHandler handlers[N_STATES][N_EVENTS] = {
     [EV_ENABLE] = _td_imap_session_handle_enable,
     [EV_STORE] = _td_imap_session_handle_store,
     [EV_COPY] = _td_imap_session_handle_copy,
+    [EV_APPEND] = _td_imap_session_handle_append,
     [EV_EXPUNGE] = _td_imap_session_handle_expunge,
     [EV_MAILBOX] = _td_imap_session_handle_mailbox,
     [EV_NOOP] = _td_imap_session_handle_noop,
@@ -1426,6 +1429,7 @@ op_args_free (OpArgs *args)
 {
   g_free (args->text);
   g_free (args->text2);
+  g_clear_pointer (&args->data, g_bytes_unref);
   g_free (args);
 }
 

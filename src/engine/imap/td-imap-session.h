@@ -224,6 +224,18 @@ gboolean  td_imap_session_uid_copy_finish (TdImapSession       *self,
                                            GAsyncResult        *result,
                                            TdImapCopyUid       *out,
                                            GError             **error);
+/* APPEND (RFC 3501 6.3.11) of @message to @raw_mailbox with @flags ("\\Seen", or NULL for
+ * none); the message goes as a literal (LITERAL+ when offered). */
+void      td_imap_session_append_async    (TdImapSession       *self,
+                                           const char          *raw_mailbox,
+                                           const char          *flags,
+                                           GBytes              *message,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean  td_imap_session_append_finish   (TdImapSession       *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
 /* UID EXPUNGE @uid_set (UIDPLUS); with @uid_set NULL a plain EXPUNGE. */
 void      td_imap_session_expunge_async   (TdImapSession       *self,
                                            const char          *uid_set,

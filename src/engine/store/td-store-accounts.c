@@ -33,6 +33,11 @@ typedef struct
   TdPop3Policy   pop3_policy;
   guint          pop3_delete_days;
   gboolean       pop3_delete_when_deleted_here;
+  char          *smtp_host;
+  guint16        smtp_port;
+  TdSecurity     smtp_security;
+  char          *smtp_username;   /* NULL: the incoming one */
+  gboolean       sent_saved_by_server;
   TdAccount     *account;   /* to receive id and uuid; only touched in the caller's thread */
 } AccountRow;
 
@@ -47,6 +52,8 @@ account_row_free (gpointer data)
   g_free (row->host);
   g_free (row->username);
   g_free (row->pinned_fingerprint);
+  g_free (row->smtp_host);
+  g_free (row->smtp_username);
   g_clear_object (&row->account);
   g_free (row);
 }
@@ -75,7 +82,27 @@ account_row_new (TdAccount *account)
   row->pop3_policy = td_account_get_pop3_policy (account);
   row->pop3_delete_days = td_account_get_pop3_delete_days (account);
   row->pop3_delete_when_deleted_here = td_account_get_pop3_delete_when_deleted_here (account);
+  row->smtp_host = g_strdup (td_account_get_smtp_host (account));
+  row->smtp_port = td_account_get_smtp_port (account);
+  row->smtp_security = td_account_get_smtp_security (account);
+  /* td_account_get_smtp_username() falls back to the incoming one; keep that a fallback. */
+  if (g_strcmp0 (td_account_get_smtp_username (account), td_account_get_username (account)) != 0)
+    row->smtp_username = g_strdup (td_account_get_smtp_username (account));
+  row->sent_saved_by_server = td_account_get_sent_saved_by_server (account);
   return row;
+}
+
+/* The five SMTP columns from @first on. */
+static void
+bind_smtp (TdDbStmt   *stmt,
+           int         first,
+           AccountRow *row)
+{
+  td_db_bind_text (stmt, first, row->smtp_host);
+  sqlite3_bind_int (stmt, first + 1, row->smtp_port);
+  td_db_bind_text (stmt, first + 2, td_security_to_string (row->smtp_security));
+  td_db_bind_text (stmt, first + 3, row->smtp_username);
+  sqlite3_bind_int (stmt, first + 4, row->sent_saved_by_server ? 1 : 0);
 }
 
 static gboolean
@@ -89,8 +116,10 @@ add_account_job (TdStore  *self,
   stmt = td_db_prepare (self->wdb,
                         "INSERT INTO account (uuid, kind, name, address, host, port, security,"
                         " username, pinned_fingerprint, created, sync_days, pop3_policy,"
-                        " pop3_delete_days, pop3_delete_when_deleted_here)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                        " pop3_delete_days, pop3_delete_when_deleted_here, smtp_host, smtp_port,"
+                        " smtp_security, smtp_username, sent_saved_by_server)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                        " ?15, ?16, ?17, ?18, ?19)",
                         error);
   if (stmt == NULL)
     return FALSE;
@@ -108,6 +137,7 @@ add_account_job (TdStore  *self,
   td_db_bind_text (stmt, 12, td_pop3_policy_to_string (row->pop3_policy));
   sqlite3_bind_int (stmt, 13, (int) row->pop3_delete_days);
   sqlite3_bind_int (stmt, 14, row->pop3_delete_when_deleted_here ? 1 : 0);
+  bind_smtp (stmt, 15, row);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
@@ -184,7 +214,8 @@ update_account_job (TdStore  *self,
                         "UPDATE account SET name = ?2, address = ?3, host = ?4, port = ?5,"
                         " security = ?6, username = ?7, pinned_fingerprint = ?8, sync_days = ?9,"
                         " pop3_policy = ?10, pop3_delete_days = ?11,"
-                        " pop3_delete_when_deleted_here = ?12"
+                        " pop3_delete_when_deleted_here = ?12, smtp_host = ?13, smtp_port = ?14,"
+                        " smtp_security = ?15, smtp_username = ?16, sent_saved_by_server = ?17"
                         " WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
@@ -200,6 +231,7 @@ update_account_job (TdStore  *self,
   td_db_bind_text (stmt, 10, td_pop3_policy_to_string (row->pop3_policy));
   sqlite3_bind_int (stmt, 11, (int) row->pop3_delete_days);
   sqlite3_bind_int (stmt, 12, row->pop3_delete_when_deleted_here ? 1 : 0);
+  bind_smtp (stmt, 13, row);
   if (!td_db_run (self->wdb, stmt, error))
     return FALSE;
 
@@ -305,7 +337,8 @@ td_store_remove_account_finish (TdStore       *self,
 #define ACCOUNT_COLUMNS \
   "id, uuid, kind, name, address, host, port, security, username, pinned_fingerprint," \
   " quota_usage, quota_limit, sync_days, pop3_policy, pop3_delete_days," \
-  " pop3_delete_when_deleted_here"
+  " pop3_delete_when_deleted_here, smtp_host, smtp_port, smtp_security, smtp_username," \
+  " sent_saved_by_server"
 
 static TdAccount *
 account_from_row (TdDbStmt *stmt)
@@ -313,6 +346,7 @@ account_from_row (TdDbStmt *stmt)
   TdAccountKind kind = TD_ACCOUNT_KIND_IMAP;
   TdSecurity security = TD_SECURITY_TLS;
   TdPop3Policy policy = TD_POP3_POLICY_DELETE_AFTER_DAYS;
+  TdSecurity smtp_security = TD_SECURITY_STARTTLS;
   const char *address = td_db_column_text (stmt, 4);
   const char *host = td_db_column_text (stmt, 5);
   TdAccount *account;
@@ -332,6 +366,11 @@ account_from_row (TdDbStmt *stmt)
   td_account_set_pop3_policy (account, policy);
   td_account_set_pop3_delete_days (account, (guint) MAX (sqlite3_column_int (stmt, 14), 0));
   td_account_set_pop3_delete_when_deleted_here (account, sqlite3_column_int (stmt, 15) != 0);
+  td_security_from_string (td_db_column_text (stmt, 18), &smtp_security);
+  td_account_set_smtp (account, td_db_column_text (stmt, 16),
+                       (guint16) CLAMP (sqlite3_column_int (stmt, 17), 0, G_MAXUINT16),
+                       smtp_security, td_db_column_text (stmt, 19));
+  td_account_set_sent_saved_by_server (account, sqlite3_column_int (stmt, 20) != 0);
   return account;
 }
 

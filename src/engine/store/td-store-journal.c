@@ -446,7 +446,7 @@ set_local_uid (TdStore  *self,
                gint64    folder_id,
                GError  **error)
 {
-  gint64 uid = _td_store_pop3_next_local_uid (self, folder_id, error);
+  gint64 uid = _td_store_next_local_uid (self, folder_id, error);
   TdDbStmt *stmt;
 
   if (uid == 0)

@@ -228,9 +228,9 @@ find_inbox (TdStore  *self,
 
 /* The next free local uid of a folder: local folders number their rows themselves. */
 gint64
-_td_store_pop3_next_local_uid (TdStore  *self,
-                               gint64    folder_id,
-                               GError  **error)
+_td_store_next_local_uid (TdStore  *self,
+                          gint64    folder_id,
+                          GError  **error)
 {
   TdDbStmt *stmt = td_db_prepare (self->wdb,
                                   "SELECT COALESCE(MAX(uid), 0) + 1 FROM message"
@@ -365,7 +365,7 @@ add_downloads_job (TdStore  *self,
     return FALSE;
   if ((folder_id = find_inbox (self, job, d->account_id, error)) == 0)
     return FALSE;
-  if ((uid = _td_store_pop3_next_local_uid (self, folder_id, error)) == 0)
+  if ((uid = _td_store_next_local_uid (self, folder_id, error)) == 0)
     return FALSE;
 
   for (guint i = 0; i < d->items->len; i++)

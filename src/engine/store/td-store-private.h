@@ -4,7 +4,8 @@
  * closing), td-store-accounts.c, td-store-folders.c, td-store-messages.c (message rows and
  * flags), td-store-bodies.c, td-store-parse.c (the parse thread), td-store-search.c (the
  * full-text index), td-store-journal.c (local actions and their journal) and
- * td-store-pop3.c (the UIDL table of POP3 accounts and their downloads). A job runs on the
+ * td-store-pop3.c (the UIDL table of POP3 accounts and their downloads) and td-store-outbox.c
+ * (messages waiting to be sent). A job runs on the
  * store thread in one transaction; its result comes back on the caller's context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -217,9 +218,9 @@ gboolean  _td_store_pop3_create_local_folders (TdStore          *self,
                                                gint64            account_id,
                                                Changes          *changes,
                                                GError          **error);
-/* td-store-pop3.c, for td-store-journal.c: the next free uid of a local folder (POP3 accounts
- * number their rows themselves); 0 with @error. */
-gint64    _td_store_pop3_next_local_uid    (TdStore             *self,
+/* td-store-pop3.c, for td-store-journal.c and td-store-outbox.c: the next free uid of a local
+ * folder (POP3 accounts number their rows themselves); 0 with @error. */
+gint64    _td_store_next_local_uid         (TdStore             *self,
                                             gint64               folder_id,
                                             GError             **error);
 /* Records @copy as one more local row of the server message that @id is (nothing when @id is
