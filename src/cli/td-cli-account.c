@@ -1,4 +1,5 @@
-/* td-cli-account.c: `tidings-cli account`: add (after checking the server), list, trust, set, remove
+/* td-cli-account.c: `tidings-cli account`: add (after checking the server), list, trust, set,
+ * remove
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -377,7 +378,8 @@ cmd_account_trust (TdCli  *cli,
 
   td_account_manager_trust_certificate_async (cli->manager, account, argv[2], NULL,
                                               td_cli_store_result_cb, &result);
-  if (!td_account_manager_trust_certificate_finish (cli->manager, td_cli_wait_result (&result), &error))
+  if (!td_account_manager_trust_certificate_finish (cli->manager, td_cli_wait_result (&result),
+                                                    &error))
     {
       td_cli_print_error (NULL, error);
       return 1;
@@ -467,8 +469,10 @@ cmd_account_set (TdCli  *cli,
   if (td_cli_smtp_options_given (smtp) && !td_cli_smtp_options_apply (smtp, account, FALSE))
     return 2;
 
-  td_account_manager_update_account_async (cli->manager, account, NULL, td_cli_store_result_cb, &result);
-  if (!td_account_manager_update_account_finish (cli->manager, td_cli_wait_result (&result), &error))
+  td_account_manager_update_account_async (cli->manager, account, NULL, td_cli_store_result_cb,
+                                           &result);
+  if (!td_account_manager_update_account_finish (cli->manager, td_cli_wait_result (&result),
+                                                 &error))
     {
       td_cli_print_error (_("Could not change the account"), error);
       return 1;
@@ -549,8 +553,10 @@ cmd_account_remove (TdCli  *cli,
       return 1;
     }
 
-  td_account_manager_remove_account_async (cli->manager, account, NULL, td_cli_store_result_cb, &result);
-  if (!td_account_manager_remove_account_finish (cli->manager, td_cli_wait_result (&result), &error))
+  td_account_manager_remove_account_async (cli->manager, account, NULL, td_cli_store_result_cb,
+                                           &result);
+  if (!td_account_manager_remove_account_finish (cli->manager, td_cli_wait_result (&result),
+                                                 &error))
     {
       td_cli_print_error (_("Could not remove the account"), error);
       return 1;

@@ -1,4 +1,5 @@
-/* td-cli-change.c: `tidings-cli flag`, `move`, `copy`, `delete`, `archive` and `folder`: actions, journaled and sent
+/* td-cli-change.c: `tidings-cli flag`, `move`, `copy`, `delete`, `archive` and `folder`:
+ * actions, journaled and sent
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -104,7 +105,8 @@ send_changes (TdCli     *cli,
         }
       td_account_manager_send_changes_async (cli->manager, account, NULL, td_cli_store_result_cb,
                                              &result);
-      if (!td_account_manager_send_changes_finish (cli->manager, td_cli_wait_result (&result), &error))
+      if (!td_account_manager_send_changes_finish (cli->manager, td_cli_wait_result (&result),
+                                                   &error))
         {
           if (g_error_matches (error, TD_ERROR, TD_ERROR_CERTIFICATE) ||
               g_error_matches (error, TD_ERROR, TD_ERROR_AUTH) ||
@@ -339,9 +341,11 @@ delete_or_archive (TdCli     *cli,
     return 1;
 
   if (archive)
-    td_account_manager_archive_messages_async (cli->manager, ids, NULL, td_cli_store_result_cb, &result);
+    td_account_manager_archive_messages_async (cli->manager, ids, NULL, td_cli_store_result_cb,
+                                               &result);
   else
-    td_account_manager_delete_messages_async (cli->manager, ids, NULL, td_cli_store_result_cb, &result);
+    td_account_manager_delete_messages_async (cli->manager, ids, NULL, td_cli_store_result_cb,
+                                              &result);
   if (!finish_action (cli, td_cli_wait_result (&result)))
     return 1;
   return send_changes (cli, accounts);

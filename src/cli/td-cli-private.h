@@ -11,10 +11,11 @@
 
 #include "td-account-manager.h"
 #include "td-store.h"
+#include "td-cli-send.h"
 
 G_BEGIN_DECLS
 
-typedef struct
+struct _TdCli
 {
   char             *profile;
   TdStore          *store;
@@ -27,7 +28,7 @@ typedef struct
   gint64            sync_started;     /* monotonic µs; 0 when not measuring */
   gint64            sync_connecting;  /* the first progress: the password is there */
   gint64            sync_connected;   /* the step after connecting: TCP, TLS and login done */
-} TdCli;
+};
 
 typedef int (*TdCliCommand) (TdCli *cli, int argc, char **argv);
 

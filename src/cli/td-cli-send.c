@@ -12,6 +12,8 @@
 
 #include "td-cli-send.h"
 
+#include "td-cli-private.h"
+
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,18 +37,6 @@ td_cli_guess_smtp_host (const char *host)
   return g_strdup (host);
 }
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("tidings-cli: %s\n", message);
-  g_printerr (_("Try “tidings-cli --help”.\n"));
-  return 2;
-}
-
-static void          store_result_cb (GObject      *source,
-                                      GAsyncResult *result,
-                                      gpointer      user_data);
-static GAsyncResult *wait_result     (GAsyncResult **result);
 
 /* --- SMTP options of account add and account set --- */
 
@@ -115,7 +105,8 @@ td_cli_smtp_options_group (TdCliSmtpOptions *options)
     { "sent-saved-by-server", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_saved, N_("The SMTP server saves sent mail in Sent itself (no copy is saved)"), "yes|no" },
     { NULL }
   };
-  GOptionGroup *group = g_option_group_new ("smtp", _("Sending:"), _("Show the options for sending"),
+  GOptionGroup *group = g_option_group_new ("smtp", _("Sending:"),
+                                            _("Show the options for sending"),
                                             options, NULL);
 
   g_option_group_add_entries (group, entries);
@@ -156,10 +147,10 @@ td_cli_smtp_options_store_password (TdCliSmtpOptions *options,
       return FALSE;
     }
   td_credentials_store_for_async (td_account_manager_get_credentials (manager), account,
-                                  TD_CREDENTIALS_SMTP, password, NULL, store_result_cb, &result);
+                                  TD_CREDENTIALS_SMTP, password, NULL, td_cli_store_result_cb, &result);
   td_credentials_free_password (password);
   if (!td_credentials_store_finish (td_account_manager_get_credentials (manager),
-                                    wait_result (&result), &error))
+                                    td_cli_wait_result (&result), &error))
     {
       g_printerr ("tidings-cli: %s\n", error->message);
       return FALSE;
@@ -178,12 +169,12 @@ td_cli_smtp_options_apply (TdCliSmtpOptions *options,
 
   if (options->security != NULL && !td_security_from_string (options->security, &security))
     {
-      usage_error (_("--smtp-security must be “tls” or “starttls”"));
+      td_cli_usage_error (_("--smtp-security must be “tls” or “starttls”"));
       return FALSE;
     }
   if (options->port < -1 || options->port > 65535)
     {
-      usage_error (_("--smtp-port must be between 1 and 65535"));
+      td_cli_usage_error (_("--smtp-port must be between 1 and 65535"));
       return FALSE;
     }
   if (options->host != NULL)
@@ -210,52 +201,6 @@ td_cli_smtp_options_apply (TdCliSmtpOptions *options,
 
 /* --- helpers --- */
 
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *result;
-}
-
-static TdAccount *
-find_account (TdCliContext *ctx,
-              const char   *which)
-{
-  GListModel *accounts = td_account_manager_get_accounts (ctx->manager);
-  TdAccount *account;
-
-  if (which == NULL)
-    {
-      if (g_list_model_get_n_items (accounts) == 1)
-        {
-          account = g_list_model_get_item (accounts, 0);
-          g_object_unref (account);  /* the list keeps it */
-          return account;
-        }
-      g_printerr (g_list_model_get_n_items (accounts) == 0 ?
-                  _("tidings-cli: There is no account yet. Add one with “tidings-cli account "
-                    "add imap …”.\n") :
-                  _("tidings-cli: There are several accounts; say which one with --account "
-                    "(see “tidings-cli account list”).\n"));
-      return NULL;
-    }
-  account = td_account_manager_find_account (ctx->manager, which);
-  if (account == NULL)
-    g_printerr (_("tidings-cli: No account “%s” (see “tidings-cli account list”).\n"), which);
-  return account;
-}
-
 static char *
 read_stdin (void)
 {
@@ -270,9 +215,9 @@ read_stdin (void)
 
 /* The raw message of row @id, fetched from the server when it is not stored yet. */
 static GBytes *
-original_message (TdCliContext  *ctx,
-                  gint64         id,
-                  GError       **error)
+original_message (TdCli   *ctx,
+                  gint64   id,
+                  GError **error)
 {
   g_autoptr(GAsyncResult) r1 = NULL;
   g_autoptr(GAsyncResult) r2 = NULL;
@@ -280,19 +225,19 @@ original_message (TdCliContext  *ctx,
   g_autoptr(GError) local = NULL;
   GBytes *raw;
 
-  td_store_get_body_async (ctx->store, id, NULL, store_result_cb, &r1);
-  raw = td_store_get_body_finish (ctx->store, wait_result (&r1), &local);
+  td_store_get_body_async (ctx->store, id, NULL, td_cli_store_result_cb, &r1);
+  raw = td_store_get_body_finish (ctx->store, td_cli_wait_result (&r1), &local);
   if (raw != NULL || !g_error_matches (local, TD_ERROR, TD_ERROR_NOT_FOUND) || ctx->offline)
     {
       if (raw == NULL)
         g_propagate_error (error, g_steal_pointer (&local));
       return raw;
     }
-  td_account_manager_fetch_body_async (ctx->manager, id, NULL, store_result_cb, &r2);
-  if (!td_account_manager_fetch_body_finish (ctx->manager, wait_result (&r2), error))
+  td_account_manager_fetch_body_async (ctx->manager, id, NULL, td_cli_store_result_cb, &r2);
+  if (!td_account_manager_fetch_body_finish (ctx->manager, td_cli_wait_result (&r2), error))
     return NULL;
-  td_store_get_body_async (ctx->store, id, NULL, store_result_cb, &r3);
-  return td_store_get_body_finish (ctx->store, wait_result (&r3), error);
+  td_store_get_body_async (ctx->store, id, NULL, td_cli_store_result_cb, &r3);
+  return td_store_get_body_finish (ctx->store, td_cli_wait_result (&r3), error);
 }
 
 static void
@@ -315,9 +260,9 @@ after_send_failed_cb (TdSender     *sender,
 
 /* Runs the sender for @account; FALSE when the store failed. */
 static gboolean
-run_sender (TdCliContext *ctx,
-            TdAccount    *account,
-            gboolean      force)
+run_sender (TdCli     *ctx,
+            TdAccount *account,
+            gboolean   force)
 {
   g_autoptr(TdSender) sender = td_sender_new (ctx->store,
                                               td_account_manager_get_credentials (ctx->manager));
@@ -326,8 +271,8 @@ run_sender (TdCliContext *ctx,
 
   g_signal_connect (sender, "progress", G_CALLBACK (progress_cb), NULL);
   g_signal_connect (sender, "after-send-failed", G_CALLBACK (after_send_failed_cb), NULL);
-  td_sender_run_async (sender, account, force, NULL, store_result_cb, &result);
-  if (!td_sender_run_finish (sender, wait_result (&result), NULL, NULL, &error))
+  td_sender_run_async (sender, account, force, NULL, td_cli_store_result_cb, &result);
+  if (!td_sender_run_finish (sender, td_cli_wait_result (&result), NULL, NULL, &error))
     {
       g_printerr (_("tidings-cli: The outbox could not be read: %s\n"), error->message);
       return FALSE;
@@ -336,15 +281,15 @@ run_sender (TdCliContext *ctx,
 }
 
 static GPtrArray *
-list_outbox (TdCliContext *ctx,
-             gint64        account_id)
+list_outbox (TdCli  *ctx,
+             gint64  account_id)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *items;
 
-  td_store_outbox_list_async (ctx->store, account_id, FALSE, NULL, store_result_cb, &result);
-  items = td_store_outbox_list_finish (ctx->store, wait_result (&result), &error);
+  td_store_outbox_list_async (ctx->store, account_id, FALSE, NULL, td_cli_store_result_cb, &result);
+  items = td_store_outbox_list_finish (ctx->store, td_cli_wait_result (&result), &error);
   if (items == NULL)
     g_printerr (_("tidings-cli: The outbox could not be read: %s\n"), error->message);
   return items;
@@ -362,16 +307,17 @@ find_item (GPtrArray *items,
 
 /* Sends the journal (the original's new flag) to an IMAP server now; later when it cannot. */
 static void
-send_flag_change (TdCliContext *ctx,
-                  TdAccount    *account)
+send_flag_change (TdCli     *ctx,
+                  TdAccount *account)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
   if (ctx->offline || td_account_get_kind (account) != TD_ACCOUNT_KIND_IMAP)
     return;
-  td_account_manager_send_changes_async (ctx->manager, account, NULL, store_result_cb, &result);
-  if (!td_account_manager_send_changes_finish (ctx->manager, wait_result (&result), &error))
+  td_account_manager_send_changes_async (ctx->manager, account, NULL, td_cli_store_result_cb,
+                                         &result);
+  if (!td_account_manager_send_changes_finish (ctx->manager, td_cli_wait_result (&result), &error))
     g_printerr (_("tidings-cli: The original is marked here; the server learns it with the "
                   "next sync (%s).\n"), error->message);
 }
@@ -388,7 +334,7 @@ add_recipients (TdMimeCompose        *compose,
   for (guint i = 0; lists != NULL && lists[i] != NULL; i++)
     if (!td_mime_compose_add_recipients (compose, kind, lists[i], &error))
       {
-        usage_error (error->message);
+        td_cli_usage_error (error->message);
         return FALSE;
       }
   return TRUE;
@@ -420,9 +366,9 @@ add_attachments (TdMimeCompose  *compose,
 }
 
 int
-td_cli_send (TdCliContext  *ctx,
-             int            argc,
-             char         **argv)
+td_cli_send (TdCli  *ctx,
+             int     argc,
+             char  **argv)
 {
   g_autofree char *account_name = NULL;
   g_autofree char *subject = NULL;
@@ -459,18 +405,18 @@ td_cli_send (TdCliContext  *ctx,
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (error->message);
+    return td_cli_usage_error (error->message);
   if (argc != 1)
-    return usage_error (_("Usage: send --account A --to X [--cc Y] [--bcc Z] --subject S "
+    return td_cli_usage_error (_("Usage: send --account A --to X [--cc Y] [--bcc Z] --subject S "
                           "[--attach FILE]… [--reply-to-message ID] < body"));
   if (reply_to != 0 && forward != 0)
-    return usage_error (_("Choose one of --reply-to-message and --forward-message"));
+    return td_cli_usage_error (_("Choose one of --reply-to-message and --forward-message"));
   if (to == NULL && cc == NULL && bcc == NULL && reply_to == 0)
-    return usage_error (_("Say who gets the message with --to, --cc or --bcc"));
+    return td_cli_usage_error (_("Say who gets the message with --to, --cc or --bcc"));
   if (subject == NULL && reply_to == 0 && forward == 0)
-    return usage_error (_("Give the message a subject with --subject"));
+    return td_cli_usage_error (_("Give the message a subject with --subject"));
 
-  if ((account = find_account (ctx, account_name)) == NULL)
+  if ((account = td_cli_find_account (ctx, account_name)) == NULL)
     return 1;
   if (td_account_get_smtp_host (account) == NULL)
     {
@@ -518,7 +464,7 @@ td_cli_send (TdCliContext  *ctx,
 
   raw = td_mime_compose_build (compose, &error);
   if (raw == NULL)
-    return usage_error (error->message);
+    return td_cli_usage_error (error->message);
 
   recipients = td_mime_compose_get_recipients (compose);
   item = td_outbox_item_new (td_account_get_id (account),
@@ -529,8 +475,8 @@ td_cli_send (TdCliContext  *ctx,
   item->original_id = reply_to != 0 ? reply_to : forward;
   item->original_kind = reply_to != 0 ? TD_OUTBOX_ORIGINAL_REPLY :
                         forward != 0 ? TD_OUTBOX_ORIGINAL_FORWARD : TD_OUTBOX_ORIGINAL_NONE;
-  td_store_outbox_add_async (ctx->store, item, NULL, store_result_cb, &result);
-  id = td_store_outbox_add_finish (ctx->store, wait_result (&result), &error);
+  td_store_outbox_add_async (ctx->store, item, NULL, td_cli_store_result_cb, &result);
+  id = td_store_outbox_add_finish (ctx->store, td_cli_wait_result (&result), &error);
   if (id == 0)
     {
       g_printerr (_("tidings-cli: Could not put the message in the outbox: %s\n"),
@@ -591,9 +537,9 @@ print_item (TdOutboxItem *item)
 }
 
 int
-td_cli_outbox (TdCliContext  *ctx,
-               int            argc,
-               char         **argv)
+td_cli_outbox (TdCli  *ctx,
+               int     argc,
+               char  **argv)
 {
   g_autofree char *account_name = NULL;
   gboolean send = FALSE;
@@ -615,10 +561,10 @@ td_cli_outbox (TdCliContext  *ctx,
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (error->message);
+    return td_cli_usage_error (error->message);
   if (argc != 1)
-    return usage_error (_("Usage: outbox [--account A] [--send] [--retry ID] [--remove ID]"));
-  if (account_name != NULL && (only = find_account (ctx, account_name)) == NULL)
+    return td_cli_usage_error (_("Usage: outbox [--account A] [--send] [--retry ID] [--remove ID]"));
+  if (account_name != NULL && (only = td_cli_find_account (ctx, account_name)) == NULL)
     return 1;
 
   if (remove != 0 || retry != 0)
@@ -626,10 +572,10 @@ td_cli_outbox (TdCliContext  *ctx,
       g_autoptr(GAsyncResult) result = NULL;
 
       if (remove != 0)
-        td_store_outbox_remove_async (ctx->store, remove, NULL, store_result_cb, &result);
+        td_store_outbox_remove_async (ctx->store, remove, NULL, td_cli_store_result_cb, &result);
       else
-        td_store_outbox_retry_async (ctx->store, retry, NULL, store_result_cb, &result);
-      if (!td_store_outbox_op_finish (ctx->store, wait_result (&result), &error))
+        td_store_outbox_retry_async (ctx->store, retry, NULL, td_cli_store_result_cb, &result);
+      if (!td_store_outbox_op_finish (ctx->store, td_cli_wait_result (&result), &error))
         {
           g_printerr ("tidings-cli: %s\n", error->message);
           return 1;

@@ -9,13 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* What td-cli.c hands over: the opened profile. */
-typedef struct
-{
-  TdStore          *store;
-  TdAccountManager *manager;
-  gboolean          offline;   /* --offline: queue only */
-} TdCliContext;
+typedef struct _TdCli TdCli;   /* td-cli-private.h */
 
 /* The SMTP server to assume for an incoming @host: "imap.", "pop." or "pop3." become
  * "smtp."; any other host is taken as it is (one server for everything). */
@@ -48,11 +42,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdCliSmtpOptions, td_cli_smtp_options_free)
 
 /* `send --account A --to X [--cc Y] [--bcc Z] --subject S [--attach FILE]...
  *  [--reply-to-message ID | --forward-message ID] < body`; @argv[0] is "send". */
-int   td_cli_send            (TdCliContext *ctx,
+int   td_cli_send            (TdCli *ctx,
                               int           argc,
                               char        **argv);
 /* `outbox [--account A] [--send] [--retry ID] [--remove ID]`; @argv[0] is "outbox". */
-int   td_cli_outbox          (TdCliContext *ctx,
+int   td_cli_outbox          (TdCli *ctx,
                               int           argc,
                               char        **argv);
 

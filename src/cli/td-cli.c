@@ -191,15 +191,10 @@ cmd_send_or_outbox (TdCli  *cli,
                     int     argc,
                     char  **argv)
 {
-  TdCliContext ctx = { NULL };
-
   if (!td_cli_open_profile (cli))
     return 1;
-  ctx.store = cli->store;
-  ctx.manager = cli->manager;
-  ctx.offline = cli->offline;
-  return g_strcmp0 (argv[0], "send") == 0 ? td_cli_send (&ctx, argc, argv)
-                                          : td_cli_outbox (&ctx, argc, argv);
+  return g_strcmp0 (argv[0], "send") == 0 ? td_cli_send (cli, argc, argv)
+                                          : td_cli_outbox (cli, argc, argv);
 }
 
 void
